@@ -1,0 +1,103 @@
+"""``rtsa-dse workloads``: list the model zoo and show one model's operations."""
+
+from __future__ import annotations
+
+import click
+import pandas as pd
+
+from dse.commands.output import echo_frame, echo_json, format_option
+from dse.workloads import SPECS, Workload, build
+
+
+def parse_resolution(value: str | None) -> int | tuple[int, int] | None:
+    """``224`` or ``224x320`` (H×W)."""
+    if value is None:
+        return None
+    parts = value.lower().replace("×", "x").split("x")
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:
+        raise click.BadParameter(f"expected R or HxW with positive integers, got {value!r}", param_hint="resolution")
+    if len(nums) == 1:
+        return nums[0]
+    if len(nums) == 2:
+        return nums[0], nums[1]
+    raise click.BadParameter(f"expected R or HxW, got {value!r}", param_hint="resolution")
+
+
+def ops_frame(wl: Workload) -> pd.DataFrame:
+    """One row per unique op (scalar workload), with totals over repeats."""
+    rows = []
+    for op in wl.ops:
+        rows.append(
+            {
+                "block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "repeat": op.repeat,
+                "batch": int(op.batch), "M": int(op.m), "K": int(op.k), "N": int(op.n),
+                "macs": int(op.macs) * op.repeat, "in_elems": int(op.in_elems), "weight_elems": int(op.weight_elems),
+                "out_elems": int(op.out_elems),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summary(wl: Workload) -> dict:
+    return {
+        "model": wl.model,
+        "resolution": [int(wl.height), int(wl.width)],
+        "frames": int(wl.frames),
+        "tokens": int(wl.tokens),
+        "macs": int(wl.macs),
+        "linear_macs": int(wl.linear_macs),
+        "attention_macs": int(wl.attention_macs),
+        "other_macs": int(wl.total("macs", "other")),
+        "attention_share": float(wl.attention_macs / wl.macs),
+        "published_macs": None if wl.spec.published_gmacs is None else wl.spec.published_gmacs * 1e9,
+        "source": wl.spec.source,
+    }
+
+
+@click.group("workloads", invoke_without_command=True)
+@click.pass_context
+def command(ctx: click.Context) -> None:
+    """List the model zoo (default) or show one model's operations."""
+    if ctx.invoked_subcommand is None:
+        rows = [
+            {"model": s.name, "family": s.family, "description": s.description, "resolution": s.resolution,
+             "frames": s.frames, "dim": s.dim, "depth": s.depth if s.family != "swin" else sum(s.depths),
+             "heads": s.heads, "patch": s.patch, "tubelet": s.tubelet,
+             "published_gmacs": s.published_gmacs}
+            for s in SPECS.values()
+        ]  # fmt: skip
+        echo_frame(pd.DataFrame(rows), "table")
+
+
+@command.command("show")
+@click.argument("model")
+@click.option("--resolution", "-r", help="Input resolution: R (square) or HxW.")
+@click.option("--frames", "-f", type=int, help="Number of input frames.")
+@click.option("--depth", type=int, help="Override: number of blocks.")
+@click.option("--dim", type=int, help="Override: embedding dimension.")
+@click.option("--heads", type=int, help="Override: attention heads.")
+@click.option("--mlp-ratio", type=float, help="Override: MLP hidden / dim.")
+@click.option("--patch", type=int, help="Override: patch size (pixels).")
+@click.option("--tubelet", type=int, help="Override: tubelet depth (frames).")
+@format_option
+def show(model, resolution, frames, fmt, **overrides) -> None:
+    """Per-operation shapes and MACs of MODEL, with totals."""
+    wl = build(model, parse_resolution(resolution), frames, **overrides)
+    df = ops_frame(wl)
+    if fmt == "json":
+        echo_json({**summary(wl), "ops": df.to_dict(orient="records")})
+        return
+    if fmt == "csv":
+        echo_frame(df, "csv")
+        return
+    s = summary(wl)
+    click.echo(
+        f"{s['model']} {s['resolution'][0]}x{s['resolution'][1]} frames={s['frames']} tokens={s['tokens']}"
+    )
+    echo_frame(df, "table")
+    click.echo(
+        f"total {s['macs'] / 1e9:.2f} GMACs  linear {s['linear_macs'] / 1e9:.2f}  attention "
+        f"{s['attention_macs'] / 1e9:.2f} ({100 * s['attention_share']:.1f}%)  other {s['other_macs'] / 1e9:.2f}"
+    )

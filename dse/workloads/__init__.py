@@ -1,0 +1,121 @@
+"""Workload zoo: ``build(model, resolution, frames)`` returns the ops of a transformer inference.
+
+Resolution (square ``R`` or ``(H, W)``) and frames may be numpy arrays, one value per design point;
+shapes, MACs and sizes then come back as arrays broadcast to the same shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dse.errors import InputError, choice_error
+from dse.workloads.ops import KINDS, STAGES, Op
+from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec, with_overrides
+
+__all__ = ["KINDS", "STAGES", "Op", "ModelSpec", "SPECS", "Workload", "build", "get_spec", "model_names"]
+
+OVERRIDABLE = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window")
+
+
+def model_names() -> list[str]:
+    return list(SPECS)
+
+
+def get_spec(model: str) -> ModelSpec:
+    key = ALIASES.get(model, model)
+    if key not in SPECS:
+        raise choice_error("model", model, model_names())
+    return SPECS[key]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A model at given input sizes: its ordered ops (unique block shapes with repeat counts)."""
+
+    spec: ModelSpec
+    height: np.ndarray
+    width: np.ndarray
+    frames: np.ndarray
+    tokens: np.ndarray
+    ops: tuple[Op, ...]
+
+    @property
+    def model(self) -> str:
+        return self.spec.name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.broadcast(self.height, self.width, self.frames).shape
+
+    def total(self, attr: str = "macs", stage: str | None = None) -> np.ndarray:
+        """Sum of ``attr`` × repeat over ops (of one stage if given)."""
+        out = np.zeros(self.shape, dtype=np.int64)
+        for op in self.ops:
+            if stage is None or op.stage == stage:
+                out = out + getattr(op, attr) * op.repeat
+        return out
+
+    @property
+    def macs(self) -> np.ndarray:
+        return self.total("macs")
+
+    @property
+    def linear_macs(self) -> np.ndarray:
+        return self.total("macs", "linear")
+
+    @property
+    def attention_macs(self) -> np.ndarray:
+        return self.total("macs", "attention")
+
+    @property
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Patch grid (rows, cols) of one frame."""
+        return self.height // self.spec.patch, self.width // self.spec.patch
+
+
+def _positive_int_array(field: str, value) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu" or arr.size == 0 or np.any(arr <= 0):
+        raise InputError(field, f"must be a positive integer (got {value!r})")
+    return arr.astype(np.int64)
+
+
+def build(model: str, resolution=None, frames=None, **overrides) -> Workload:
+    """Build a workload. ``resolution``: int, (H, W) or arrays; defaults are the model's published input."""
+    spec = get_spec(model)
+    bad = set(overrides) - set(OVERRIDABLE)
+    if bad:
+        raise choice_error("override", sorted(bad)[0], OVERRIDABLE)
+    for key, val in overrides.items():
+        if val is None or key == "window":
+            continue
+        if key == "mlp_ratio":
+            if not float(val) > 0:
+                raise InputError(key, f"must be > 0 (got {val!r})")
+        else:
+            _positive_int_array(key, val)
+    spec = with_overrides(spec, **overrides)
+    if spec.dim % spec.heads:
+        raise InputError("heads", f"must divide dim={spec.dim} (got {spec.heads})")
+    if spec.family == "swin" and "depth" in overrides and overrides["depth"] is not None:
+        raise InputError("depth", "Video Swin depth is set per stage by the model (depths); not overridable")
+    if resolution is None:
+        resolution = spec.resolution
+    if isinstance(resolution, tuple | list) and len(resolution) == 2:
+        h, w = (_positive_int_array("resolution", r) for r in resolution)
+    else:
+        h = w = _positive_int_array("resolution", resolution)
+    t = _positive_int_array("frames", spec.frames if frames is None else frames)
+    if np.any(h % spec.patch) or np.any(w % spec.patch):
+        raise InputError("resolution", f"must be a multiple of the patch size {spec.patch} for {spec.name}")
+    if np.any(t % spec.tubelet):
+        raise InputError("frames", f"must be a multiple of the tubelet depth {spec.tubelet} for {spec.name}")
+    if spec.family == "vit" and np.any(t != 1):
+        raise InputError("frames", f"{spec.name} is an image model: frames must be 1")
+    h, w, t = np.broadcast_arrays(h, w, t)
+    ops, tokens = BUILDERS[spec.family](spec, h, w, t)
+    return Workload(spec, h, w, t, np.broadcast_to(tokens, h.shape), tuple(ops))

@@ -1,0 +1,137 @@
+"""Operations of a transformer workload, as shapes that may be arrays over design points.
+
+An :class:`Op` is one operation of one block instance: a (batched) GEMM ``batch × (M×K · K×N)`` or an
+element-wise operation over ``batch × M × N`` elements (``K = 0``). ``repeat`` says how many
+identical blocks contain it, so cost models evaluate each unique shape once and multiply.
+All shape fields are numpy int64 arrays broadcastable against each other (scalars for one point).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+# kind -> stage (the two stages RTSA is about, "other" for the rest)
+KINDS: dict[str, str] = {
+    "patch_embed": "other",
+    "linear": "linear",
+    "attn_score": "attention",  # Q·Kᵀ
+    "softmax": "attention",
+    "attn_context": "attention",  # A·V
+    "layernorm": "other",
+    "activation": "other",
+    "pool_classifier": "other",
+}
+STAGES = ("linear", "attention", "other")
+GEMM_KINDS = ("patch_embed", "linear", "attn_score", "attn_context", "pool_classifier")
+
+
+def _arr(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation; MACs and element counts are per block instance (multiply by ``repeat``)."""
+
+    name: str
+    kind: str
+    block: str
+    repeat: int
+    batch: np.ndarray
+    m: np.ndarray
+    k: np.ndarray
+    n: np.ndarray
+    #: True when the K×N operand is a weight matrix (linear layers); False for activation×activation
+    b_is_weight: bool = True
+    #: number of temporal token slices inside M (for inter-frame delta sparsity); 1 for images
+    t_slices: np.ndarray = field(default_factory=lambda: _arr(1))
+    #: the attention op is windowable on a 2-D patch grid (ViT-style spatial attention)
+    windowable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown op kind {self.kind!r}")
+        for f in ("batch", "m", "k", "n", "t_slices"):
+            object.__setattr__(self, f, _arr(getattr(self, f)))
+
+    @property
+    def stage(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def is_gemm(self) -> bool:
+        return self.kind in GEMM_KINDS
+
+    @property
+    def macs(self) -> np.ndarray:
+        return self.batch * self.m * self.k * self.n
+
+    @property
+    def in_elems(self) -> np.ndarray:
+        """Activation input elements (A, plus B when B is an activation)."""
+        if not self.is_gemm:
+            return self.batch * self.m * self.n
+        a = self.batch * self.m * self.k
+        return a if self.b_is_weight else a + self.batch * self.k * self.n
+
+    @property
+    def weight_elems(self) -> np.ndarray:
+        return self.k * self.n if (self.is_gemm and self.b_is_weight) else _arr(0)
+
+    @property
+    def out_elems(self) -> np.ndarray:
+        return self.batch * self.m * self.n
+
+    def with_(self, **changes) -> Op:
+        return replace(self, **changes)
+
+
+def layernorm(block: str, repeat: int, tokens, dim, name: str = "norm") -> Op:
+    return Op(name, "layernorm", block, repeat, 1, tokens, 0, dim)
+
+
+def linear(block, repeat, name, tokens, k, n, t_slices=1, kind: str = "linear") -> Op:
+    return Op(name, kind, block, repeat, 1, tokens, k, n, t_slices=t_slices)
+
+
+def mhsa(
+    block: str,
+    repeat: int,
+    n_seq,
+    seq,
+    dim,
+    heads,
+    head_dim,
+    t_slices=1,
+    windowable: bool = False,
+    prefix: str = "",
+    proj_tokens=None,
+) -> list[Op]:
+    """LayerNorm, QKV, QKᵀ, softmax, A·V, output projection of multi-head self-attention.
+
+    ``n_seq`` independent sequences of ``seq`` tokens (frames, windows or spatial positions).
+    """
+    tokens = _arr(n_seq) * _arr(seq)
+    hb = _arr(n_seq) * _arr(heads)
+    inner = _arr(heads) * _arr(head_dim)
+    p = prefix
+    return [
+        layernorm(block, repeat, tokens, dim, f"{p}norm1"),
+        linear(block, repeat, f"{p}qkv", tokens, dim, 3 * inner, t_slices),
+        Op(f"{p}qk", "attn_score", block, repeat, hb, seq, head_dim, seq, False, windowable=windowable),
+        Op(f"{p}softmax", "softmax", block, repeat, hb, seq, 0, seq, windowable=windowable),
+        Op(f"{p}av", "attn_context", block, repeat, hb, seq, seq, head_dim, False, windowable=windowable),
+        linear(block, repeat, f"{p}proj", tokens if proj_tokens is None else proj_tokens, inner, dim, t_slices),
+    ]
+
+
+def mlp(block: str, repeat: int, tokens, dim, hidden, t_slices=1) -> list[Op]:
+    """LayerNorm, fc1, GELU, fc2."""
+    return [
+        layernorm(block, repeat, tokens, dim, "norm2"),
+        linear(block, repeat, "fc1", tokens, dim, hidden, t_slices),
+        Op("gelu", "activation", block, repeat, 1, tokens, 0, hidden),
+        linear(block, repeat, "fc2", tokens, hidden, dim, t_slices),
+    ]

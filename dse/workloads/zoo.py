@@ -1,0 +1,207 @@
+"""The model zoo: published shapes of image and video transformers, and builders of their ops.
+
+Shapes and published operation counts: ``../shared/reference/facts.md`` §5 (mmpretrain, mmaction2,
+Video-Swin repo, ViViT paper). "FLOPs" in those zoos are MACs. Every builder takes height, width and
+frames as numpy arrays (one value per design point) and returns ops whose shapes are arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from dse.workloads import ops as O
+from dse.workloads.ops import Op
+
+
+def _cdiv(a, b):
+    return -(-np.asarray(a, dtype=np.int64) // np.asarray(b, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model's architecture hyper-parameters and published default input."""
+
+    name: str
+    family: str  # vit | videomae | timesformer | vivit | swin
+    dim: int
+    depth: int
+    heads: int
+    mlp_ratio: float = 4.0
+    patch: int = 16
+    tubelet: int = 1  # frames per token along time
+    cls: bool = True
+    resolution: int = 224
+    frames: int = 1
+    num_classes: int = 1000
+    variant: str = ""  # timesformer: divided|joint|space; vivit: m1..m4
+    temporal_depth: int = 4  # ViViT model 2 temporal encoder depth
+    depths: tuple[int, ...] = ()  # swin stage depths
+    window: tuple[int, int, int] = (8, 7, 7)  # swin window (t, h, w)
+    published_gmacs: float | None = None
+    source: str = ""
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def head_dim(self) -> int:
+        return self.dim // self.heads
+
+
+_IMG = "facts.md §5: mmpretrain DeiT/ViT configs"
+_MAE = "facts.md §5: mmaction2 VideoMAE K400 configs"
+_TSF = "facts.md §5: mmaction2 TimeSformer configs / TimeSformer paper Table"
+_VIV = "facts.md §5: ViViT paper (Arnab et al. 2021) Table; [R] recalled, analytic within 1%"
+_SWN = "facts.md §5: Video-Swin repo model zoo (K400)"
+
+SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in [
+        ModelSpec("deit-tiny", "vit", 192, 12, 3, published_gmacs=1.26, source=_IMG, description="DeiT-Tiny/16"),
+        ModelSpec("deit-small", "vit", 384, 12, 6, published_gmacs=4.61, source=_IMG, description="DeiT-Small/16"),
+        ModelSpec("deit-base", "vit", 768, 12, 12, published_gmacs=17.58, source=_IMG, description="DeiT-Base/16"),
+        ModelSpec("vit-base", "vit", 768, 12, 12, published_gmacs=17.58, source=_IMG, description="ViT-B/16"),
+        ModelSpec("vit-large", "vit", 1024, 24, 16, published_gmacs=None, source=_IMG, description="ViT-L/16"),
+        ModelSpec("videomae-s", "videomae", 384, 12, 6, tubelet=2, cls=False, frames=16, num_classes=400,
+                  published_gmacs=57, source=_MAE + " ([R] for ViT-S)", description="VideoMAE ViT-S, joint ST"),
+        ModelSpec("videomae-b", "videomae", 768, 12, 12, tubelet=2, cls=False, frames=16, num_classes=400,
+                  published_gmacs=180, source=_MAE, description="VideoMAE ViT-B, joint ST"),
+        ModelSpec("videomae-l", "videomae", 1024, 24, 16, tubelet=2, cls=False, frames=16, num_classes=400,
+                  published_gmacs=597, source=_MAE, description="VideoMAE ViT-L, joint ST"),
+        ModelSpec("timesformer-b", "timesformer", 768, 12, 12, frames=8, num_classes=400, variant="divided",
+                  published_gmacs=196, source=_TSF, description="TimeSformer-B, divided space-time"),
+        ModelSpec("timesformer-b-joint", "timesformer", 768, 12, 12, frames=8, num_classes=400, variant="joint",
+                  published_gmacs=180, source=_TSF, description="TimeSformer-B, joint space-time"),
+        ModelSpec("timesformer-b-space", "timesformer", 768, 12, 12, frames=8, num_classes=400, variant="space",
+                  published_gmacs=141, source=_TSF, description="TimeSformer-B, space-only"),
+        ModelSpec("vivit-b-m1", "vivit", 768, 12, 12, tubelet=2, frames=32, num_classes=400, variant="m1",
+                  published_gmacs=455.2, source=_VIV, description="ViViT-B/16x2 model 1, unfactorised"),
+        ModelSpec("vivit-b-m2", "vivit", 768, 12, 12, tubelet=2, frames=32, num_classes=400, variant="m2",
+                  published_gmacs=284.4, source=_VIV, description="ViViT-B/16x2 model 2, factorised encoder"),
+        ModelSpec("vivit-b-m3", "vivit", 768, 12, 12, tubelet=2, frames=32, num_classes=400, variant="m3",
+                  cls=False, published_gmacs=372.3, source=_VIV,
+                  description="ViViT-B/16x2 model 3, factorised self-attention"),
+        ModelSpec("vivit-b-m4", "vivit", 768, 12, 12, tubelet=2, frames=32, num_classes=400, variant="m4",
+                  cls=False, published_gmacs=277.1, source=_VIV,
+                  description="ViViT-B/16x2 model 4, factorised dot-product"),
+        ModelSpec("video-swin-t", "swin", 96, 12, 3, patch=4, tubelet=2, cls=False, frames=32, num_classes=400,
+                  depths=(2, 2, 6, 2), published_gmacs=87.9, source=_SWN, description="Video Swin-T"),
+        ModelSpec("video-swin-s", "swin", 96, 24, 3, patch=4, tubelet=2, cls=False, frames=32, num_classes=400,
+                  depths=(2, 2, 18, 2), published_gmacs=165.9, source=_SWN, description="Video Swin-S"),
+        ModelSpec("video-swin-b", "swin", 128, 24, 4, patch=4, tubelet=2, cls=False, frames=32, num_classes=400,
+                  depths=(2, 2, 18, 2), published_gmacs=281.6, source=_SWN, description="Video Swin-B"),
+    ]
+}
+ALIASES: dict[str, str] = {
+    "deit-t": "deit-tiny", "deit-s": "deit-small", "deit-b": "deit-base", "vit-b": "vit-base",
+    "vit-l": "vit-large", "timesformer-b-divided": "timesformer-b", "video-swin-tiny": "video-swin-t",
+}  # fmt: skip
+
+
+def _patch_embed(spec: ModelSpec, tokens_per_frame, t_tok) -> Op:
+    k = 3 * spec.patch * spec.patch * spec.tubelet
+    return O.linear("embed", 1, "patch_embed", tokens_per_frame * t_tok, k, spec.dim, t_tok, kind="patch_embed")
+
+
+def _head(spec: ModelSpec, dim: int) -> list[Op]:
+    return [
+        O.layernorm("head", 1, 1, dim, "norm_final"),
+        Op("classifier", "pool_classifier", "head", 1, 1, 1, dim, spec.num_classes),
+    ]
+
+
+def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
+    """ViT/DeiT, VideoMAE, TimeSformer and ViViT: isotropic encoders on a patch grid."""
+    gh, gw = h // spec.patch, w // spec.patch
+    s = gh * gw  # spatial tokens per (tubelet) frame
+    tt = t // spec.tubelet  # temporal token slices
+    c = int(spec.cls)
+    D, H, dh, R = spec.dim, spec.heads, spec.head_dim, spec.depth
+    hid = int(round(D * spec.mlp_ratio))
+    ops: list[Op] = [_patch_embed(spec, s, tt)]
+    v = spec.variant
+    if spec.family in ("vit", "videomae") or v in ("joint", "m1"):
+        tokens = s * tt + c
+        ops += O.mhsa("block", R, 1, tokens, D, H, dh, tt, windowable=(spec.family == "vit"))
+        ops += O.mlp("block", R, tokens, D, hid, tt)
+    elif v == "divided":  # TimeSformer: temporal attention (+ temporal_fc), then spatial attention
+        tokens = s * tt + c
+        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_")
+        ops.append(O.linear("block", R, "t_fc", s * tt, D, D, tt))
+        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, prefix="s_")
+        ops += O.mlp("block", R, tokens, D, hid, tt)
+    elif v == "space":  # TimeSformer space-only: attention inside each frame (CLS joins every frame)
+        tokens = s * tt + c
+        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, proj_tokens=tokens)
+        ops += O.mlp("block", R, tokens, D, hid, tt)
+    elif v == "m2":  # ViViT factorised encoder: spatial ViT per time slice, then a temporal encoder
+        ops += O.mhsa("spatial", R, tt, s + c, D, H, dh, tt, windowable=True)
+        ops += O.mlp("spatial", R, tt * (s + c), D, hid, tt)
+        Rt = spec.temporal_depth
+        ops += O.mhsa("temporal", Rt, 1, tt + c, D, H, dh)
+        ops += O.mlp("temporal", Rt, tt + c, D, hid)
+        tokens = tt * (s + c)
+    elif v == "m3":  # ViViT factorised self-attention: spatial MHSA, temporal MHSA, MLP
+        tokens = s * tt
+        ops += O.mhsa("block", R, tt, s, D, H, dh, tt, windowable=True, prefix="s_")
+        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_")
+        ops += O.mlp("block", R, tokens, D, hid, tt)
+    elif v == "m4":  # ViViT factorised dot-product: half the heads spatial, half temporal
+        tokens = s * tt
+        hs = H // 2
+        att = O.mhsa("block", R, tt, s, D, hs, dh, tt, windowable=True)
+        tmp = O.mhsa("block", R, s, tt, D, H - hs, dh, tt, prefix="t_")
+        qkv = att[1].with_(n=3 * H * dh)
+        proj = att[5].with_(k=H * dh)
+        ops += [att[0], qkv, att[2], att[3], att[4], tmp[2], tmp[3], tmp[4], proj]
+        ops += O.mlp("block", R, tokens, D, hid, tt)
+    else:  # pragma: no cover - guarded by SPECS
+        raise ValueError(spec.variant)
+    ops += _head(spec, D)
+    return ops, np.asarray(tokens, dtype=np.int64)
+
+
+def _swin(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
+    """Video Swin: 3-D patch embedding, four stages of (shifted) 3-D window attention, patch merging.
+
+    Windows are clipped to the feature size and the feature map is padded to whole windows, as the
+    reference implementation does; the shift does not change operation counts.
+    """
+    gt, gh, gw = t // spec.tubelet, h // spec.patch, w // spec.patch
+    ops: list[Op] = [_patch_embed(spec, gh * gw, gt)]
+    D = spec.dim
+    tokens0 = gt * gh * gw
+    for i, depth in enumerate(spec.depths):
+        if i > 0:  # patch merging: 2×2 spatial neighbours concatenated (4C), LN, linear 4C→2C
+            gh, gw = _cdiv(gh, 2), _cdiv(gw, 2)
+            ops.append(O.layernorm(f"stage{i}", 1, gt * gh * gw, 4 * D, "merge_norm"))
+            ops.append(O.linear(f"stage{i}", 1, "merge", gt * gh * gw, 4 * D, 2 * D, gt))
+            D *= 2
+        heads = spec.heads * 2**i
+        wt, wh, ww = (np.minimum(wi, g) for wi, g in zip(spec.window, (gt, gh, gw)))
+        n_win = _cdiv(gt, wt) * _cdiv(gh, wh) * _cdiv(gw, ww)
+        win = wt * wh * ww
+        tok = gt * gh * gw
+        blk = f"stage{i}"
+        att = O.mhsa(blk, depth, n_win, win, D, heads, D // heads, gt)
+        # LN/QKV/proj run on the real tokens; attention on padded whole windows
+        att[0] = att[0].with_(m=tok)
+        att[1] = att[1].with_(m=tok)
+        att[5] = att[5].with_(m=tok)
+        ops += att
+        ops += O.mlp(blk, depth, tok, D, int(D * spec.mlp_ratio), gt)
+    ops += _head(spec, D)
+    return ops, np.asarray(tokens0, dtype=np.int64)
+
+
+BUILDERS = {"vit": _vit_family, "videomae": _vit_family, "timesformer": _vit_family, "vivit": _vit_family,
+            "swin": _swin}  # fmt: skip
+
+
+def with_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
+    """Return ``spec`` with architecture overrides (depth, dim, heads, mlp_ratio, patch, tubelet, window)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    if "window" in clean and isinstance(clean["window"], int):
+        clean["window"] = (spec.window[0], clean["window"], clean["window"])
+    return replace(spec, **clean)
