@@ -19,10 +19,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dse.commands import workloads
+    from dse.commands import evaluate, workloads
 
-    for module in (workloads,):
+    for module in (workloads, evaluate):
         cli.add_command(module.command)
+    cli.add_command(evaluate.accelerators_command)
 
 
 _register()

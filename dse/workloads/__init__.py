@@ -14,7 +14,7 @@ from dse.errors import InputError, choice_error
 from dse.workloads.ops import KINDS, STAGES, Op
 from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec, with_overrides
 
-__all__ = ["KINDS", "STAGES", "Op", "ModelSpec", "SPECS", "Workload", "build", "get_spec", "model_names"]
+__all__ = ["KINDS", "STAGES", "Op", "ModelSpec", "SPECS", "Workload", "build", "gemm_workload", "get_spec", "model_names"]
 
 OVERRIDABLE = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window")
 
@@ -73,6 +73,16 @@ class Workload:
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
         """Patch grid (rows, cols) of one frame."""
         return self.height // self.spec.patch, self.width // self.spec.patch
+
+
+def gemm_workload(m: int, k: int, n: int, batch: int = 1) -> Workload:
+    """A one-op workload: a single (batched) linear GEMM M×K · K×N, for checks against simulators."""
+    for name, v in (("M", m), ("K", k), ("N", n), ("batch", batch)):
+        _positive_int_array(f"gemm {name}", v)
+    spec = ModelSpec("gemm", "gemm", dim=int(k), depth=1, heads=1, resolution=1, source="single GEMM")
+    op = Op("gemm", "linear", "gemm", 1, batch, m, k, n)
+    one = np.asarray(1, dtype=np.int64)
+    return Workload(spec, one, one, one, np.asarray(m, dtype=np.int64), (op,))
 
 
 def _positive_int_array(field: str, value) -> np.ndarray:

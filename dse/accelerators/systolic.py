@@ -1,0 +1,26 @@
+"""``systolic``: a generic dense PE array (SCALE-Sim dataflows) with one global buffer and DRAM.
+
+Every op runs on the array (GEMMs) or the SFU (element-wise ops), one after another. This is the
+reference dense design; the sparse accelerators reuse its pieces.
+"""
+
+from __future__ import annotations
+
+from dse.accelerators.base import Accelerator, Evaluation
+from dse.accelerators.common import array_params
+from dse.hardware import cost
+from dse.workloads import Workload
+
+
+class Systolic(Accelerator):
+    name = "systolic"
+    description = "generic dense systolic array (os/ws/is), one global buffer, DRAM; SCALE-Sim cycle counts"
+    params = array_params()
+
+    def _evaluate(self, workload: Workload, p) -> Evaluation:
+        works = [cost.dense_work(op, p) for op in workload.ops]
+        peak = p["rows"] * p["cols"] * p["lanes"]
+        return cost.summarize(workload, works, p, cost.area_mm2(p), peak)
+
+
+ACCELERATORS = (Systolic(),)

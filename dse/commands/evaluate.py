@@ -1,0 +1,129 @@
+"""``rtsa-dse eval`` and ``rtsa-dse accelerators``: evaluate one design, list the accelerators."""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+import pandas as pd
+
+from dse import accelerators
+from dse.accelerators.base import Evaluation
+from dse.commands.output import echo_frame, echo_json, format_option, to_builtin
+from dse.commands.workloads import parse_resolution
+from dse.errors import InputError
+from dse.workloads import Workload, build, gemm_workload
+
+
+def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
+    """``key=value`` pairs → dict; numbers become floats, everything else stays a string."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError("--set", f"expected key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def parse_gemm(text: str) -> Workload:
+    try:
+        m, k, n = (int(x) for x in text.split(","))
+    except ValueError:
+        raise InputError("--gemm", f"expected M,K,N (three positive integers), got {text!r}")
+    return gemm_workload(m, k, n)
+
+
+def scalar(x) -> float | str:
+    arr = np.asarray(x)
+    return arr.item() if arr.size == 1 else arr.tolist()
+
+
+def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> dict:
+    """The JSON form of one evaluation: headline metrics, breakdowns, per-op rows."""
+    m = {k: scalar(v) for k, v in ev.metrics.items()}
+    mem_share = m.get("memory_bound_share", 0.0)
+    return {
+        "accelerator": name,
+        "workload": wl.model,
+        "resolution": [int(wl.height), int(wl.width)],
+        "frames": int(wl.frames),
+        "params": {k: scalar(v) for k, v in values.items()},
+        **{k: m[k] for k in ("cycles", "latency_s", "energy_j", "area_mm2") if k in m},
+        "bound": "memory" if isinstance(mem_share, float) and mem_share > 0.5 else "compute",
+        "bottleneck_stage": scalar(ev.bound) if ev.bound is not None else None,
+        "metrics": m,
+        "breakdown": {
+            "stages": {s: {k: scalar(v) for k, v in d.items()} for s, d in ev.stages.items()},
+            "energy_j": {k: scalar(v) for k, v in ev.energy.items()},
+            "area_mm2": {k: scalar(v) for k, v in ev.area.items()},
+        },
+        "ops": ev.ops,
+        "notes": ev.notes,
+    }
+
+
+@click.command("eval")
+@click.option("--accelerator", "-a", required=True, help="Accelerator name (see `rtsa-dse accelerators`).")
+@click.option("--workload", "-w", help="Model name from the zoo.")
+@click.option("--gemm", help="Evaluate a single GEMM M,K,N instead of a workload.")
+@click.option("--resolution", "-r", help="Input resolution R or HxW.")
+@click.option("--frames", "-f", type=int, help="Input frames.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set an accelerator parameter.")
+@click.option("--ops/--no-ops", "show_ops", default=False, help="Table format: also print per-op rows.")
+@format_option
+def command(accelerator, workload, gemm, resolution, frames, sets, show_ops, fmt) -> None:
+    """Evaluate one design on a workload (or a single GEMM): latency, energy, area, breakdowns."""
+    acc = accelerators.get(accelerator)
+    if (workload is None) == (gemm is None):
+        raise InputError("--workload", "give exactly one of --workload MODEL or --gemm M,K,N")
+    wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames)
+    values = acc.resolve(parse_sets(sets))
+    ev = acc.evaluate(wl, values)
+    d = evaluation_dict(acc.name, wl, values, ev)
+    if fmt == "json":
+        echo_json(d)
+        return
+    rows = [{"stage": s, **{k: float(np.asarray(v)) for k, v in st.items()}} for s, st in ev.stages.items()]
+    if fmt == "csv":
+        flat = {"accelerator": acc.name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()}}
+        echo_frame(pd.DataFrame([flat]), "csv")
+        return
+    click.echo(f"{acc.name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    click.echo(
+        f"cycles {d['cycles']:.4g}  latency {d['latency_s'] * 1e3:.4g} ms  energy {d['energy_j'] * 1e3:.4g} mJ  "
+        f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
+    )
+    echo_frame(pd.DataFrame(rows), "table", title="per stage:")
+    click.echo("energy (J): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["energy_j"].items()))
+    click.echo("area (mm²): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["area_mm2"].items()))
+    if show_ops and ev.ops:
+        echo_frame(pd.DataFrame(ev.ops), "table", title="per op:")
+
+
+@click.command("accelerators")
+@format_option
+def accelerators_command(fmt) -> None:
+    """List accelerators with every parameter, its default, unit, range and source."""
+    rows = []
+    for name in accelerators.names():
+        acc = accelerators.get(name)
+        for p in acc.params:
+            rows.append({"accelerator": name, "param": p.name, "default": p.default, "unit": p.unit,
+                         "allowed": p.range_text(), "source": p.source})  # fmt: skip
+    if fmt == "json":
+        echo_json(
+            {n: {"description": accelerators.get(n).description,
+                 "params": [r for r in rows if r["accelerator"] == n]} for n in accelerators.names()}
+        )  # fmt: skip
+        return
+    if fmt == "table":
+        for n in accelerators.names():
+            click.echo(f"{n}: {accelerators.get(n).description}")
+        click.echo("")
+    echo_frame(pd.DataFrame(rows), fmt)
+
+
+__all__ = ["command", "accelerators_command", "to_builtin"]

@@ -1,0 +1,1 @@
+"""Physical building blocks shared by every accelerator model: technology, array, memory, SFU, cost."""
