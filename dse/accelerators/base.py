@@ -36,7 +36,7 @@ class Param:
         if self.kind == "choice":
             arr = np.asarray(value)
             allowed = [str(c) for c in self.choices]
-            vals = np.unique(arr.astype(str))
+            vals = [str(arr.item())] if arr.ndim == 0 else np.unique(arr.astype(str))
             bad = [v for v in vals if v not in allowed]
             if bad:
                 raise choice_error(self.name, bad[0], allowed)
@@ -75,7 +75,7 @@ class Evaluation:
     ``area_mm2``, ``macs``, ``dram_bytes``, ``utilization``, ``edp``); ``bound``: per point the stage
     or resource that limits latency; ``stages``: per stage a dict of metric arrays (``cycles``,
     ``latency_s``, ``energy_j``, ``macs``, ``dram_bytes``); ``energy``: per component energy (J);
-    ``area``: per component area (mm²); ``ops``: optional per-op rows for one-point inspection.
+    ``area``: per component area (mm²); ``ops``: per-op rows (values are arrays over design points).
     """
 
     metrics: dict[str, np.ndarray]

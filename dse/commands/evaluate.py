@@ -60,7 +60,7 @@ def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> di
             "energy_j": {k: scalar(v) for k, v in ev.energy.items()},
             "area_mm2": {k: scalar(v) for k, v in ev.area.items()},
         },
-        "ops": ev.ops,
+        "ops": [{k: scalar(v) if isinstance(v, np.ndarray | float) else v for k, v in r.items()} for r in ev.ops],
         "notes": ev.notes,
     }
 
@@ -100,7 +100,7 @@ def command(accelerator, workload, gemm, resolution, frames, sets, show_ops, fmt
     click.echo("energy (J): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["energy_j"].items()))
     click.echo("area (mm²): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["area_mm2"].items()))
     if show_ops and ev.ops:
-        echo_frame(pd.DataFrame(ev.ops), "table", title="per op:")
+        echo_frame(pd.DataFrame(d["ops"]), "table", title="per op:")
 
 
 @click.command("accelerators")

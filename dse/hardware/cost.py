@@ -115,16 +115,11 @@ def summarize(
             comp[c] = comp[c] + r * v
             s["energy_j"] = s["energy_j"] + r * v
         mem_bound_cycles = mem_bound_cycles + r * np.where(mem_cyc > w.compute_cycles, cyc, 0.0)
-        if np.ndim(cyc) == 0 or np.size(cyc) == 1:
-            rows.append(
-                {
-                    "block": w.op.block, "op": w.op.name, "kind": w.op.kind, "stage": w.stage or w.op.stage,
-                    "repeat": r, "macs": float(np.sum(w.macs)) * r, "cycles": float(np.sum(cyc)) * r,
-                    "compute_cycles": float(np.sum(w.compute_cycles)) * r, "memory_cycles": float(np.sum(mem_cyc)) * r,
-                    "dram_bytes": float(np.sum(w.dram_bytes)) * r,
-                    "bound": "memory" if float(np.sum(mem_cyc)) > float(np.sum(w.compute_cycles)) else "compute",
-                }
-            )  # fmt: skip
+        rows.append(
+            {"block": w.op.block, "op": w.op.name, "kind": w.op.kind, "stage": w.stage or w.op.stage, "repeat": r,
+             "macs": r * w.macs, "cycles": r * cyc, "compute_cycles": r * w.compute_cycles,
+             "memory_cycles": r * mem_cyc, "dram_bytes": r * w.dram_bytes}
+        )  # fmt: skip; arrays, converted by whoever prints them
     cycles = sum(stage[s]["cycles"] for s in STAGES) if serial_stages else None
     latency = cycles / clock_hz
     total_area = sum(area.values())
@@ -155,7 +150,9 @@ def summarize(
         "throughput_fps": 1.0 / latency,
     }
     shape = np.broadcast_shapes(np.shape(workload.height), *(np.shape(v) for v in metrics.values()))
-    full = lambda d: {k: np.broadcast_to(v, shape) for k, v in d.items()}  # noqa: E731
+    def full(d: dict) -> dict:
+        return {k: v if np.shape(v) == shape else np.broadcast_to(v, shape) for k, v in d.items()}
+
     return Evaluation(
         metrics=full(metrics),
         stages={s: full(v) for s, v in stage.items()},

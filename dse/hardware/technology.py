@@ -86,7 +86,7 @@ def lookup(values, table: dict[str, float]) -> np.ndarray:
     """Map an array of keys (e.g. precision names) to table values, vectorized."""
     arr = np.asarray(values)
     if arr.ndim == 0:
-        return np.asarray(table[str(arr)], dtype=float)
+        return np.asarray(table[arr.item()], dtype=float)
     out = np.zeros(arr.shape)
     for key, val in table.items():
         out = np.where(arr == key, val, out)

@@ -1,0 +1,382 @@
+"""CPU and GPU baselines: a per-kernel roofline with size-dependent efficiency and launch overhead.
+
+Every op of a workload runs as the kernels PyTorch eager launches for it (``measured/measure_blocks.py``):
+one GEMM kernel per linear layer / QKᵀ / A·V, one kernel per LayerNorm / GELU, and two for the softmax
+of the explicit attention path (the ``* d**-0.5`` scale pass, then softmax). With ``attention="sdpa"``
+QKᵀ, softmax and A·V are one fused kernel (``scaled_dot_product_attention``) that never writes the scores.
+
+Per op (all numpy arrays over design points)::
+
+    t_compute = MACs / (peak_macs_per_s(precision) · eff)           eff = eff_max · s / (s + s_half)
+    t_memory  = bytes · (hit / cache_Bps + (1 - hit) / (mem_Bps · eff_mem)),  hit = 1 / (1 + (bytes / cache)^4)
+    t_exec    = max(t_compute, t_memory)
+    t_op      = t_exec + kernels · launch                (CPU: synchronous eager dispatch)
+    t_op      = max(t_exec, kernels · launch)            (GPU: asynchronous stream, launches overlap execution)
+
+``s`` is the GEMM's smaller output dimension ``min(M, N)`` (tokens for a linear layer at batch 1); fused
+attention uses its own ``eff_sdpa``. Element-wise kernels (softmax, LayerNorm, GELU) are memory-bound:
+``bytes = (in + out) · bytes_per_element``; GEMMs move ``A + B + C``. The cache term is a smooth step
+at the last-level cache size: working sets that fit run at cache bandwidth.
+
+Energy = average power × latency (power: TDP / module power, cited per preset), split over components by
+where time goes: GEMM execution shared between ``mac`` (compute time) and ``buffer``/``dram`` (memory time
+from cache / DRAM) in proportion, element-wise kernels → ``sfu``, time waiting on kernel launches →
+``leakage``. The calibration constants of ``xeon16`` and ``h100`` are fitted to ``measured/*.csv``
+(``tools/fit_roofline.py``: minimise the largest relative error of per-block linear_us and attn_us over
+the file, Nelder–Mead on log-constants, then rounded). Edge presets take the fitted efficiencies of the
+measured platform of their kind and datasheet peaks/bandwidths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, Param
+from dse.workloads import Op, Workload
+
+PRECISIONS = ("fp32", "fp16", "int8")
+#: bytes per element of activations, weights and scores at each precision
+BYTES_PER_ELEM = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0}
+ATTENTION_PATHS = ("explicit", "sdpa")
+ELEMENTWISE_KINDS = ("softmax", "layernorm", "activation")
+#: kernels PyTorch eager launches per op kind (measure_blocks.py: ``(q @ kᵀ) * scale`` then softmax)
+KERNELS = {"softmax": 2}
+_CACHE_STEEPNESS = 4.0  # exponent of the cache-hit step; 4 ≈ the cliff seen in measured/xeon16 attn_us
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One CPU or GPU preset: datasheet peaks and fitted/assumed calibration constants (see ``SOURCES``)."""
+
+    name: str
+    kind: str  # "cpu" | "gpu"
+    description: str
+    peak_tmacs: tuple[float, float, float]  # dense peak, 10¹² MAC/s at (fp32, fp16, int8)
+    mem_gbps: float  # DRAM peak bandwidth, GB/s
+    cache_mb: float  # last-level cache, MB (10⁶ B)
+    cache_gbps: float  # effective last-level cache bandwidth, GB/s
+    eff_mem: float  # fraction of DRAM peak bandwidth reached by streaming kernels
+    eff_gemm: float  # GEMM efficiency ceiling (fraction of peak)
+    gemm_half: float  # min(M, N) at which a GEMM reaches half of eff_gemm
+    eff_sdpa: float  # fused-attention efficiency (fraction of peak)
+    launch_us: float  # per-kernel dispatch + launch overhead, µs
+    power_w: float  # average power while running (TDP / module power), W
+    area_mm2: float  # die area, mm²
+    clock_mhz: float  # clock used to express latency in cycles, MHz
+    overlap: bool = False  # kernel launches overlap execution (a kernel costs max(exec, launch))
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source(self, field: str) -> str:
+        return dict(self.sources).get(field, "")
+
+
+_FIT_XEON = "fitted to measured/xeon16_fp32_batch1.csv (tools/fit_roofline.py: minimax relative error, Nelder-Mead)"
+_FIT_H100 = "fitted to measured/h100_fp16_batch1.csv (tools/fit_roofline.py: minimax relative error, Nelder-Mead)"
+
+XEON16 = Platform(
+    "xeon16", "cpu", "16-core Intel Xeon (AVX-512), PyTorch eager fp32 — facts.md §7 measured machine",
+    # 16 cores × 2 AVX-512 FMA units × 16 fp32 lanes × 2.0 GHz = 1.02 TMAC/s; fp16 has no faster GEMM path in
+    # PyTorch CPU (converted to fp32); int8 ×4 via AVX-512 VNNI (64 int8 vs 16 fp32 MACs per 512-bit FMA).
+    peak_tmacs=(1.024, 1.024, 4.096),
+    mem_gbps=88.0,  # pro-rata 16/56 cores of 8 × DDR5-4800 (307 GB/s per socket) [assumption: model not recorded]
+    cache_mb=16.0,  # FITTED: where xeon16 attn_us per score element jumps (between 9.4 MB and 29 MB of scores)
+    cache_gbps=61.0,  # FITTED
+    eff_mem=0.2,  # FITTED (includes first-touch page faults of freshly allocated eager outputs)
+    eff_gemm=0.44,  # FITTED
+    gemm_half=43.0,  # FITTED
+    eff_sdpa=0.45,  # FITTED to sdpa_us
+    launch_us=9.5,  # FITTED
+    power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP [assumption: model not recorded]
+    area_mm2=440.0,  # pro-rata 16/56 of Sapphire Rapids XCC (4 tiles ≈ 1,540 mm²) [R]
+    clock_mhz=2000.0,  # all-core AVX-512 clock assumed in peak_tmacs
+    sources=(("calibration", _FIT_XEON),),
+)
+
+H100 = Platform(
+    "h100", "gpu", "NVIDIA H100 SXM5 80 GB HBM3, PyTorch eager — facts.md §7 measured machine",
+    # NVIDIA H100 datasheet (dense): FP32 66.9 TFLOPS (CUDA cores; PyTorch disables TF32 for matmul by
+    # default), FP16 tensor 989.4 TFLOPS, INT8 tensor 1,978.9 TOPS; MAC/s = FLOPS / 2.
+    peak_tmacs=(33.45, 494.7, 989.45),
+    mem_gbps=3350.0,  # NVIDIA H100 SXM5 datasheet: 3.35 TB/s HBM3
+    cache_mb=50.0,  # NVIDIA H100 datasheet: 50 MB L2
+    cache_gbps=5500.0,  # FITTED
+    eff_mem=0.56,  # FITTED
+    eff_gemm=0.6,  # FITTED
+    gemm_half=256.0,  # FITTED
+    eff_sdpa=0.45,  # FITTED to sdpa_us
+    launch_us=17.0,  # FITTED (PyTorch eager host dispatch per kernel, CUDA-event timed at batch 1)
+    power_w=700.0,  # NVIDIA H100 SXM5 datasheet: TDP up to 700 W
+    area_mm2=814.0,  # NVIDIA Hopper whitepaper: GH100 die 814 mm², TSMC 4N
+    clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet peak clock)
+    sources=(("calibration", _FIT_H100),),
+)
+
+JETSON_TX2 = Platform(
+    "jetson-tx2", "gpu", "NVIDIA Jetson TX2 (256-core Pascal GP10B, 8 GB LPDDR4) — ViTCoD's EdgeGPU (facts.md §3)",
+    # Jetson TX2 data sheet: 256 CUDA cores at 1.30 GHz (tegrastats GR3D max 1300 MHz): fp32 2 flop/core/clk
+    # = 665.6 GFLOPS, fp16 2× (1.33 TFLOPS datasheet); no INT8 fast path on sm_62 (TensorRT support matrix
+    # lists FP32/FP16 only for TX2) → int8 runs at the fp16 rate.
+    peak_tmacs=(0.3328, 0.6656, 0.6656),
+    mem_gbps=59.7,  # Jetson TX2 data sheet: 128-bit LPDDR4 at 1866 MHz = 59.7 GB/s
+    cache_mb=0.5,  # CUDA deviceQuery on TX2: 512 KB L2
+    cache_gbps=200.0,  # [assumption] ≈ 3.3 × DRAM, the H100 fit's cache/DRAM-effective ratio scaled down
+    eff_mem=0.56,  # = h100 fit (same kind of streaming kernels)
+    eff_gemm=0.6,  # = h100 fit
+    gemm_half=64.0,  # h100 fit scaled by SMs (2 vs 132 SMs fill at smaller tiles) [assumption]
+    eff_sdpa=0.45,  # = h100 fit
+    launch_us=55.0,  # set so DeiT-Tiny's 12 blocks give ≈14.9 ms (facts.md §3, TensorRT profiling mode)
+    power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
+    area_mm2=150.0,  # Tegra X2 "Parker" SoC, TSMC 16FF [R: not confirmed; override with area_mm2]
+    clock_mhz=1300.0,  # Jetson TX2 GPU max clock
+    sources=(("calibration", "datasheet peaks; efficiencies from the h100 fit; launch_us to facts.md §3"),),
+)
+
+CORTEX_A57 = Platform(
+    "cortex-a57", "cpu", "4 × Arm Cortex-A57 at 2.0 GHz (the Jetson TX2 CPU cluster), PyTorch eager",
+    # Cortex-A57 Software Optimization Guide: one 128-bit ASIMD FMLA per cycle → 4 fp32 MACs/clk/core;
+    # 4 cores × 2.0 GHz × 4 = 32 GMAC/s. ARMv8.0 has no fp16 arithmetic (fp16 at fp32 rate); int8 ×2 via
+    # 16-bit-accumulating SMLAL (8 lanes per 128-bit op) [D from the ISA lane widths].
+    peak_tmacs=(0.032, 0.032, 0.064),
+    mem_gbps=59.7,  # Jetson TX2 data sheet: shared 128-bit LPDDR4-3733, 59.7 GB/s
+    cache_mb=2.0,  # Jetson TX2 data sheet: 2 MB L2 shared by the A57 cluster
+    cache_gbps=40.0,  # [assumption] 4 cores × 16 B/clk × ~0.6 at 2 GHz... see SOURCES
+    eff_mem=0.2,  # = xeon16 fit
+    eff_gemm=0.44,  # = xeon16 fit
+    gemm_half=43.0,  # = xeon16 fit
+    eff_sdpa=0.45,  # = xeon16 fit
+    launch_us=28.0,  # xeon16 fit × 3 (lower single-thread speed of a 2 GHz in-order-ish A57 core) [assumption]
+    power_w=4.0,  # [assumption] Jetson TX2 tegrastats VDD_CPU ≈ 3.4 W with the A57 cluster busy at 2.0 GHz
+    area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: ≈15 mm² in 20 nm Exynos 5433 die shots]
+    clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz
+    sources=(("calibration", "datasheet peaks; efficiencies from the xeon16 fit"),),
+)
+
+PLATFORMS: dict[str, Platform] = {p.name: p for p in (XEON16, CORTEX_A57, H100, JETSON_TX2)}
+_CALIBRATED = tuple(f.name for f in fields(Platform) if f.name not in ("name", "kind", "description", "sources",
+                                                                       "overlap"))
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Per-design-point machine constants in SI units (arrays broadcast over design points)."""
+
+    macs_per_s: np.ndarray
+    bytes_per_elem: np.ndarray
+    dram_bps: np.ndarray  # effective: peak × eff_mem
+    cache_bytes: np.ndarray
+    cache_bps: np.ndarray
+    eff_gemm: np.ndarray
+    gemm_half: np.ndarray
+    eff_sdpa: np.ndarray
+    launch_s: np.ndarray
+    overlap: np.ndarray  # bool: launches overlap execution (GPU)
+    sdpa: np.ndarray  # bool: fused attention
+
+
+def machine(platform, precision, attention="explicit", overrides: dict[str, np.ndarray] | None = None,
+            presets: dict[str, Platform] | None = None) -> Machine:  # fmt: skip
+    """Gather preset constants per point (``platform``, ``precision`` may be string arrays) + overrides.
+
+    ``overrides``: ``peak_tflops``, ``mem_gbps``, ``launch_us`` arrays, 0 meaning "use the preset".
+    """
+    presets = presets or PLATFORMS
+    plat = np.asarray(platform).astype(str)
+    prec = np.asarray(precision).astype(str)
+    shape = np.broadcast_shapes(plat.shape, prec.shape)
+    val = {f: np.zeros(shape) for f in _CALIBRATED}
+    peak = np.zeros(shape)
+    overlap = np.zeros(shape, dtype=bool)
+    for name, pf in presets.items():  # loop over presets, not design points
+        sel = plat == name
+        for f in _CALIBRATED:
+            if f != "peak_tmacs":
+                val[f] = np.where(sel, getattr(pf, f), val[f])
+        for i, pr in enumerate(PRECISIONS):
+            peak = np.where(sel & (prec == pr), pf.peak_tmacs[i] * 1e12, peak)
+        overlap = np.where(sel, pf.overlap, overlap)
+    bpe = np.zeros(shape)
+    for pr, b in BYTES_PER_ELEM.items():
+        bpe = np.where(prec == pr, b, bpe)
+    ov = overrides or {}
+
+    def pick(key: str, preset: np.ndarray, scale: float) -> np.ndarray:
+        user = np.asarray(ov.get(key, 0.0), dtype=float)
+        return np.where(user > 0, user * scale, preset)
+
+    return Machine(
+        macs_per_s=pick("peak_tflops", peak, 1e12 / 2),
+        bytes_per_elem=bpe,
+        dram_bps=pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"],
+        cache_bytes=val["cache_mb"] * 1e6,
+        cache_bps=val["cache_gbps"] * 1e9,
+        eff_gemm=val["eff_gemm"],
+        gemm_half=val["gemm_half"],
+        eff_sdpa=val["eff_sdpa"],
+        launch_s=pick("launch_us", val["launch_us"] * 1e-6, 1e-6),
+        overlap=overlap,
+        sdpa=np.asarray(attention).astype(str) == "sdpa",
+    )
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """Cost of one op instance (multiply by ``op.repeat``); seconds and bytes, arrays over points."""
+
+    kernels: np.ndarray
+    compute_s: np.ndarray
+    cache_s: np.ndarray  # memory time served by the last-level cache
+    dram_s: np.ndarray  # memory time served by DRAM
+    exec_s: np.ndarray  # max(compute, memory)
+    time_s: np.ndarray  # exec combined with launch overhead
+    bytes: np.ndarray
+    dram_bytes: np.ndarray
+
+
+def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cache s, DRAM s, DRAM bytes) of ``nbytes`` over ``kernels`` kernels, with a smooth LLC-fit step."""
+    ratio = np.divide(nbytes / np.maximum(kernels, 1), m.cache_bytes, out=np.full(np.broadcast(nbytes, m.cache_bytes).shape, np.inf),
+                      where=m.cache_bytes > 0)  # fmt: skip
+    hit = 1.0 / (1.0 + ratio**_CACHE_STEEPNESS)
+    cache_s = np.divide(nbytes * hit, m.cache_bps, out=np.zeros_like(ratio), where=m.cache_bps > 0)
+    return cache_s, nbytes * (1 - hit) / m.dram_bps, nbytes * (1 - hit)
+
+
+def op_cost(op: Op, m: Machine) -> OpCost:
+    """Roofline time of ``op`` on machine ``m`` (explicit or fused attention per point)."""
+    bpe = m.bytes_per_elem
+    zero = np.zeros(np.broadcast(op.macs, bpe).shape)
+    if op.is_gemm:
+        size = np.minimum(op.m, op.n).astype(float)
+        eff = m.eff_gemm * size / (size + m.gemm_half)
+        compute = op.macs / (m.macs_per_s * eff)
+        nbytes = (op.in_elems + op.weight_elems + op.out_elems) * bpe
+        kernels = zero + 1
+    else:
+        compute = zero
+        kernels = zero + KERNELS.get(op.kind, 1)
+        nbytes = (op.in_elems + op.out_elems) * bpe * kernels
+    if op.kind == "attn_score":  # fused: QKᵀ + A·V MACs; reads Q, K, V, writes O (all batch·M·K elements)
+        f_compute = 2 * op.macs / (m.macs_per_s * m.eff_sdpa)
+        f_bytes = 4 * op.batch * op.m * op.k * bpe
+        compute, nbytes = np.where(m.sdpa, f_compute, compute), np.where(m.sdpa, f_bytes, nbytes)
+    elif op.kind in ("softmax", "attn_context"):  # folded into the fused kernel
+        compute, nbytes, kernels = (np.where(m.sdpa, 0, x) for x in (compute, nbytes, kernels))
+    cache_s, dram_s, dram_bytes = _memory(nbytes, kernels, m)
+    exec_s = np.maximum(compute, cache_s + dram_s)
+    launch = kernels * m.launch_s
+    time_s = np.where(m.overlap, np.maximum(exec_s, launch), exec_s + launch)
+    return OpCost(kernels, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, time_s + zero,
+                  nbytes + zero, dram_bytes + zero)  # fmt: skip
+
+
+_SRC_PREC = "bytes/element and peak per precision: see each preset in dse/accelerators/roofline.py"
+
+
+class Roofline(Accelerator):
+    """Shared evaluation of the CPU and GPU baselines; subclasses pick presets and defaults."""
+
+    platforms: tuple[str, ...] = ()
+
+    @classmethod
+    def make_params(cls, default_platform: str, default_precision: str) -> tuple[Param, ...]:
+        names = cls.platforms
+        return (
+            Param("platform", default_platform, "", "presets in dse/accelerators/roofline.py (datasheets, "
+                  "measured/*.csv fits)", "choice", choices=names, help="hardware preset"),
+            Param("precision", default_precision, "", _SRC_PREC, "choice", choices=PRECISIONS,
+                  help="arithmetic and storage precision (scales peak compute and bytes/element)"),
+            Param("attention", "explicit", "", "measured/measure_blocks.py: explicit QKᵀ/softmax/A·V or fused sdpa",
+                  "choice", choices=ATTENTION_PATHS, help="attention kernels"),
+            Param("peak_tflops", 0.0, "TFLOPS", "override (0 = preset peak at the chosen precision)", "float", 0, 1e5,
+                  help="dense peak, 2 flops per MAC"),
+            Param("mem_gbps", 0.0, "GB/s", "override (0 = preset DRAM peak)", "float", 0, 1e5,
+                  help="DRAM peak bandwidth (preset eff_mem still applies)"),
+            Param("launch_us", 0.0, "µs", "override (0 = preset)", "float", 0, 1e4, help="per-kernel overhead"),
+            Param("power_w", 0.0, "W", "override (0 = preset TDP / module power)", "float", 0, 1e4),
+            Param("area_mm2", 0.0, "mm²", "override (0 = preset die area)", "float", 0, 1e5),
+        )  # fmt: skip
+
+    def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:
+        m = machine(p["platform"], p["precision"], p["attention"], p)
+        plat = p["platform"]
+        preset = {f: np.zeros(plat.shape) for f in ("power_w", "area_mm2", "clock_mhz")}
+        for name in self.platforms:
+            for f in preset:
+                preset[f] = np.where(plat == name, getattr(PLATFORMS[name], f), preset[f])
+        power = np.where(p["power_w"] > 0, p["power_w"], preset["power_w"])
+        area = np.where(p["area_mm2"] > 0, p["area_mm2"], preset["area_mm2"])
+        clock_hz = preset["clock_mhz"] * 1e6
+        shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
+        z = np.zeros(shape)
+        st = {s: {"latency_s": z.copy(), "macs": z.copy(), "dram_bytes": z.copy()} for s in STAGES}
+        comp = {c: z.copy() for c in COMPONENTS}
+        launch_s, rows = z.copy(), []
+        for op in workload.ops:
+            c = op_cost(op, m)
+            r = op.repeat
+            s = st[op.stage]
+            s["latency_s"] = s["latency_s"] + c.time_s * r
+            s["macs"] = s["macs"] + op.macs * r
+            s["dram_bytes"] = s["dram_bytes"] + c.dram_bytes * r
+            mem = c.cache_s + c.dram_s
+            busy = np.minimum(c.exec_s, c.time_s)  # time the kernel computes or moves data
+            launch_s = launch_s + (c.time_s - busy) * r
+            if op.kind in ELEMENTWISE_KINDS:
+                comp["sfu"] = comp["sfu"] + busy * r
+            else:
+                tot = np.where(c.compute_s + mem > 0, c.compute_s + mem, 1.0)
+                comp["mac"] = comp["mac"] + busy * r * c.compute_s / tot
+                comp["buffer"] = comp["buffer"] + busy * r * c.cache_s / tot
+                comp["dram"] = comp["dram"] + busy * r * c.dram_s / tot
+            rows.append({"block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "repeat": r,
+                         "kernels": c.kernels, "latency_s": c.time_s, "compute_s": c.compute_s,
+                         "memory_s": mem, "macs": op.macs, "bytes": c.bytes, "dram_bytes": c.dram_bytes})  # fmt: skip
+        comp["leakage"] = launch_s
+        latency = sum(s["latency_s"] for s in st.values())
+        energy = {k: v * power for k, v in comp.items()}  # component times sum to the latency
+        for s in st.values():
+            s["energy_j"] = s["latency_s"] * power
+            s["cycles"] = s["latency_s"] * clock_hz
+        macs = workload.macs + z
+        peak = m.macs_per_s
+        bound = np.where(st["linear"]["latency_s"] >= st["attention"]["latency_s"], "linear", "attention")
+        bound = np.where(launch_s >= 0.5 * latency, "launch", bound)
+        metrics = {
+            "cycles": latency * clock_hz,
+            "latency_s": latency,
+            "energy_j": latency * power,
+            "area_mm2": area + z,
+            "macs": macs,
+            "dram_bytes": sum(s["dram_bytes"] for s in st.values()),
+            "utilization": macs / latency / peak,
+            "edp": latency * latency * power,
+            "power_w": power + z,
+            "launch_s": launch_s,
+        }
+        return Evaluation(metrics, st, energy, {"die": area + z}, bound, rows,
+                          ["energy = average power × latency; components by share of time (roofline.py)"])  # fmt: skip
+
+
+class CPU(Roofline):
+    name = "cpu"
+    description = "CPU baseline: per-kernel roofline of PyTorch eager (xeon16 fitted to measured data; cortex-a57)"
+    platforms = ("xeon16", "cortex-a57")
+    extra_metrics = ("power_w", "launch_s")
+
+    def __init__(self) -> None:
+        self.params = self.make_params("xeon16", "fp32")
+
+
+class GPU(Roofline):
+    name = "gpu"
+    description = "GPU baseline: per-kernel roofline of PyTorch eager (h100 fitted to measured data; jetson-tx2)"
+    platforms = ("h100", "jetson-tx2")
+    extra_metrics = ("power_w", "launch_s")
+
+    def __init__(self) -> None:
+        self.params = self.make_params("h100", "fp16")
+
+
+ACCELERATORS = (CPU(), GPU())
