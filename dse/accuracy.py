@@ -87,7 +87,9 @@ def effective_knob(method: str, **knobs: object) -> np.ndarray:
     if method == "rtsa":
         if "computation_reduction" in knobs:
             if set(knobs) & {"linear_sparsity", "attn_sparsity", "attn_share"}:
-                raise InputError("computation_reduction", "give it or linear_sparsity/attn_sparsity/attn_share, not both")
+                raise InputError(
+                    "computation_reduction", "give it or linear_sparsity/attn_sparsity/attn_share, not both"
+                )
             return _fraction("computation_reduction", knobs["computation_reduction"])
         lin = _fraction("linear_sparsity", knobs.get("linear_sparsity", 0.0))
         att = _fraction("attn_sparsity", knobs.get("attn_sparsity", 0.0))

@@ -6,7 +6,7 @@ energy/area model to all of them, so every accelerator is costed the same way:
 
 * memory cycles = DRAM bytes / (``dram_gbps`` / clock); op cycles = max(compute, memory) when
   transfers overlap compute (``overlap`` = 1), else their sum; the op is compute- or memory-bound.
-* energy = MACs·E_mac + buffer bytes·E_sram(capacity) + MACs·E_rf + DRAM bytes·E_dram
+* energy = (MACs + lane element-wise ops)·E_mac + buffer bytes·E_sram(capacity) + MACs·E_rf + DRAM bytes·E_dram
   + SFU elements·E_sfu + leakage power · latency.
 * area = PEs·A_pe + SRAM(capacity) + SFU lanes·A_sfu.
 """
@@ -35,6 +35,8 @@ class OpWork:
     sfu_elems: np.ndarray = field(default_factory=lambda: np.zeros(()))
     #: extra latency not hidden by overlap (e.g. pipeline stalls), cycles
     extra_cycles: np.ndarray = field(default_factory=lambda: np.zeros(()))
+    #: simple element-wise operations done on the MAC lanes (e.g. Δ subtract/compare), at one MAC's energy
+    lane_ops: np.ndarray = field(default_factory=lambda: np.zeros(()))
     #: stage this work is attributed to (defaults to the op's stage)
     stage: str | None = None
 
@@ -79,9 +81,15 @@ def summarize(
     hw: dict[str, np.ndarray],
     area: dict[str, np.ndarray],
     peak_macs_per_cycle,
-    serial_stages: bool = True,
+    pipelined: bool = False,
 ) -> Evaluation:
-    """Latency, energy, area and breakdowns from per-op work; the op list runs one op after another."""
+    """Latency, energy, area and breakdowns from per-op work.
+
+    By default the ops run one after another on one array (latency = Σ op cycles). ``pipelined``: the
+    linear (+ other) ops and the attention ops run on two separate arrays pipelined across blocks /
+    frames; the steady-state time per inference is the slower side, and the faster side stalls for the
+    difference (``stall_cycles``).
+    """
     clock_hz = hw["clock_mhz"] * 1e6
     bytes_per_cycle = hw["dram_gbps"] * 1e9 / clock_hz
     overlap = np.asarray(hw.get("overlap", 1.0)) > 0.5
@@ -106,7 +114,7 @@ def summarize(
         s["macs"] = s["macs"] + r * w.macs
         s["dram_bytes"] = s["dram_bytes"] + r * w.dram_bytes
         e_parts = {
-            "mac": w.macs * e_mac,
+            "mac": (w.macs + w.lane_ops) * e_mac,
             "buffer": w.sram_bytes * e_sram + w.macs * e_mac * tech.RF_ACCESS_PER_MAC,
             "dram": w.dram_bytes * e_dram,
             "sfu": w.sfu_elems * e_sfu,
@@ -120,14 +128,22 @@ def summarize(
              "macs": r * w.macs, "cycles": r * cyc, "compute_cycles": r * w.compute_cycles,
              "memory_cycles": r * mem_cyc, "dram_bytes": r * w.dram_bytes}
         )  # fmt: skip; arrays, converted by whoever prints them
-    cycles = sum(stage[s]["cycles"] for s in STAGES) if serial_stages else None
+    if pipelined:
+        side_a = stage["linear"]["cycles"] + stage["other"]["cycles"]
+        side_b = stage["attention"]["cycles"]
+        cycles = np.maximum(side_a, side_b)
+        stall = np.abs(side_a - side_b)
+    else:
+        cycles = sum(stage[s]["cycles"] for s in STAGES)
+        stall = np.zeros(())
     latency = cycles / clock_hz
     total_area = sum(area.values())
     leak_w = hw["leakage_mw_per_mm2"] * 1e-3 * total_area
     comp["leakage"] = leak_w * latency
-    for s in STAGES:  # leakage attributed to stages by their share of time
+    busy = sum(stage[s]["cycles"] for s in STAGES)
+    for s in STAGES:  # leakage attributed to stages by their share of busy time
         stage[s]["latency_s"] = stage[s]["cycles"] / clock_hz
-        stage[s]["energy_j"] = stage[s]["energy_j"] + leak_w * stage[s]["latency_s"]
+        stage[s]["energy_j"] = stage[s]["energy_j"] + comp["leakage"] * stage[s]["cycles"] / np.maximum(busy, 1.0)
     energy = sum(comp.values())
     macs = sum(stage[s]["macs"] for s in STAGES)
     bound = np.where(
@@ -148,6 +164,8 @@ def summarize(
         "attention_latency_s": stage["attention"]["latency_s"],
         "attention_share": stage["attention"]["cycles"] / cycles,
         "throughput_fps": 1.0 / latency,
+        "stall_cycles": stall,
+        "stall_share": stall / cycles,
     }
     shape = np.broadcast_shapes(np.shape(workload.height), *(np.shape(v) for v in metrics.values()))
     def full(d: dict) -> dict:

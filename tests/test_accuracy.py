@@ -1,0 +1,101 @@
+"""Accuracy-drop estimates (dse.accuracy) against the published points they are fitted to."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dse import accuracy as acc
+from dse.errors import InputError
+
+TOL = 0.05  # pp: the published accuracies are given to 0.1 pp
+frac = st.floats(0.0, 1.0)
+
+# one sparsity knob per method: (method, knob to vary, other fixed knobs)
+SWEEPS = [
+    ("windowed", "attn_sparsity", {"windowed_blocks": 6}),
+    ("windowed", "windowed_blocks", {"attn_sparsity": 0.9486}),
+    ("rtsa", "linear_sparsity", {"attn_sparsity": 0.5}),
+    ("rtsa", "attn_sparsity", {"linear_sparsity": 0.5}),
+    ("rtsa", "computation_reduction", {}),
+    ("vitcod", "attn_sparsity", {}),
+    ("heatvit", "token_pruned", {}),
+]
+
+
+def test_data_file_has_every_method_with_sources() -> None:
+    pts = acc.accuracy_points()
+    assert set(pts["method"]) == set(acc.METHODS)
+    assert pts["source"].notna().all() and pts["label"].isin(["V", "D", "R"]).all()
+    assert set(pts["bound"]) <= {"point", "upper", "unquantified"}
+    poster = pts[pts["method"] == "windowed"].set_index("dataset")["drop_pp"]
+    assert poster.to_dict() == {"cifar100": 0.9, "cifar10": 0.6, "cars": 0.8, "cub": 1.9, "imagenet": 2.1}
+
+
+@pytest.mark.parametrize("method", acc.METHODS)
+def test_zero_knobs_zero_drop(method: str) -> None:
+    assert float(acc.estimate_accuracy_drop(method)) == 0.0
+    knob = {
+        "windowed": "attn_sparsity",
+        "rtsa": "linear_sparsity",
+        "vitcod": "attn_sparsity",
+        "heatvit": "token_pruned",
+    }
+    assert float(acc.estimate_accuracy_drop(method, **{knob[method]: 0.0})) == 0.0
+
+
+@pytest.mark.parametrize("method, knob, fixed", SWEEPS)
+@settings(max_examples=40, deadline=None)
+@given(a=frac, b=frac)
+def test_monotone_in_each_knob(method: str, knob: str, fixed: dict, a: float, b: float) -> None:
+    lo, hi = sorted((a, b))
+    if knob == "windowed_blocks":
+        lo, hi = 12 * lo, 12 * hi
+    d_lo = acc.estimate_accuracy_drop(method, **fixed, **{knob: lo})
+    d_hi = acc.estimate_accuracy_drop(method, **fixed, **{knob: hi})
+    assert 0.0 <= d_lo <= d_hi + 1e-12
+
+
+def test_vectorized_broadcast() -> None:
+    lin = np.linspace(0, 1, 5)[:, None]
+    att = np.linspace(0, 1, 3)[None, :]
+    d = acc.estimate_accuracy_drop("rtsa", linear_sparsity=lin, attn_sparsity=att)
+    assert d.shape == (5, 3) and np.all(np.diff(d, axis=0) >= 0) and np.all(np.diff(d, axis=1) >= 0)
+
+
+def test_through_or_under_published_points() -> None:
+    pts = acc.accuracy_points()
+    for _, row in pts[pts["bound"].isin(["point", "upper"])].iterrows():
+        knobs = acc.parse_knobs(row["knobs"])
+        est = float(acc.estimate_accuracy_drop(row["method"], row["dataset"], **knobs))
+        if row["bound"] == "upper":
+            assert est <= row["drop_pp"] + 1e-9, row.to_dict()
+        else:  # a single point per dataset: the per-dataset line passes through it
+            assert est == pytest.approx(row["drop_pp"], abs=TOL), row.to_dict()
+    # RTSA: "< 1%" at 5.32x saving is the binding bound; ViTCoD: "<= 1.5%" at 90% sparsity
+    assert float(acc.estimate_accuracy_drop("rtsa", computation_reduction=1 - 1 / 5.32)) == pytest.approx(1.0, abs=0.01)
+    assert float(acc.estimate_accuracy_drop("vitcod", attn_sparsity=0.9)) == pytest.approx(1.5)
+    assert float(acc.estimate_accuracy_drop("heatvit", token_pruned=1 - 1251 / 2364)) == pytest.approx(0.3, abs=TOL)
+
+
+def test_windowed_all_datasets_fit_lies_within_their_range() -> None:
+    est = float(acc.estimate_accuracy_drop("windowed", attn_sparsity=0.9486, windowed_blocks=6))
+    assert 0.6 < est < 2.1
+    assert est == pytest.approx(np.mean([0.9, 0.6, 0.8, 1.9, 2.1]), abs=TOL)  # least squares at one x = mean
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(InputError, match="method"):
+        acc.estimate_accuracy_drop("sanger", attn_sparsity=0.5)
+    with pytest.raises(InputError, match="attn_sparsity"):
+        acc.estimate_accuracy_drop("vitcod", attn_sparsity=1.5)
+    with pytest.raises(InputError, match="token_keep"):
+        acc.estimate_accuracy_drop("heatvit", token_keep=0.5)
+    with pytest.raises(InputError, match="dataset"):
+        acc.estimate_accuracy_drop("windowed", "mnist", attn_sparsity=0.5)
+    with pytest.raises(InputError, match="windowed_blocks"):
+        acc.estimate_accuracy_drop("windowed", attn_sparsity=0.5, windowed_blocks=13)
+    with pytest.raises(InputError, match="computation_reduction"):
+        acc.estimate_accuracy_drop("rtsa", computation_reduction=0.5, attn_sparsity=0.5)
