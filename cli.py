@@ -19,9 +19,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dse.commands import breakdown, evaluate, profile_video, workloads
+    from dse.commands import breakdown, compare, evaluate, profile_video, reproduce, workloads
 
-    for module in (workloads, evaluate, breakdown, profile_video):
+    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video):
         cli.add_command(module.command)
     cli.add_command(evaluate.accelerators_command)
 

@@ -114,6 +114,41 @@ class Accelerator:
                 raise choice_error(f"{self.name} parameter", key, sorted(known))
         return {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
 
+    # ---- resource budgets, for iso-resource comparisons ------------------------------------------
+    #: resource → parameter that sets it directly (``macs`` is also reachable through rows/cols/lanes)
+    BUDGET_PARAMS = {"buffer": "glb_kib", "bandwidth": "dram_gbps", "clock": "clock_mhz", "macs": "macs"}
+
+    def budget(self, p: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """This design's resources: peak MACs/cycle, buffer KiB, DRAM GB/s, clock MHz (those it has)."""
+        out: dict[str, float] = {}
+        if "macs" in p:
+            out["macs"] = float(np.asarray(p["macs"]))
+        elif "rows" in p and "cols" in p:
+            out["macs"] = float(np.asarray(p["rows"] * p["cols"] * p.get("lanes", 1)))
+        for res, name in self.BUDGET_PARAMS.items():
+            if res != "macs" and name in p:
+                out[res] = float(np.asarray(p[name]))
+        return out
+
+    def matched(self, target: Mapping[str, float]) -> dict[str, Any]:
+        """Parameter overrides giving this design the ``target`` resources where it can express them.
+
+        MACs are matched through a ``macs`` parameter, else by setting ``cols`` (keeping rows and lanes).
+        """
+        names = {p.name for p in self.params}
+        d = {p.name: p.default for p in self.params}
+        out: dict[str, Any] = {}
+        for res, value in target.items():
+            if res == "macs":
+                if "macs" in names:
+                    out["macs"] = value
+                elif {"rows", "cols"} <= names:
+                    per_col = d["rows"] * d.get("lanes", 1)
+                    out["cols"] = max(1, int(round(value / per_col)))
+            elif self.BUDGET_PARAMS[res] in names:
+                out[self.BUDGET_PARAMS[res]] = value
+        return out
+
     def evaluate(self, workload: Workload, values: Mapping[str, Any] | None = None) -> Evaluation:
         """Evaluate ``workload`` at parameter values (scalars or arrays broadcastable to one shape)."""
         return self._evaluate(workload, self.resolve(values))

@@ -97,7 +97,7 @@ class Windowed(Accelerator):
         for op in workload.ops:
             if op.windowable and op.kind in ("attn_score", "softmax", "attn_context") and nb > 0:
                 w = min(nb, op.repeat)
-                out.append((op.with_(repeat=w), True))
+                out.append((op.with_(repeat=w, name=f"{op.name}_win"), True))
                 if op.repeat > w:
                     out.append((op.with_(repeat=op.repeat - w), False))
             else:

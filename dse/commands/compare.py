@@ -1,0 +1,38 @@
+"""``rtsa-dse compare``: RTSA against the baselines on one workload, at defaults and at a matched budget."""
+
+from __future__ import annotations
+
+import click
+
+from dse.commands.evaluate import parse_sets
+from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.workloads import parse_resolution
+from dse.compare import compare, parse_accelerators, parse_match
+from dse.workloads import build
+
+
+@click.command("compare")
+@click.option("--workload", "-w", required=True)
+@click.option("--resolution", "-r")
+@click.option("--frames", "-f", type=int)
+@click.option("--accelerators", "accs", help="Comma-separated (default rtsa,vitcod,heatvit,cpu,gpu).")
+@click.option("--match", help="Resources to match to RTSA's: any of macs,buffer,bandwidth,clock.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="RTSA parameter (the reference design).")
+@format_option
+def command(workload, resolution, frames, accs, match, sets, fmt) -> None:
+    """Latency, energy, area of each accelerator; RTSA's speedup and energy-efficiency ratio over each.
+
+    ``rtsa_speedup`` = accelerator latency / RTSA latency; ``rtsa_energy_ratio`` = its energy / RTSA's.
+    """
+    names = parse_accelerators(accs)
+    resources = parse_match(match)
+    wl = build(workload, parse_resolution(resolution), frames)
+    df = compare(wl, names, resources, ref_values=parse_sets(sets))
+    if fmt == "json":
+        echo_json({"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
+                   "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip
+        return
+    cols = ["accelerator", "setting", "latency_s", "energy_j", "area_mm2", "rtsa_speedup", "rtsa_energy_ratio",
+            "peak_macs_per_cycle", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
+    echo_frame(df[cols] if fmt == "table" else df, fmt,
+               title=f"{wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}")  # fmt: skip
