@@ -133,8 +133,11 @@ def test_poster_configuration_resources():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.floats(0, 0.95), st.floats(0, 0.95), st.floats(0.0, 0.04))
+@given(st.floats(0.1, 0.95), st.floats(0.1, 0.95), st.floats(0.0, 0.04))
 def test_more_sparsity_never_slower(s_lin, s_att, ds):
+    """Once sparsity is switched on (its metadata and Δ work paid), more of it never slows RTSA down.
+
+    (Between 0 and a few percent it can: the overheads are then larger than the saving.)"""
     wl = build("videomae-s", 160)
     a = RTSA.evaluate(wl, {"sparsity_linear": s_lin, "sparsity_attention": s_att})
     b = RTSA.evaluate(wl, {"sparsity_linear": s_lin + ds, "sparsity_attention": s_att + ds})
@@ -189,3 +192,11 @@ def test_cli_breakdown(run):
     assert "stall_ms" in r.json()["rows"][0]
     r = run("breakdown", "--workload", "videomae-b", "--resolutions", "112,abc")
     assert r.code == 2 and "resolutions" in r.err
+
+
+def test_poster_build_power_matches_measured_on_chip_power():
+    """The shared FPGA static floor is derived from the poster's 1.552 W (dse/hardware/fpga.py)."""
+    from dse.accelerators.windowed import poster_config
+
+    ev = WIN.evaluate(build("deit-tiny"), poster_config())
+    assert float(ev["power_w"]) == pytest.approx(1.552, rel=0.05)

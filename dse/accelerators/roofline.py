@@ -2,33 +2,41 @@
 
 Every op of a workload runs as the kernels PyTorch eager launches for it (``measured/measure_blocks.py``):
 one GEMM kernel per linear layer / QKᵀ / A·V, one kernel per LayerNorm / GELU, and two for the softmax
-of the explicit attention path (the ``* d**-0.5`` scale pass, then softmax). With ``attention="sdpa"``
-QKᵀ, softmax and A·V are one fused kernel (``scaled_dot_product_attention``) that never writes the scores.
+of the explicit attention path (the ``* d**-0.5`` scale pass, then softmax; one on ``jetson-tx2``, whose
+TensorRT reference folds the scale). With ``attention="sdpa"`` QKᵀ, softmax and A·V are one fused call
+(``scaled_dot_product_attention``) that never writes the scores.
 
-Per op (all numpy arrays over design points)::
+Per op (all numpy arrays over design points; B = bytes moved, k = kernels)::
 
-    t_compute = MACs / (peak_macs_per_s(precision) · eff)           eff = eff_max · s / (s + s_half)
-    t_memory  = bytes · (hit / cache_Bps + (1 - hit) / (mem_Bps · eff_mem)),  hit = 1 / (1 + (bytes / cache)^4)
+    t_compute = MACs / (peak_macs_per_s(precision) · eff),     eff = eff_gemm · s / (s + gemm_half)
+    t_memory  = B·hit / cache_Bps + (B + k·mem_half)·(1 - hit) / (mem_Bps · eff_mem)
+    hit       = 1 / (1 + (B / k / cache)^4)                    (smooth step at the last-level cache size)
     t_exec    = max(t_compute, t_memory)
-    t_op      = t_exec + kernels · launch                (CPU: synchronous eager dispatch)
-    t_op      = max(t_exec, kernels · launch)            (GPU: asynchronous stream, launches overlap execution)
+    t_op      = t_exec + k · launch                            (CPU: synchronous eager dispatch)
+    t_op      = max(t_exec, k · launch)                        (GPU: asynchronous stream hides dispatch)
 
-``s`` is the GEMM's smaller output dimension ``min(M, N)`` (tokens for a linear layer at batch 1); fused
-attention uses its own ``eff_sdpa``. Element-wise kernels (softmax, LayerNorm, GELU) are memory-bound:
-``bytes = (in + out) · bytes_per_element``; GEMMs move ``A + B + C``. The cache term is a smooth step
-at the last-level cache size: working sets that fit run at cache bandwidth.
+``s = min(M, N)`` of the GEMM (tokens for a linear layer at batch 1); ``mem_half`` is the per-kernel
+size at which streaming reaches half of ``eff_mem`` (a fixed memory latency per kernel). GEMMs move
+``A + B + C``; element-wise kernels (softmax, LayerNorm, GELU) ``(in + out) · bytes_per_element`` per
+kernel and no MACs; fused attention moves Q, K, V, O and runs at ``eff_sdpa``, its dispatch costing
+``sdpa_launches`` launches. Bytes per element follow ``precision`` (fp32 4, fp16 2, int8 1).
 
 Energy = average power × latency (power: TDP / module power, cited per preset), split over components by
-where time goes: GEMM execution shared between ``mac`` (compute time) and ``buffer``/``dram`` (memory time
-from cache / DRAM) in proportion, element-wise kernels → ``sfu``, time waiting on kernel launches →
-``leakage``. The calibration constants of ``xeon16`` and ``h100`` are fitted to ``measured/*.csv``
-(``tools/fit_roofline.py``: minimise the largest relative error of per-block linear_us and attn_us over
-the file, Nelder–Mead on log-constants, then rounded). Edge presets take the fitted efficiencies of the
-measured platform of their kind and datasheet peaks/bandwidths.
+where the time goes: GEMM execution between ``mac`` (compute) and ``buffer`` / ``dram`` (memory time from
+cache / DRAM) in proportion, element-wise kernels → ``sfu``, time waiting on kernel dispatch →
+``leakage``. ``bound``: ``launch`` when dispatch waiting is ≥ half the latency, else the longer of the
+``linear`` and ``attention`` stages.
+
+Calibration: ``xeon16`` and ``h100`` constants marked "fitted" come from ``tools/fit_roofline.py``
+(differential evolution then Nelder–Mead on log-constants, minimising the largest relative error of
+per-block linear_us and attn_us over every row of ``measured/*.csv``; stored to 4 significant digits).
+Edge presets use datasheet peaks/bandwidths and the fitted efficiencies of the measured platform of
+their kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -41,14 +49,12 @@ PRECISIONS = ("fp32", "fp16", "int8")
 BYTES_PER_ELEM = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0}
 ATTENTION_PATHS = ("explicit", "sdpa")
 ELEMENTWISE_KINDS = ("softmax", "layernorm", "activation")
-#: kernels PyTorch eager launches per op kind (measure_blocks.py: ``(q @ kᵀ) * scale`` then softmax)
-KERNELS = {"softmax": 2}
 _CACHE_STEEPNESS = 4.0  # exponent of the cache-hit step; 4 ≈ the cliff seen in measured/xeon16 attn_us
 
 
 @dataclass(frozen=True)
 class Platform:
-    """One CPU or GPU preset: datasheet peaks and fitted/assumed calibration constants (see ``SOURCES``)."""
+    """One CPU or GPU preset: datasheet peaks and fitted or assumed calibration constants (cited inline)."""
 
     name: str
     kind: str  # "cpu" | "gpu"
@@ -57,105 +63,130 @@ class Platform:
     mem_gbps: float  # DRAM peak bandwidth, GB/s
     cache_mb: float  # last-level cache, MB (10⁶ B)
     cache_gbps: float  # effective last-level cache bandwidth, GB/s
-    eff_mem: float  # fraction of DRAM peak bandwidth reached by streaming kernels
+    eff_mem: float  # fraction of DRAM peak bandwidth reached by large streaming kernels
+    mem_half_mb: float  # bytes per kernel at which a kernel reaches half of eff_mem, MB
     eff_gemm: float  # GEMM efficiency ceiling (fraction of peak)
     gemm_half: float  # min(M, N) at which a GEMM reaches half of eff_gemm
     eff_sdpa: float  # fused-attention efficiency (fraction of peak)
+    sdpa_launches: float  # dispatch cost of one fused-attention call, in kernel launches
     launch_us: float  # per-kernel dispatch + launch overhead, µs
     power_w: float  # average power while running (TDP / module power), W
     area_mm2: float  # die area, mm²
     clock_mhz: float  # clock used to express latency in cycles, MHz
     overlap: bool = False  # kernel launches overlap execution (a kernel costs max(exec, launch))
-    sources: tuple[tuple[str, str], ...] = ()
-
-    def source(self, field: str) -> str:
-        return dict(self.sources).get(field, "")
+    softmax_kernels: int = 2  # PyTorch eager: ``* scale`` pass + softmax (measure_blocks.py); TensorRT fuses: 1
+    calibration: str = ""  # where the calibration constants come from
 
 
-_FIT_XEON = "fitted to measured/xeon16_fp32_batch1.csv (tools/fit_roofline.py: minimax relative error, Nelder-Mead)"
-_FIT_H100 = "fitted to measured/h100_fp16_batch1.csv (tools/fit_roofline.py: minimax relative error, Nelder-Mead)"
+_FIT = "tools/fit_roofline.py: differential evolution + Nelder-Mead, minimax |rel err| of linear_us and attn_us"
 
 XEON16 = Platform(
-    "xeon16", "cpu", "16-core Intel Xeon (AVX-512), PyTorch eager fp32 — facts.md §7 measured machine",
-    # 16 cores × 2 AVX-512 FMA units × 16 fp32 lanes × 2.0 GHz = 1.02 TMAC/s; fp16 has no faster GEMM path in
-    # PyTorch CPU (converted to fp32); int8 ×4 via AVX-512 VNNI (64 int8 vs 16 fp32 MACs per 512-bit FMA).
+    "xeon16",
+    "cpu",
+    "16-core Intel Xeon (AVX-512), PyTorch eager fp32 — the facts.md §7 measured machine",
+    # 16 cores × 2 AVX-512 FMA units × 16 fp32 lanes × 2.0 GHz = 1.024 TMAC/s [assumption: the Xeon model is not
+    # recorded in measured/]; fp16 at the fp32 rate (PyTorch CPU GEMM converts); int8 ×4 via AVX-512 VNNI
+    # (64 int8 vs 16 fp32 MACs per 512-bit FMA, Intel intrinsics guide).
     peak_tmacs=(1.024, 1.024, 4.096),
-    mem_gbps=88.0,  # pro-rata 16/56 cores of 8 × DDR5-4800 (307 GB/s per socket) [assumption: model not recorded]
-    cache_mb=16.0,  # FITTED: where xeon16 attn_us per score element jumps (between 9.4 MB and 29 MB of scores)
-    cache_gbps=61.0,  # FITTED
-    eff_mem=0.2,  # FITTED (includes first-touch page faults of freshly allocated eager outputs)
-    eff_gemm=0.44,  # FITTED
-    gemm_half=43.0,  # FITTED
-    eff_sdpa=0.45,  # FITTED to sdpa_us
-    launch_us=9.5,  # FITTED
-    power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP [assumption: model not recorded]
-    area_mm2=440.0,  # pro-rata 16/56 of Sapphire Rapids XCC (4 tiles ≈ 1,540 mm²) [R]
-    clock_mhz=2000.0,  # all-core AVX-512 clock assumed in peak_tmacs
-    sources=(("calibration", _FIT_XEON),),
+    mem_gbps=88.0,  # pro-rata 16/56 cores of 8 × DDR5-4800 = 307 GB/s per socket [assumption, as above]
+    cache_mb=45.03,  # fitted to measured/xeon16 (attn_us per score element jumps ≈3× between 9 and 30 MB of scores)
+    cache_gbps=73.54,  # fitted to measured/xeon16
+    eff_mem=0.1579,  # fitted to measured/xeon16 (≈14 GB/s: includes first-touch page faults of fresh outputs)
+    mem_half_mb=0.0,  # not needed by measured/xeon16 (fit → 0.03 MB)
+    eff_gemm=0.5268,  # fitted to measured/xeon16
+    gemm_half=83.38,  # fitted to measured/xeon16 (tokens at which GEMM efficiency is half its ceiling)
+    eff_sdpa=0.2752,  # fitted to measured/xeon16 sdpa_us
+    sdpa_launches=2.146,  # fitted to measured/xeon16 sdpa_us
+    launch_us=15.43,  # fitted to measured/xeon16 (eager op dispatch + OpenMP fork/join per kernel)
+    power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP (Intel ARK) [assumption, as above]
+    area_mm2=440.0,  # pro-rata 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R]
+    clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
+    calibration=f"fitted to measured/xeon16_fp32_batch1.csv ({_FIT})",
 )
 
 H100 = Platform(
-    "h100", "gpu", "NVIDIA H100 SXM5 80 GB HBM3, PyTorch eager — facts.md §7 measured machine",
-    # NVIDIA H100 datasheet (dense): FP32 66.9 TFLOPS (CUDA cores; PyTorch disables TF32 for matmul by
+    "h100",
+    "gpu",
+    "NVIDIA H100 SXM5 80 GB HBM3, PyTorch eager — the facts.md §7 measured machine",
+    # NVIDIA H100 SXM5 datasheet (dense): FP32 66.9 TFLOPS (CUDA cores: PyTorch leaves TF32 matmul off by
     # default), FP16 tensor 989.4 TFLOPS, INT8 tensor 1,978.9 TOPS; MAC/s = FLOPS / 2.
     peak_tmacs=(33.45, 494.7, 989.45),
     mem_gbps=3350.0,  # NVIDIA H100 SXM5 datasheet: 3.35 TB/s HBM3
-    cache_mb=50.0,  # NVIDIA H100 datasheet: 50 MB L2
-    cache_gbps=5500.0,  # FITTED
-    eff_mem=0.56,  # FITTED
-    eff_gemm=0.6,  # FITTED
-    gemm_half=256.0,  # FITTED
-    eff_sdpa=0.45,  # FITTED to sdpa_us
-    launch_us=17.0,  # FITTED (PyTorch eager host dispatch per kernel, CUDA-event timed at batch 1)
+    cache_mb=0.0,  # 50 MB L2 (datasheet) not modelled: measured/h100 element-wise kernels show no L2 speed-up
+    cache_gbps=0.0,  # (no cache level)
+    eff_mem=0.4574,  # fitted to measured/h100 (≈1.5 TB/s for large element-wise kernels)
+    mem_half_mb=6.538,  # fitted to measured/h100 (≈4 µs fixed memory latency per kernel)
+    eff_gemm=0.6011,  # fitted to measured/h100 (loosely constrained: few rows are compute-bound)
+    gemm_half=26.31,  # fitted to measured/h100 (loosely constrained)
+    eff_sdpa=0.3361,  # fitted to measured/h100 sdpa_us
+    sdpa_launches=2.024,  # fitted to measured/h100 sdpa_us (backend selection + launch)
+    launch_us=18.56,  # fitted to measured/h100 (eager host dispatch per kernel; all small blocks are launch-bound)
     power_w=700.0,  # NVIDIA H100 SXM5 datasheet: TDP up to 700 W
     area_mm2=814.0,  # NVIDIA Hopper whitepaper: GH100 die 814 mm², TSMC 4N
-    clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet peak clock)
-    sources=(("calibration", _FIT_H100),),
+    clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet boost clock)
+    overlap=True,  # asynchronous CUDA stream
+    calibration=f"fitted to measured/h100_fp16_batch1.csv ({_FIT})",
 )
 
+_H100_KERNEL_LAT_S = H100.mem_half_mb * 1e6 / (H100.mem_gbps * 1e9 * H100.eff_mem)  # ≈ 4.3 µs
+
 JETSON_TX2 = Platform(
-    "jetson-tx2", "gpu", "NVIDIA Jetson TX2 (256-core Pascal GP10B, 8 GB LPDDR4) — ViTCoD's EdgeGPU (facts.md §3)",
-    # Jetson TX2 data sheet: 256 CUDA cores at 1.30 GHz (tegrastats GR3D max 1300 MHz): fp32 2 flop/core/clk
-    # = 665.6 GFLOPS, fp16 2× (1.33 TFLOPS datasheet); no INT8 fast path on sm_62 (TensorRT support matrix
-    # lists FP32/FP16 only for TX2) → int8 runs at the fp16 rate.
+    "jetson-tx2",
+    "gpu",
+    "NVIDIA Jetson TX2 (256-core Pascal GP10B, 8 GB LPDDR4) — ViTCoD's EdgeGPU (facts.md §3)",
+    # Jetson TX2 data sheet: 256 CUDA cores, GPU max 1.30 GHz (tegrastats GR3D 1300 MHz): fp32 2 flop/core/clk
+    # = 665.6 GFLOPS, fp16 2× (1.33 TFLOPS, datasheet); no INT8 fast path on sm_62 (TensorRT support matrix
+    # lists FP32/FP16 for TX2) → int8 at the fp16 rate.
     peak_tmacs=(0.3328, 0.6656, 0.6656),
-    mem_gbps=59.7,  # Jetson TX2 data sheet: 128-bit LPDDR4 at 1866 MHz = 59.7 GB/s
-    cache_mb=0.5,  # CUDA deviceQuery on TX2: 512 KB L2
-    cache_gbps=200.0,  # [assumption] ≈ 3.3 × DRAM, the H100 fit's cache/DRAM-effective ratio scaled down
-    eff_mem=0.56,  # = h100 fit (same kind of streaming kernels)
-    eff_gemm=0.6,  # = h100 fit
-    gemm_half=64.0,  # h100 fit scaled by SMs (2 vs 132 SMs fill at smaller tiles) [assumption]
-    eff_sdpa=0.45,  # = h100 fit
-    launch_us=55.0,  # set so DeiT-Tiny's 12 blocks give ≈14.9 ms (facts.md §3, TensorRT profiling mode)
+    mem_gbps=59.7,  # Jetson TX2 data sheet: 128-bit LPDDR4 at 1866 MHz (tegrastats EMC 1866) = 59.7 GB/s
+    cache_mb=0.0,  # 512 KB L2 (CUDA deviceQuery) not modelled, as for h100
+    cache_gbps=0.0,
+    eff_mem=H100.eff_mem,  # = h100 fit (the same PyTorch/CUDA element-wise kernels)
+    mem_half_mb=round(_H100_KERNEL_LAT_S * 59.7e9 * H100.eff_mem / 1e6, 4),  # same 4.3 µs latency at TX2 bandwidth
+    eff_gemm=H100.eff_gemm,  # = h100 fit
+    gemm_half=H100.gemm_half,  # = h100 fit
+    eff_sdpa=H100.eff_sdpa,  # = h100 fit
+    sdpa_launches=H100.sdpa_launches,  # = h100 fit
+    launch_us=124.0,  # set so DeiT-Tiny's 12 blocks take 14.9 ms at fp16 (facts.md §3: TensorRT, profiling mode,
+    # which synchronises per layer); every kernel is then launch-bound and the kernel-count shares give
+    # MatMul 60% / softmax 10% (facts.md §3: 58% / 9%). Not profiled TensorRT would be faster: override launch_us.
+    softmax_kernels=1,  # TensorRT folds the 1/√d scale into the QKᵀ GEMM
     power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
-    area_mm2=150.0,  # Tegra X2 "Parker" SoC, TSMC 16FF [R: not confirmed; override with area_mm2]
-    clock_mhz=1300.0,  # Jetson TX2 GPU max clock
-    sources=(("calibration", "datasheet peaks; efficiencies from the h100 fit; launch_us to facts.md §3"),),
+    area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override with area_mm2]
+    clock_mhz=1300.0,  # Jetson TX2 GPU max clock (above)
+    overlap=True,  # asynchronous CUDA stream
+    calibration="datasheet peaks; efficiencies of the h100 fit; launch_us set to facts.md §3 (14.9 ms, fp16)",
 )
 
 CORTEX_A57 = Platform(
-    "cortex-a57", "cpu", "4 × Arm Cortex-A57 at 2.0 GHz (the Jetson TX2 CPU cluster), PyTorch eager",
-    # Cortex-A57 Software Optimization Guide: one 128-bit ASIMD FMLA per cycle → 4 fp32 MACs/clk/core;
-    # 4 cores × 2.0 GHz × 4 = 32 GMAC/s. ARMv8.0 has no fp16 arithmetic (fp16 at fp32 rate); int8 ×2 via
+    "cortex-a57",
+    "cpu",
+    "4 × Arm Cortex-A57 at 2.0 GHz, 2 MB L2 (the Jetson TX2 CPU cluster), PyTorch eager",
+    # Cortex-A57 Software Optimization Guide: one 128-bit ASIMD FMLA per cycle = 4 fp32 MACs/clk/core;
+    # 4 cores × 2.0 GHz × 4 = 32 GMAC/s. ARMv8.0 has no fp16 arithmetic (fp16 at the fp32 rate); int8 ×2 via
     # 16-bit-accumulating SMLAL (8 lanes per 128-bit op) [D from the ISA lane widths].
     peak_tmacs=(0.032, 0.032, 0.064),
-    mem_gbps=59.7,  # Jetson TX2 data sheet: shared 128-bit LPDDR4-3733, 59.7 GB/s
+    mem_gbps=59.7,  # Jetson TX2 data sheet: shared 128-bit LPDDR4, 59.7 GB/s
     cache_mb=2.0,  # Jetson TX2 data sheet: 2 MB L2 shared by the A57 cluster
-    cache_gbps=40.0,  # [assumption] 4 cores × 16 B/clk × ~0.6 at 2 GHz... see SOURCES
-    eff_mem=0.2,  # = xeon16 fit
-    eff_gemm=0.44,  # = xeon16 fit
-    gemm_half=43.0,  # = xeon16 fit
-    eff_sdpa=0.45,  # = xeon16 fit
-    launch_us=28.0,  # xeon16 fit × 3 (lower single-thread speed of a 2 GHz in-order-ish A57 core) [assumption]
-    power_w=4.0,  # [assumption] Jetson TX2 tegrastats VDD_CPU ≈ 3.4 W with the A57 cluster busy at 2.0 GHz
-    area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: ≈15 mm² in 20 nm Exynos 5433 die shots]
+    cache_gbps=round(XEON16.cache_gbps / (XEON16.mem_gbps * XEON16.eff_mem) * 59.7 * XEON16.eff_mem, 1),
+    # ↑ xeon16 fit's cache / effective-DRAM ratio (5.3×) applied to the A57's DRAM [assumption]
+    eff_mem=XEON16.eff_mem,  # = xeon16 fit
+    mem_half_mb=XEON16.mem_half_mb,  # = xeon16
+    eff_gemm=XEON16.eff_gemm,  # = xeon16 fit
+    gemm_half=XEON16.gemm_half,  # = xeon16 fit
+    eff_sdpa=XEON16.eff_sdpa,  # = xeon16 fit
+    sdpa_launches=XEON16.sdpa_launches,  # = xeon16 fit
+    launch_us=round(3 * XEON16.launch_us, 1),  # xeon16 fit × 3: ~⅓ the single-thread speed [assumption]
+    power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W (gist r7vme/TerryTsao)
+    area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: ≈15 mm² in 20 nm die shots (Exynos 5433)]
     clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz
-    sources=(("calibration", "datasheet peaks; efficiencies from the xeon16 fit"),),
+    calibration="datasheet peaks; efficiencies of the xeon16 fit",
 )
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (XEON16, CORTEX_A57, H100, JETSON_TX2)}
-_CALIBRATED = tuple(f.name for f in fields(Platform) if f.name not in ("name", "kind", "description", "sources",
-                                                                       "overlap"))
+_CALIBRATED = tuple(
+    f.name for f in fields(Platform) if f.name not in ("name", "kind", "description", "overlap", "calibration")
+)
 
 
 @dataclass(frozen=True)
@@ -165,12 +196,15 @@ class Machine:
     macs_per_s: np.ndarray
     bytes_per_elem: np.ndarray
     dram_bps: np.ndarray  # effective: peak × eff_mem
+    mem_half_bytes: np.ndarray
     cache_bytes: np.ndarray
     cache_bps: np.ndarray
     eff_gemm: np.ndarray
     gemm_half: np.ndarray
     eff_sdpa: np.ndarray
+    sdpa_launches: np.ndarray
     launch_s: np.ndarray
+    softmax_kernels: np.ndarray
     overlap: np.ndarray  # bool: launches overlap execution (GPU)
     sdpa: np.ndarray  # bool: fused attention
 
@@ -188,6 +222,7 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
     val = {f: np.zeros(shape) for f in _CALIBRATED}
     peak = np.zeros(shape)
     overlap = np.zeros(shape, dtype=bool)
+    sm_kernels = np.zeros(shape)
     for name, pf in presets.items():  # loop over presets, not design points
         sel = plat == name
         for f in _CALIBRATED:
@@ -196,6 +231,7 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         for i, pr in enumerate(PRECISIONS):
             peak = np.where(sel & (prec == pr), pf.peak_tmacs[i] * 1e12, peak)
         overlap = np.where(sel, pf.overlap, overlap)
+        sm_kernels = np.where(sel, pf.softmax_kernels, sm_kernels)
     bpe = np.zeros(shape)
     for pr, b in BYTES_PER_ELEM.items():
         bpe = np.where(prec == pr, b, bpe)
@@ -209,12 +245,15 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         macs_per_s=pick("peak_tflops", peak, 1e12 / 2),
         bytes_per_elem=bpe,
         dram_bps=pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"],
+        mem_half_bytes=val["mem_half_mb"] * 1e6,
         cache_bytes=val["cache_mb"] * 1e6,
         cache_bps=val["cache_gbps"] * 1e9,
         eff_gemm=val["eff_gemm"],
         gemm_half=val["gemm_half"],
         eff_sdpa=val["eff_sdpa"],
+        sdpa_launches=val["sdpa_launches"],
         launch_s=pick("launch_us", val["launch_us"] * 1e-6, 1e-6),
+        softmax_kernels=sm_kernels,
         overlap=overlap,
         sdpa=np.asarray(attention).astype(str) == "sdpa",
     )
@@ -222,31 +261,32 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
 
 @dataclass(frozen=True)
 class OpCost:
-    """Cost of one op instance (multiply by ``op.repeat``); seconds and bytes, arrays over points."""
+    """Execution cost of one op instance (arrays over points); launch overhead is added by :func:`op_times`."""
 
     kernels: np.ndarray
     compute_s: np.ndarray
     cache_s: np.ndarray  # memory time served by the last-level cache
     dram_s: np.ndarray  # memory time served by DRAM
     exec_s: np.ndarray  # max(compute, memory)
-    time_s: np.ndarray  # exec combined with launch overhead
     bytes: np.ndarray
     dram_bytes: np.ndarray
 
 
 def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cache s, DRAM s, DRAM bytes) of ``nbytes`` over ``kernels`` kernels, with a smooth LLC-fit step."""
-    ratio = np.divide(nbytes / np.maximum(kernels, 1), m.cache_bytes, out=np.full(np.broadcast(nbytes, m.cache_bytes).shape, np.inf),
-                      where=m.cache_bytes > 0)  # fmt: skip
+    ratio = np.divide(nbytes / np.maximum(kernels, 1), m.cache_bytes,
+                      out=np.full(np.broadcast(nbytes, m.cache_bytes).shape, np.inf), where=m.cache_bytes > 0)  # fmt: skip
     hit = 1.0 / (1.0 + ratio**_CACHE_STEEPNESS)
     cache_s = np.divide(nbytes * hit, m.cache_bps, out=np.zeros_like(ratio), where=m.cache_bps > 0)
-    return cache_s, nbytes * (1 - hit) / m.dram_bps, nbytes * (1 - hit)
+    # size ramp: eff = eff_mem · B / (B + B_half) per kernel  ⇔  a fixed B_half / bandwidth per kernel
+    dram_s = (nbytes * (1 - hit) + kernels * m.mem_half_bytes * (1 - hit)) / m.dram_bps
+    return cache_s, dram_s, nbytes * (1 - hit)
 
 
 def op_cost(op: Op, m: Machine) -> OpCost:
-    """Roofline time of ``op`` on machine ``m`` (explicit or fused attention per point)."""
+    """Roofline execution time of one instance of ``op`` on machine ``m`` (explicit or fused attention per point)."""
     bpe = m.bytes_per_elem
-    zero = np.zeros(np.broadcast(op.macs, bpe).shape)
+    zero = np.zeros(np.broadcast(op.macs, bpe, m.sdpa).shape)
     if op.is_gemm:
         size = np.minimum(op.m, op.n).astype(float)
         eff = m.eff_gemm * size / (size + m.gemm_half)
@@ -255,20 +295,33 @@ def op_cost(op: Op, m: Machine) -> OpCost:
         kernels = zero + 1
     else:
         compute = zero
-        kernels = zero + KERNELS.get(op.kind, 1)
+        kernels = zero + (m.softmax_kernels if op.kind == "softmax" else 1)
         nbytes = (op.in_elems + op.out_elems) * bpe * kernels
-    if op.kind == "attn_score":  # fused: QKᵀ + A·V MACs; reads Q, K, V, writes O (all batch·M·K elements)
+    if op.kind == "attn_score":  # fused: QKᵀ + A·V MACs; reads Q, K, V, writes O (each batch·M·K elements)
         f_compute = 2 * op.macs / (m.macs_per_s * m.eff_sdpa)
         f_bytes = 4 * op.batch * op.m * op.k * bpe
         compute, nbytes = np.where(m.sdpa, f_compute, compute), np.where(m.sdpa, f_bytes, nbytes)
+        kernels = np.where(m.sdpa, m.sdpa_launches, kernels)
     elif op.kind in ("softmax", "attn_context"):  # folded into the fused kernel
         compute, nbytes, kernels = (np.where(m.sdpa, 0, x) for x in (compute, nbytes, kernels))
-    cache_s, dram_s, dram_bytes = _memory(nbytes, kernels, m)
+    cache_s, dram_s, dram_bytes = _memory(nbytes, np.where(m.sdpa & (op.kind == "attn_score"), 1, kernels), m)
     exec_s = np.maximum(compute, cache_s + dram_s)
-    launch = kernels * m.launch_s
-    time_s = np.where(m.overlap, np.maximum(exec_s, launch), exec_s + launch)
-    return OpCost(kernels, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, time_s + zero,
-                  nbytes + zero, dram_bytes + zero)  # fmt: skip
+    return OpCost(kernels + zero, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, nbytes + zero,
+                  dram_bytes + zero)  # fmt: skip
+
+
+def op_times(ops: Sequence[Op], costs: Sequence[OpCost], m: Machine) -> list[np.ndarray]:
+    """Wall time of each op over all its repeats.
+
+    CPU (synchronous eager dispatch): ``exec + kernels · launch``. GPU (asynchronous stream): the host
+    dispatches kernels while earlier ones run, so in steady state a kernel costs the larger of its
+    execution and its dispatch: ``max(exec, kernels · launch)`` (launch-bound at batch 1 for small ops).
+    """
+    out = []
+    for op, c in zip(ops, costs, strict=True):
+        launch = c.kernels * m.launch_s
+        out.append(np.where(m.overlap, np.maximum(c.exec_s, launch), c.exec_s + launch) * op.repeat)
+    return out
 
 
 _SRC_PREC = "bytes/element and peak per precision: see each preset in dse/accelerators/roofline.py"
@@ -313,26 +366,27 @@ class Roofline(Accelerator):
         st = {s: {"latency_s": z.copy(), "macs": z.copy(), "dram_bytes": z.copy()} for s in STAGES}
         comp = {c: z.copy() for c in COMPONENTS}
         launch_s, rows = z.copy(), []
-        for op in workload.ops:
-            c = op_cost(op, m)
+        costs = [op_cost(op, m) for op in workload.ops]
+        for op, c, t in zip(workload.ops, costs, op_times(workload.ops, costs, m), strict=True):
             r = op.repeat
             s = st[op.stage]
-            s["latency_s"] = s["latency_s"] + c.time_s * r
+            s["latency_s"] = s["latency_s"] + t
             s["macs"] = s["macs"] + op.macs * r
             s["dram_bytes"] = s["dram_bytes"] + c.dram_bytes * r
             mem = c.cache_s + c.dram_s
-            busy = np.minimum(c.exec_s, c.time_s)  # time the kernel computes or moves data
-            launch_s = launch_s + (c.time_s - busy) * r
+            busy = np.minimum(c.exec_s * r, t)  # time the device computes or moves data
+            launch_s = launch_s + (t - busy)  # waiting on kernel dispatch
             if op.kind in ELEMENTWISE_KINDS:
-                comp["sfu"] = comp["sfu"] + busy * r
+                comp["sfu"] = comp["sfu"] + busy
             else:
                 tot = np.where(c.compute_s + mem > 0, c.compute_s + mem, 1.0)
-                comp["mac"] = comp["mac"] + busy * r * c.compute_s / tot
-                comp["buffer"] = comp["buffer"] + busy * r * c.cache_s / tot
-                comp["dram"] = comp["dram"] + busy * r * c.dram_s / tot
+                comp["mac"] = comp["mac"] + busy * c.compute_s / tot
+                comp["buffer"] = comp["buffer"] + busy * c.cache_s / tot
+                comp["dram"] = comp["dram"] + busy * c.dram_s / tot
             rows.append({"block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "repeat": r,
-                         "kernels": c.kernels, "latency_s": c.time_s, "compute_s": c.compute_s,
-                         "memory_s": mem, "macs": op.macs, "bytes": c.bytes, "dram_bytes": c.dram_bytes})  # fmt: skip
+                         "kernels": c.kernels, "latency_s": t, "exec_s": c.exec_s * r, "compute_s": c.compute_s * r,
+                         "memory_s": mem * r, "macs": op.macs * r, "bytes": c.bytes * r,
+                         "dram_bytes": c.dram_bytes * r})  # fmt: skip
         comp["leakage"] = launch_s
         latency = sum(s["latency_s"] for s in st.values())
         energy = {k: v * power for k, v in comp.items()}  # component times sum to the latency

@@ -23,7 +23,7 @@ import numpy as np
 
 from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
-from dse.hardware import cost, memory, sfu
+from dse.hardware import cost, fpga, memory, sfu
 from dse.hardware import technology as tech
 from dse.sparsity.window import windowed_pairs
 from dse.workloads import Op, Workload
@@ -35,11 +35,9 @@ DEVICES = {
     "zcu102": {"dsp": 2_520, "bram": 912, "lut": 274_080},
 }
 POSTER = {"dsp": 20, "bram": 131, "lut": 20_879, "power_w": 1.552}  # poster's Zybo Z7 build (facts.md §2)
-BRAM36_KIB = 36 * 1024 / 8 / 1024  # 4.5 KiB per BRAM36 (Xilinx UG473)
-# FPGA/ASIC gap with hard DSP and memory blocks: dynamic power ×7.1, area ×18 (Kuon & Rose, IEEE TCAD
-# 26(2), 2007, "Measuring the gap between FPGAs and ASICs") [R: recalled, not in facts.md]
-FPGA_POWER_GAP = 7.1
-FPGA_AREA_GAP = 18.0
+BRAM36_KIB = fpga.BRAM36_KIB
+FPGA_POWER_GAP = fpga.POWER_GAP  # shared FPGA calibration (dse/hardware/fpga.py)
+FPGA_AREA_GAP = fpga.AREA_GAP
 
 _FPGA_ARRAY = tuple(
     p for p in array_params(rows=4, cols=4, glb_kib=256, dram_gbps=4.26, clock_mhz=100, precision="int16",
@@ -56,7 +54,8 @@ PARAMS = _FPGA_ARRAY + (
           choices=tuple(DEVICES)),
     Param("lut_per_lane", 200, "LUT/MAC lane", "[assumption] accumulator, operand muxes and control per lane", "float",
           0, 10_000),
-    Param("static_w", 0.1, "W", "[R] PL static power of a Zynq-7020 (Xilinx XPE typical); unconfirmed", "float", 0, 50),
+    Param("static_w", fpga.STATIC_W, "W", "dse/hardware/fpga.py: SoC static floor derived from the poster's "
+          "measured 1.552 W on-chip (facts.md §2)", "float", 0, 50),
 )  # fmt: skip
 # node_nm fixed: Zynq-7000 is TSMC 28 nm HPL (Xilinx DS190)
 NODE_NM = 28.0

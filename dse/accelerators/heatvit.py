@@ -1,0 +1,250 @@
+"""``heatvit``: HeatViT (Dong et al., HPCA 2023) — adaptive token pruning on an FPGA GEMM engine.
+
+Mechanism (facts.md §4): token selectors inserted before chosen blocks keep a fraction of the tokens;
+the pruned ones are merged into one package token; everything runs in 8-bit fixed point on one GEMM
+engine of DSP MAC lanes (Xilinx ZCU102) that also executes the selectors. Model:
+
+* the isotropic block group (``block`` / ``spatial``) is unrolled into one op set per block; block ``b``
+  sees ``tokens · Π keep_i`` over the selectors placed at or before it (``select_i_at`` · depth). Video
+  models are pruned per frame with the same ratios: token-wise ops and spatial/joint attention shrink
+  their sequences, temporal attention (``t_`` ops) shrinks its number of spatial positions.
+* each selector (when its keep ratio is < 1) costs a per-head MLP over its input tokens —
+  Linear(d, d/2) local embedding, then Linear(d, d/2) → Linear(d/2, d/4) → Linear(d/4, 2) on the
+  [local, global-mean] concatenation, GELUs and a 2-way softmax — plus the package token's weighted
+  sum over the pruned tokens. Selector work is booked in the ``other`` stage.
+* every GEMM runs on the ``rows × cols`` array (SCALE-Sim cycles), nonlinear ops on the SFU, as in
+  ``systolic``; energy uses the same technology tables at the FPGA's node, with on-chip dynamic energy
+  scaled by the FPGA/ASIC power gap and a fixed static power; DSP and BRAM use are checked against
+  the device budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from dse.accelerators.base import Accelerator, Evaluation, Param
+from dse.accelerators.common import array_params
+from dse.errors import InputError
+from dse.hardware import cost, fpga
+from dse.hardware import technology as tech
+from dse.workloads import Op, Workload
+from dse.workloads import ops as O
+
+_SCHED = "[R] third-party re-implementation YOUXINYANG/HeatViT README: DeiT-T 197 → 88 → 45 → 32 tokens"
+_POS = "[R] YOUXINYANG/HeatViT README: selectors before blocks 4, 7, 10 (1-indexed) of 12"
+_DS891 = "[V] Xilinx DS891: XCZU9EG (ZCU102)"
+_KR = "[V] Kuon & Rose, IEEE TCAD 26(2) 2007, 'Measuring the Gap Between FPGAs and ASICs' (abstract)"
+
+#: block groups that selectors prune (a plain token sequence); Swin's windows/merging and ViViT's
+#: temporal encoder over per-frame CLS tokens are left dense
+PRUNABLE_BLOCKS = ("block", "spatial")
+#: BRAM36 capacity: 912 BRAM36 = 32.1 Mb on XCZU9EG → 36 Kb = 4.5 KiB each [V, DS891]
+BRAM36_KIB = 4.5
+#: widest BRAM36 port, bits (Xilinx UG573, UltraScale memory resources) [R]
+BRAM36_PORT_BITS = 72
+
+
+def _params() -> tuple[Param, ...]:
+    sh = {p.name: p for p in array_params()}
+    asm = "[assumption] HeatViT's GEMM array size is not published (facts.md §4 [NF]); ~80% of the DSPs"
+    return (
+        Param("keep1", round(88 / 197, 6), "fraction", _SCHED, "float", 0.01, 1.0,
+              help="tokens kept by selector 1 (of its input, CLS and package token included); 1 = no selector"),
+        Param("keep2", round(45 / 88, 6), "fraction", _SCHED, "float", 0.01, 1.0, help="tokens kept by selector 2"),
+        Param("keep3", round(32 / 45, 6), "fraction", _SCHED, "float", 0.01, 1.0, help="tokens kept by selector 3"),
+        Param("select1_at", 0.25, "fraction of depth", _POS, "float", 0.0, 1.0,
+              help="selector 1 runs before block round(select1_at · depth) (0-indexed)"),
+        Param("select2_at", 0.5, "fraction of depth", _POS, "float", 0.0, 1.0),
+        Param("select3_at", 0.75, "fraction of depth", _POS, "float", 0.0, 1.0),
+        replace(sh["rows"], default=32, source=asm),
+        replace(sh["cols"], default=64, source=asm),
+        sh["dataflow"],
+        replace(sh["glb_kib"], default=2048,
+                source="[assumption] half of ZCU102's 912 BRAM36 × 4.5 KiB = 4,104 KiB (DS891)"),
+        replace(sh["dram_gbps"], default=19.2,
+                source="[R] ZCU102 PS DDR4-2400 64-bit SODIMM: 2400 MT/s × 8 B = 19.2 GB/s"),
+        replace(sh["dram_type"], default="ddr4", source="ZCU102 DDR4 [R]; energy table facts.md §6"),
+        replace(sh["clock_mhz"], default=200,
+                source="facts.md §4: ZCU102 ViT designs typically run at 200 MHz [V, arXiv 2403.20230]"),
+        replace(sh["precision"], default="int8", source="[V] HeatViT: 8-bit fixed point (facts.md §4)"),
+        replace(sh["node_nm"], default=16, source="[R] Zynq UltraScale+ XCZU9EG is TSMC 16 nm FinFET"),
+        replace(sh["sfu_lanes"], default=32,
+                source="[assumption] polynomial GELU/softmax units (HeatViT) at one per two PE columns"),
+        sh["overlap"],
+        Param("macs_per_dsp", 1, "MACs/DSP",
+              "1 = one int8 MAC per DSP48E2 (conservative); 2 = two int8 MACs sharing an operand per DSP48E2 "
+              "[R] Xilinx WP486 'Deep Learning with INT8 Optimization on Xilinx Devices'", "int", 1, 2),
+        Param("dsp_overhead", 0.11, "fraction",
+              "[V] HeatViT abstract: token selector support costs 8–11% more DSPs than the baseline accelerator "
+              "(upper end)", "float", 0.0, 1.0),
+        Param("dsp_budget", 2520, "DSP48E2", _DS891 + ": 2,520 DSP48E2", "int", 1, 100000),
+        Param("bram_budget", 912, "BRAM36", _DS891 + ": 912 BRAM36", "int", 1, 100000),
+        Param("fpga_power_factor", fpga.POWER_GAP, "×",
+              "dse/hardware/fpga.py: Kuon & Rose 2007, FPGA/ASIC dynamic power with hard DSP/BRAM blocks",
+              "float", 1.0, 100.0),
+        Param("fpga_area_factor", fpga.AREA_GAP, "×", "dse/hardware/fpga.py: Kuon & Rose 2007, with hard blocks",
+              "float", 1.0, 100.0, help="reported area = ASIC-equivalent area × this"),
+        Param("static_w", fpga.STATIC_W, "W",
+              "dse/hardware/fpga.py: SoC static floor derived from the poster's measured 1.552 W (facts.md §2); "
+              "XCZU9EG's own figure [NF]", "float", 0.0, 100.0),
+    )  # fmt: skip
+
+
+def _scaled(n, frac):
+    """``n`` scaled by a keep fraction, rounded, at least 1 (int64 arrays)."""
+    return np.maximum(np.round(np.asarray(n, dtype=np.float64) * frac), 1).astype(np.int64)
+
+
+def _prune_op(op: Op, frac, block: str) -> Op:
+    """One block instance of ``op`` with its tokens scaled by ``frac`` (per frame)."""
+    if op.kind in ("attn_score", "softmax", "attn_context"):
+        if op.name.startswith("t_"):  # temporal attention: fewer spatial positions, same sequence
+            return op.with_(block=block, repeat=1, batch=_scaled(op.batch, frac))
+        ch = {"m": _scaled(op.m, frac)}
+        if op.kind in ("attn_score", "softmax"):
+            ch["n"] = _scaled(op.n, frac)
+        else:
+            ch["k"] = _scaled(op.k, frac)
+        return op.with_(block=block, repeat=1, **ch)
+    return op.with_(block=block, repeat=1, m=_scaled(op.m, frac))
+
+
+def _selector_ops(i: int, tokens_in, pruned, dim: int, heads: int) -> list[Op]:
+    """Selector ``i``: per-head MLP keep/prune classifier and the package token (HeatViT §token selector).
+
+    Per-head layers are block-diagonal, so a Linear(d, d/2) on every head is a (D → H·d/2) GEMM with
+    D·d/2 weights; widths d/2, d/4, 2 follow the re-implementation (YOUXINYANG/HeatViT docs §12.1) [R].
+    """
+    dh = dim // heads
+    b = f"selector{i}"
+    return [
+        O.linear(b, 1, "sel_local", tokens_in, dim, heads * (dh // 2)),  # Linear(d, d/2) per head
+        O.linear(b, 1, "sel_mlp1", tokens_in, dim, heads * (dh // 2)),  # [local, global] → d/2
+        O.linear(b, 1, "sel_mlp2", tokens_in, heads * (dh // 2), heads * (dh // 4)),
+        O.linear(b, 1, "sel_mlp3", tokens_in, heads * (dh // 4), heads * 2),
+        Op("sel_gelu", "activation", b, 1, 1, tokens_in, 0, heads * (dh // 2 + dh // 2 + dh // 4)),
+        Op("sel_softmax", "softmax", b, 1, heads, tokens_in, 0, 2),
+        # package token: keep-score-weighted mean of the pruned tokens (one MAC per pruned element)
+        O.linear(b, 1, "package", 1, np.maximum(pruned, 1), dim),
+    ]
+
+
+def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
+    """The workload's ops with token pruning applied; selector ops with their 0/1 activity; final tokens."""
+    keeps = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
+    at = [np.asarray(p[f"select{i}_at"], dtype=np.float64) for i in (1, 2, 3)]
+    if np.any(at[0] > at[1]) or np.any(at[1] > at[2]):
+        raise InputError("select1_at", "selector positions must be ordered: select1_at ≤ select2_at ≤ select3_at")
+    spec = workload.spec
+    tokens0 = np.asarray(workload.tokens, dtype=np.float64)
+    out: list[Op] = []
+    selectors: list[tuple[Op, np.ndarray]] = []
+    final = tokens0
+    done_blocks: set[str] = set()
+    for op in workload.ops:
+        if op.block not in PRUNABLE_BLOCKS:
+            out.append(op)
+            continue
+        if op.block in done_blocks:
+            continue
+        done_blocks.add(op.block)
+        group = [o for o in workload.ops if o.block == op.block]
+        depth = group[0].repeat
+        pos = [np.round(a * depth) for a in at]
+        tokens_grp = np.asarray(group[1].m if group[0].kind == "layernorm" else group[0].m, dtype=np.float64)
+        frac_in = np.ones(())
+        for i, (k, b_i) in enumerate(zip(keeps, pos, strict=True), start=1):
+            active = ((k < 1.0) & (b_i < depth)).astype(np.float64)
+            n_in = _scaled(tokens_grp, frac_in)
+            n_out = _scaled(tokens_grp, frac_in * k)
+            for s_op in _selector_ops(i, n_in, n_in - n_out, spec.dim, spec.heads):
+                selectors.append((s_op, active))
+            frac_in = frac_in * np.where(b_i < depth, k, 1.0)
+        for b in range(depth):
+            frac = np.ones(())
+            for k, b_i in zip(keeps, pos, strict=True):
+                frac = frac * np.where(b >= b_i, k, 1.0)
+            out += [_prune_op(o, frac, f"{o.block}{b}") for o in group]
+        final = _scaled(tokens0, frac)
+    return out, selectors, final
+
+
+def fpga_resources(p) -> dict[str, np.ndarray]:
+    """DSP and BRAM36 use of the GEMM engine and its buffers, and whether they fit the device."""
+    lanes = np.asarray(p["rows"] * p["cols"], dtype=np.float64)
+    dsp = np.ceil(lanes / p["macs_per_dsp"] * (1.0 + p["dsp_overhead"]))
+    bits = tech.lookup(p["precision"], tech.BYTES) * 8
+    # capacity, or enough ports to feed one A row and one B column per cycle (ping-pong), whichever is more
+    bram = np.maximum(
+        np.ceil(p["glb_kib"] / BRAM36_KIB), 2 * np.ceil((p["rows"] + p["cols"]) * bits / BRAM36_PORT_BITS)
+    )
+    fits = (dsp <= p["dsp_budget"]) & (bram <= p["bram_budget"])
+    return {"dsp": dsp, "bram": bram, "fpga_fits": fits.astype(np.float64)}
+
+
+class HeatViT(Accelerator):
+    name = "heatvit"
+    description = (
+        "HeatViT (HPCA'23): attention-based token selectors + package token, int8 GEMM engine on a "
+        "ZCU102 FPGA (DSP/BRAM budget), FPGA power gap"
+    )
+    params = _params()
+    extra_metrics = ("computation_reduction", "selector_macs", "tokens_final", "dsp", "bram", "fpga_fits",
+                     "dense_macs")  # fmt: skip
+
+    def _evaluate(self, workload: Workload, p) -> Evaluation:
+        ops, selectors, final = pruned_ops(workload, p)
+        works = [cost.dense_work(op, p) for op in ops]
+        sel_macs = np.zeros(())
+        for op, active in selectors:
+            w = cost.dense_work(op, p)
+            w = cost.OpWork(op, w.compute_cycles * active, w.macs * active, w.sram_bytes * active,
+                            w.dram_bytes * active, w.sfu_elems * active, stage="other")  # fmt: skip
+            sel_macs = sel_macs + w.macs
+            works.append(w)
+        pes = p["rows"] * p["cols"]
+        asic_area = cost.area_mm2(p)
+        area = {k: v * p["fpga_area_factor"] for k, v in asic_area.items()}
+        total_area = sum(area.values())
+        # static power as a fixed wattage: expressed through summarize's per-area leakage
+        hw = {**p, "leakage_mw_per_mm2": p["static_w"] * 1e3 / total_area}
+        ev = cost.summarize(workload, works, hw, area, pes)
+        _fpga_dynamic(ev, hw)
+
+        res = fpga_resources(p)
+        dense = workload.macs.astype(np.float64)
+        shape = ev.metrics["cycles"].shape
+        extra = {
+            "computation_reduction": 1.0 - ev.metrics["macs"] / dense,
+            "selector_macs": sel_macs,
+            "tokens_final": final,
+            "dense_macs": dense,
+            **res,
+        }
+        ev.metrics.update({k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()})
+        if workload.spec.family == "swin" or workload.spec.variant == "m2":
+            ev.notes.append("token selectors prune only the plain token sequence (Swin windows and ViViT's "
+                            "temporal encoder stay dense)")  # fmt: skip
+        if np.any(res["fpga_fits"] < 1):
+            ev.notes.append("design exceeds the FPGA's DSP or BRAM budget (fpga_fits = 0)")
+        return ev
+
+
+def _fpga_dynamic(ev: Evaluation, hw) -> None:
+    """Scale on-chip dynamic energy (MACs, buffers, SFU) by the FPGA/ASIC power gap; DRAM and static stay."""
+    f = np.asarray(hw["fpga_power_factor"], dtype=np.float64)
+    e_dram = tech.dram_pj_per_byte(hw["dram_type"]) * 1e-12
+    for c in ("mac", "buffer", "sfu"):
+        ev.energy[c] = ev.energy[c] * f
+    for st in ev.stages.values():
+        dram = st["dram_bytes"] * e_dram
+        static = hw["static_w"] * st["latency_s"]
+        st["energy_j"] = (st["energy_j"] - dram - static) * f + dram + static
+    energy = sum(ev.energy.values())
+    lat = ev.metrics["latency_s"]
+    ev.metrics.update(energy_j=energy, edp=energy * lat, power_w=energy / lat)
+
+
+ACCELERATORS = (HeatViT(),)

@@ -1,0 +1,273 @@
+"""``vitcod``: ViTCoD (You et al., HPCA 2023), modelled the way its released simulator counts cycles.
+
+Released simulator: GitHub ``GATECH-EIC/ViTCoD``, ``Hardware/Simulator/`` (``ViTCoD.py`` for attention,
+``ViT_FFN.py`` for the linear layers, ``SRAM.py`` for buffers and bandwidth); facts.md §3. Its logs for
+DeiT-Tiny at 95% sparsity (``masks/deit_tiny_lowrank/vitcod_atten_0.95_wo.txt``, ``vitcod_atten_ffn.txt``)
+are whole-model totals over 12 layers with all heads of a layer processed in parallel: attention 9,492
+cycles (preload-bound: preload 9,492, decoder 4,728, SDDMM+SpMM 4,709); linear (QKV + projection)
+681,492 and MLP 1,361,664 cycles.
+
+Per attention pass (one sequence, all its heads in parallel; ``g`` global key columns, ``nnz`` kept
+entries in the sparser columns, ``W`` PE columns, ``R`` PE rows split over ``H`` heads)::
+
+    dense_cols  = int(W · g·Nq / (g·Nq + nnz)),  sparse_cols = W − dense_cols
+    T           = ⌈d / (R/H)⌉                                  (feature tiles per score)
+    SDDMM       = max(g · ⌈Nq/dense_cols⌉ · T,  ⌈nnz/sparse_cols⌉ · T)
+    SpMM        = max(⌈Nq·d·g / int(dense_cols·R/H)⌉,  ⌈nnz·d / int(sparse_cols·R/H)⌉)
+    preload     = Σ over loaded vectors ⌈vector bytes / DRAM bytes per cycle⌉  (Q/K compressed by ae_ratio)
+    decoder     = Σ over loaded Q/K vectors ⌈H·ae_ratio·d / int(W·R/H)⌉
+    attention   = max(preload, decoder + SDDMM + SpMM)
+
+Linear layers run dense at MACs / (pe_rows·pe_cols) per cycle (100% utilisation, as ``ViT_FFN.py``
+assumes); their weight traffic overlaps compute. Energy and area go through the shared technology tables
+(:func:`dse.hardware.cost.summarize`), like every other accelerator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from dse.accelerators.base import Accelerator, Evaluation, Param
+from dse.accelerators.common import array_params
+from dse.hardware import cost, sfu
+from dse.hardware import technology as tech
+from dse.workloads import Op, Workload
+
+_SIM = "ViTCoD released simulator (GATECH-EIC/ViTCoD Hardware/Simulator), facts.md §3"
+_LOG = "ViTCoD released log masks/deit_tiny_lowrank/vitcod_atten_0.95_wo.txt"
+
+# Head-0 global-column counts per layer in the released DeiT-Tiny 95% mask (printed by the log above):
+# 1, 1, 70, 1, 1, 20, 17, 1, 1, 9, 10, 31 → mean 163/12 = 13.58 of 197 key columns = 6.9% [D].
+GLOBAL_COLUMNS_RELEASED = 163 / 12 / 197
+# Kept entries inside a global column. Nominal 95% keeps 0.05·197² = 1,940 entries per head; the log's
+# sparser engine holds 1,250 on average (nnz recovered exactly from each layer's logged SDDMM/SpMM cycles;
+# density 3.64% vs the logged 3.63%) → (1,940 − 1,250) / (13.58·197) = 0.258 [D]. ViTCoD marks a column
+# global when its out-degree exceeds 50 of 197 queries (= 0.254, facts.md §3), consistent with this.
+GLOBAL_DENSITY_RELEASED = 0.258
+
+
+def _params() -> tuple[Param, ...]:
+    shared = {p.name: p for p in array_params()}
+    return (
+        Param("sparsity_attention", 0.9, "fraction", "ViTCoD headline setting: 90% attention sparsity (facts.md §3)",
+              "float", 0.0, 1.0, help="fraction of attention-map entries pruned (fixed masks)"),
+        Param("global_columns", round(GLOBAL_COLUMNS_RELEASED, 4), "fraction of key columns",
+              "[D] " + _LOG + ": mean head-0 global-token count 13.58 of 197", "float", 0.0, 1.0,
+              help="key columns polarised into the denser engine (computed densely)"),
+        Param("global_density", GLOBAL_DENSITY_RELEASED, "fraction",
+              "[D] fitted to the log's sparser-engine nnz at 95%; ViTCoD's out-degree>50/197 threshold = 0.254",
+              "float", 0.0, 1.0, help="share of a global column that the mask keeps"),
+        Param("ae_ratio", round(2 / 3, 6), "fraction", _SIM + ": ratio = 2/3 for DeiT-Tiny (one head's worth)",
+              "float", 0.05, 1.0, help="Q/K size after the auto-encoder (heads·ratio vectors are loaded)"),
+        Param("pe_rows", 8, "PEs", _SIM + ": PE_height = 8", "int", 1, 1024),
+        Param("pe_cols", 64, "PEs", _SIM + ": PE_width = 64 (64×8 = 512 MACs)", "int", 2, 1024,
+              help="PE columns, divided between the denser and sparser engines"),
+        Param("attn_rows", 64, "PEs",
+              "released simulator commit b2f7fb5 (the one that wrote the 9,492-cycle log) splits rows per head "
+              "as PE_width/head = 64/3 in SDDMM/SpMM/decoder, i.e. 64 rows; set 8 (= pe_rows) for a physical "
+              "512-MAC attention engine", "int", 1, 1024, help="PE rows the attention engines divide among heads"),
+        Param("clock_mhz", 500, "MHz", _SIM + ": SRAM.py clock_frequency = 500 MHz", "float", 1, 5000),
+        Param("dram_gbps", 76.8, "GB/s", _SIM + ": SRAM.py bandwidth = 76.8 GB/s (HBM to SRAM)", "float", 0.1, 4096),
+        Param("dram_type", "hbm2", "", _SIM + ": SRAM.py comment 'HBM to SRAM'; energy facts.md §6", "choice",
+              choices=tech.DRAM_TYPES),
+        Param("precision", "int8", "", _SIM + ": bits=8 for every load", "choice", choices=tech.PRECISIONS),
+        replace(shared["node_nm"], source="ViTCoD's node [NF]; 28 nm like the other ASIC models (facts.md §6)"),
+        Param("q_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_Q = 53 KB", "float", 1, 65536),
+        Param("k_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_K = 53 KB", "float", 1, 65536),
+        Param("v_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_V = 53 KB", "float", 1, 65536),
+        Param("index_buf_kib", 20, "KiB", _SIM + ": SRAM.py max_index = 20 KB", "float", 0, 65536),
+        Param("out_buf_kib", 108, "KiB", _SIM + ": SRAM.py max_output = 108 KB", "float", 1, 65536),
+        replace(shared["sfu_lanes"], default=64,
+                source="[assumption] one softmax/LN/GELU lane per PE column; the simulator counts none"),
+        shared["leakage_mw_per_mm2"],
+    )  # fmt: skip
+
+
+def _attention_pass(nq, nk, d, heads, p):
+    """Cycles and counts of one attention pass (one sequence, all heads) of the released simulator.
+
+    Returns a dict of arrays: ``preload``, ``decoder``, ``sddmm``, ``spmm``, ``total`` (cycles);
+    ``g``, ``nnz``, ``kept`` (entries per head); ``q_loads``, ``k_loads``, ``v_loads`` (vectors);
+    ``dram_bytes``; ``vec_qk``, ``vec_v`` (bytes per vector).
+    """
+    f = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731
+    nq, nk, d, H = f(nq), f(nk), f(d), f(heads)
+    W, R = f(p["pe_cols"]), f(p["attn_rows"])
+    e = tech.lookup(p["precision"], tech.BYTES)
+    bpc = f(p["dram_gbps"]) * 1e9 / (f(p["clock_mhz"]) * 1e6)  # DRAM bytes per cycle
+    r, s, rho = f(p["ae_ratio"]), f(p["sparsity_attention"]), f(p["global_density"])
+
+    # --- the mask: kept entries, global (denser) columns, sparser-region non-zeros (per head) ---
+    kept = np.round((1.0 - s) * nq * nk)
+    g = np.clip(np.round(f(p["global_columns"]) * nk), 0.0, nk)
+    # global columns cannot hold more kept entries than the mask keeps
+    g = np.where(rho > 0, np.minimum(g, np.floor(kept / np.maximum(rho * nq, 1e-12))), g)
+    nnz = np.clip(kept - np.round(rho * g * nq), 0.0, (nk - g) * nq)
+    has_g, has_s = g > 0, nnz > 0
+
+    # --- preload (ViTCoD.py: one DRAM transfer per vector, each rounded up to whole cycles) ---
+    vec_qk = H * r * d * e  # compressed Q/K vector of all heads (auto-encoder)
+    vec_v = H * d * e
+    c_qk, c_v = np.ceil(vec_qk / bpc), np.ceil(vec_v / bpc)
+    c_dec = np.ceil(H * r * e * H / bpc)  # decoder weights, loaded at bandwidth/heads
+    k_cap = np.maximum(np.floor(f(p["k_buf_kib"]) * 1024 / vec_qk), 1.0)  # K vectors per K-buffer fill
+    q_fits = nq * vec_qk <= f(p["q_buf_kib"]) * 1024
+    # dense engine (K-stationary): all Q stream once per K-buffer fill (once when Q stays resident)
+    q_dense = np.where(has_g, nq * np.where(q_fits, 1.0, np.ceil(g / k_cap)), 0.0)
+    # sparser engine: Q resident after the dense pass; ViTCoD.py reloads Q nnz/(Nk−g) times when g = 0
+    q_sparse = np.where(
+        has_g,
+        np.where(q_fits, 0.0, np.minimum(nnz, nq * np.ceil((nk - g) / k_cap))),
+        nq * nnz / np.maximum(nk - g, 1.0),
+    )
+    q_loads, k_loads = q_dense + q_sparse, nk
+    out_bytes = nq * H * d * e
+    v_reload = np.maximum(np.ceil(out_bytes / (f(p["out_buf_kib"]) * 1024)), 1.0)  # query blocks if out spills
+    v_loads = nk * v_reload
+    n_dec = 2.0 * has_g + (nk - g > 0) + (~has_g & has_s)  # decoder-weight loads (ViTCoD.py)
+    store = np.where(v_reload > 1, np.ceil(out_bytes / bpc), 0.0)  # outputs leave the chip only if they spill
+    preload = c_qk * (k_loads + q_loads) + c_v * v_loads + c_dec * n_dec + store
+    dram_bytes = (
+        vec_qk * (k_loads + q_loads) + vec_v * v_loads + H * r * e * H * n_dec + np.where(v_reload > 1, out_bytes, 0.0)
+    )
+
+    # --- decoder: reconstruct each loaded Q/K vector on int(W·R/H) lanes ---
+    decoder = np.ceil(H * r * d / np.maximum(np.floor(W * R / H), 1.0)) * (k_loads + q_loads)
+
+    # --- SDDMM and SpMM on the two engines, PE columns split by their share of non-zeros ---
+    dense_work = g * nq
+    share = dense_work / np.maximum(dense_work + nnz, 1.0)
+    dcols = np.where(has_g, np.clip(np.floor(W * share), 1.0, W - has_s), 0.0)
+    scols = W - dcols
+    T = np.ceil(d / (R / H))
+    sd_dense = np.where(has_g, g * np.ceil(nq / np.maximum(dcols, 1.0)) * T, 0.0)
+    sd_sparse = np.where(has_s, np.ceil(nnz / np.maximum(scols, 1.0)) * T, 0.0)
+    sp_dense = np.where(has_g, np.ceil(nq * d * g / np.maximum(np.floor(dcols * R / H), 1.0)), 0.0)
+    sp_sparse = np.where(has_s, np.ceil(nnz * d / np.maximum(np.floor(scols * R / H), 1.0)), 0.0)
+    sddmm, spmm = np.maximum(sd_dense, sd_sparse), np.maximum(sp_dense, sp_sparse)
+    total = np.maximum(preload, decoder + sddmm + spmm)
+    return {
+        "preload": preload, "decoder": decoder, "sddmm": sddmm, "spmm": spmm, "total": total,
+        "g": g, "nnz": nnz, "kept": kept, "q_loads": q_loads, "k_loads": k_loads + 0 * nq, "v_loads": v_loads,
+        "dram_bytes": dram_bytes, "vec_qk": vec_qk, "vec_v": vec_v, "out_bytes": out_bytes,
+    }  # fmt: skip
+
+
+def _heads_of(qk: Op, ops_in_block: dict[str, Op], default: int):
+    """Heads processed in parallel for an attention op: from its block's QKV projection (3·heads·d outputs)."""
+    prefix = qk.name[: -len("qk")]
+    qkv = ops_in_block.get(f"{prefix}qkv") or ops_in_block.get("qkv")
+    if qkv is None:
+        return np.asarray(default, dtype=np.float64)
+    return np.maximum(np.asarray(qkv.n, dtype=np.float64) // (3 * np.asarray(qk.k, dtype=np.float64)), 1.0)
+
+
+class ViTCoD(Accelerator):
+    name = "vitcod"
+    description = (
+        "ViTCoD (HPCA'23): denser/sparser attention engines with Q/K auto-encoder, dense linear layers; "
+        "cycle counts as its released simulator"
+    )
+    params = _params()
+    extra_metrics = (
+        "attention_cycles", "attention_preload_cycles", "attention_decoder_cycles", "attention_compute_cycles",
+        "linear_qkv_proj_cycles", "mlp_cycles", "global_columns", "attention_engine_macs", "codec_macs",
+    )  # fmt: skip
+
+    def _evaluate(self, workload: Workload, p) -> Evaluation:
+        macs_per_cycle = p["pe_rows"] * p["pe_cols"]
+        glb_kib = p["q_buf_kib"] + p["k_buf_kib"] + p["v_buf_kib"] + p["index_buf_kib"] + p["out_buf_kib"]
+        hw = {**p, "rows": p["pe_rows"], "cols": p["pe_cols"], "lanes": 1, "dataflow": "os", "glb_kib": glb_kib}
+        e = tech.lookup(p["precision"], tech.BYTES)
+        acc = tech.lookup(p["precision"], tech.ACC_BYTES)
+        bpc = p["dram_gbps"] * 1e9 / (p["clock_mhz"] * 1e6)
+
+        by_block: dict[str, dict[str, Op]] = {}
+        for op in workload.ops:
+            by_block.setdefault(op.block, {})[op.name] = op
+
+        works: list[cost.OpWork] = []
+        z = np.zeros(())
+        sums = {k: z for k in ("preload", "decoder", "compute", "engine_macs", "codec_macs", "g")}
+        n_attn = 0
+        linear_cyc, mlp_cyc = z, z
+        attn: dict[tuple[str, str], dict] = {}  # (block, prefix) → attention pass results
+        for op in workload.ops:
+            if op.kind == "attn_score":
+                heads = _heads_of(op, by_block[op.block], workload.spec.heads)
+                a = _attention_pass(op.m, op.n, op.k, heads, p)
+                passes = op.batch / heads  # sequences (all heads in parallel)
+                d = np.asarray(op.k, dtype=np.float64)
+                # codec: decoder rebuilds each loaded Q/K vector, encoder compresses Q and K once
+                # (H·ratio → H values per feature position: H·ratio·H·d MACs per vector)
+                codec = (a["q_loads"] + a["k_loads"] + op.m + op.n) * heads * p["ae_ratio"] * heads * d
+                work = (a["g"] * op.m + a["nnz"]) * heads * d  # MACs per pass of each engine product
+                front = a["decoder"] + a["sddmm"]
+                share_qk = front / np.maximum(front + a["spmm"], 1.0)
+                # one pipelined pass = max(preload, decoder + SDDMM + SpMM), shared between QKᵀ and A·V by
+                # their compute; DRAM bytes shared the same way so neither op turns memory-bound alone
+                a.update(passes=passes, heads=heads, work=work, share_qk=share_qk, codec=codec)
+                attn[(op.block, op.name[: -len("qk")])] = a
+                r = op.repeat
+                sums["preload"] = sums["preload"] + r * passes * a["preload"]
+                sums["decoder"] = sums["decoder"] + r * passes * a["decoder"]
+                sums["compute"] = sums["compute"] + r * passes * (a["sddmm"] + a["spmm"])
+                sums["engine_macs"] = sums["engine_macs"] + r * passes * 2 * work
+                sums["codec_macs"] = sums["codec_macs"] + r * passes * codec
+                sums["g"] = sums["g"] + a["g"] / np.maximum(op.n, 1)
+                n_attn += 1
+                sram = passes * (work * e * 2 + a["dram_bytes"])  # streamed operand + scores; buffer fills
+                works.append(cost.OpWork(op, passes * a["total"] * share_qk, passes * (work + codec),
+                                         sram * share_qk, passes * a["dram_bytes"] * share_qk))  # fmt: skip
+            elif op.kind == "attn_context":
+                a = attn[(op.block, op.name[: -len("av")])]
+                passes, heads = a["passes"], a["heads"]
+                sram = passes * (a["work"] * (e + e) + a["out_bytes"] / e * acc)  # V rows + scores; outputs
+                works.append(cost.OpWork(op, passes * a["total"] * (1 - a["share_qk"]), passes * a["work"],
+                                         sram, passes * a["dram_bytes"] * (1 - a["share_qk"])))  # fmt: skip
+            elif op.kind == "softmax":
+                a = attn[(op.block, op.name[: -len("softmax")])]
+                elems = a["passes"] * a["heads"] * a["kept"]
+                busy = sfu.cycles("softmax", elems, p["sfu_lanes"])
+                # pipelined on the score stream: only what outlasts the engines adds latency
+                extra = np.maximum(busy - a["passes"] * a["total"], 0.0)
+                works.append(cost.OpWork(op, extra, z, z, z, sfu_elems=elems))
+            elif op.is_gemm:
+                w = cost.dense_gemm_work(op, hw)
+                w.compute_cycles = np.ceil(op.macs / macs_per_cycle)  # ViT_FFN.py: MACs / 512 per cycle
+                works.append(w)
+                cyc = op.repeat * np.maximum(w.compute_cycles, w.dram_bytes / bpc)
+                if op.kind == "linear" and op.name in ("fc1", "fc2"):
+                    mlp_cyc = mlp_cyc + cyc
+                elif op.kind == "linear":
+                    linear_cyc = linear_cyc + cyc
+            else:
+                works.append(cost.sfu_work(op, hw))
+
+        area = cost.area_mm2(hw, pes=macs_per_cycle, glb_kib=glb_kib)
+        ev = cost.summarize(workload, works, hw, area, macs_per_cycle)
+        shape = ev.metrics["cycles"].shape
+        extra = {
+            "attention_cycles": ev.stages["attention"]["cycles"],
+            "attention_preload_cycles": sums["preload"],
+            "attention_decoder_cycles": sums["decoder"],
+            "attention_compute_cycles": sums["compute"],
+            "linear_qkv_proj_cycles": linear_cyc,
+            "mlp_cycles": mlp_cyc,
+            "global_columns": sums["g"] / max(n_attn, 1),  # mean fraction actually used
+            "attention_engine_macs": sums["engine_macs"],
+            "codec_macs": sums["codec_macs"],
+        }
+        ev.metrics.update({k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()})
+        if np.any(np.asarray(p["attn_rows"]) > np.asarray(p["pe_rows"])):
+            ev.notes.append(
+                "attention engines run on pe_cols × attn_rows MACs/cycle as the released simulator counts them "
+                "(attn_rows=64 > pe_rows=8); area counts pe_rows × pe_cols PEs — set attn_rows=8 for a physical "
+                "512-MAC engine"
+            )
+        return ev
+
+
+ACCELERATORS = (ViTCoD(),)
