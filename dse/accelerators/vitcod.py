@@ -176,6 +176,32 @@ class ViTCoD(Accelerator):
         "linear_qkv_proj_cycles", "mlp_cycles", "global_columns", "attention_engine_macs", "codec_macs",
     )  # fmt: skip
 
+    _BUFFERS = ("q_buf_kib", "k_buf_kib", "v_buf_kib", "index_buf_kib", "out_buf_kib")
+
+    def budget(self, p) -> dict[str, float]:
+        """Peak MACs = pe_rows × pe_cols; buffer = the sum of the Q/K/V/index/output buffers."""
+        return {
+            "macs": float(np.asarray(p["pe_rows"] * p["pe_cols"])),
+            "buffer": float(sum(np.asarray(p[b]) for b in self._BUFFERS)),
+            "bandwidth": float(np.asarray(p["dram_gbps"])),
+            "clock": float(np.asarray(p["clock_mhz"])),
+        }
+
+    def matched(self, target) -> dict[str, object]:
+        """MACs through ``pe_cols`` (rows kept at 8); buffers scaled together in their released proportions."""
+        d = {q.name: q.default for q in self.params}
+        out: dict[str, object] = {}
+        if "macs" in target:
+            out["pe_cols"] = max(2, int(round(target["macs"] / d["pe_rows"])))
+        if "buffer" in target:
+            scale = target["buffer"] / sum(d[b] for b in self._BUFFERS)
+            out.update({b: d[b] * scale for b in self._BUFFERS})
+        if "bandwidth" in target:
+            out["dram_gbps"] = target["bandwidth"]
+        if "clock" in target:
+            out["clock_mhz"] = target["clock"]
+        return out
+
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         macs_per_cycle = p["pe_rows"] * p["pe_cols"]
         glb_kib = p["q_buf_kib"] + p["k_buf_kib"] + p["v_buf_kib"] + p["index_buf_kib"] + p["out_buf_kib"]
