@@ -38,7 +38,7 @@ def test_rtsa_knobs_at_zero_reproduce_dense_array_cost():
     ev = RTSA.evaluate(wl, DENSE)
     assert float(ev["macs"]) == pytest.approx(float(wl.macs))
     pes, lanes, L = p["rows"] * p["cols"], p["lanes"], p["sub_len"]
-    for row, op in zip(ev.ops, wl.ops):
+    for row, op in zip(ev.ops, wl.ops, strict=False):
         if op.kind in ("linear", "patch_embed", "pool_classifier"):
             units = vs.dense_units(op.batch, op.m, op.k, op.n, lanes)
         elif op.kind == "attn_score":

@@ -79,7 +79,7 @@ def test_vectorized_equals_pointwise():
     for i in range(4):
         one = build("videomae-b", int(res[i]), int(frames[i]))
         assert wl.macs[i] == one.macs
-        for op_v, op_1 in zip(wl.ops, one.ops):
+        for op_v, op_1 in zip(wl.ops, one.ops, strict=False):
             assert np.broadcast_to(op_v.macs, res.shape)[i] == op_1.macs
             assert np.broadcast_to(op_v.in_elems, res.shape)[i] == op_1.in_elems
 

@@ -54,7 +54,6 @@ import argparse
 import contextlib
 import csv
 import io
-import math
 import multiprocessing as mp
 import os
 import sys
@@ -206,7 +205,7 @@ def _read_compute_report(path: str) -> dict:
         rows = list(csv.reader(f))
     header = [h.strip() for h in rows[0]]
     values = [v.strip() for v in rows[1]]
-    return dict(zip(header, values))
+    return dict(zip(header, values, strict=False))
 
 
 def run_one(job: tuple) -> dict:

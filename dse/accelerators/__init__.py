@@ -14,12 +14,7 @@ def _load() -> dict[str, Accelerator]:
     import importlib
 
     for mod in MODULES:
-        try:
-            m = importlib.import_module(f"dse.accelerators.{mod}")
-        except ModuleNotFoundError as err:  # a module not written yet
-            if err.name == f"dse.accelerators.{mod}":
-                continue
-            raise
+        m = importlib.import_module(f"dse.accelerators.{mod}")
         for acc in m.ACCELERATORS:
             registry[acc.name] = acc
     return registry

@@ -32,7 +32,7 @@ def parse_gemm(text: str) -> Workload:
     try:
         m, k, n = (int(x) for x in text.split(","))
     except ValueError:
-        raise InputError("--gemm", f"expected M,K,N (three positive integers), got {text!r}")
+        raise InputError("--gemm", f"expected M,K,N (three positive integers), got {text!r}") from None
     return gemm_workload(m, k, n)
 
 

@@ -17,7 +17,7 @@ def parse_resolution(value: str | None) -> int | tuple[int, int] | None:
     try:
         nums = [int(p) for p in parts]
     except ValueError:
-        raise click.BadParameter(f"expected R or HxW with positive integers, got {value!r}", param_hint="resolution")
+        raise click.BadParameter(f"expected R or HxW with positive integers, got {value!r}", param_hint="resolution") from None
     if len(nums) == 1:
         return nums[0]
     if len(nums) == 2:

@@ -85,5 +85,5 @@ def sram_traffic_elems(batch, m, k, n, rows, cols, dataflow, lanes=1):
     for name in DATAFLOWS:
         sel = df == name
         if np.any(sel):
-            res = [np.where(sel, v, r) for v, r in zip(one(name), res)]
+            res = [np.where(sel, v, r) for v, r in zip(one(name), res, strict=False)]
     return tuple(res)

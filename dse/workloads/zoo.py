@@ -179,7 +179,7 @@ def _swin(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
             ops.append(O.linear(f"stage{i}", 1, "merge", gt * gh * gw, 4 * D, 2 * D, gt))
             D *= 2
         heads = spec.heads * 2**i
-        wt, wh, ww = (np.minimum(wi, g) for wi, g in zip(spec.window, (gt, gh, gw)))
+        wt, wh, ww = (np.minimum(wi, g) for wi, g in zip(spec.window, (gt, gh, gw), strict=False))
         n_win = _cdiv(gt, wt) * _cdiv(gh, wh) * _cdiv(gw, ww)
         win = wt * wh * ww
         tok = gt * gh * gw
