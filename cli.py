@@ -19,9 +19,20 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dse.commands import breakdown, compare, evaluate, profile_video, reproduce, workloads
+    from dse.commands import (
+        breakdown,
+        compare,
+        evaluate,
+        export,
+        pareto,
+        profile_video,
+        report,
+        reproduce,
+        sweep,
+        workloads,
+    )
 
-    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video):
+    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, sweep, export, pareto, report):
         cli.add_command(module.command)
     cli.add_command(evaluate.accelerators_command)
 

@@ -1,0 +1,69 @@
+"""``rtsa-dse export``: trials and Pareto tables of any stored study (a results directory or a storage URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import optuna
+
+from dse.errors import InputError
+from dse.search.export import FORMATS, check_format, export_tables, pareto_table, read_table, study_tables
+from dse.search.runner import quiet_optuna
+from dse.search.storage import JOURNAL_NAME, storage_config
+
+
+def _load(storage_url: str, study_name: str | None, base: Path) -> optuna.Study:
+    cfg = storage_config(storage_url, base)
+    storage = cfg.open()
+    names = [s.study_name for s in storage.get_all_studies()]
+    if study_name is None:
+        if len(names) != 1:
+            raise InputError("--study", f"{cfg.describe()} holds {len(names)} studies; name one: {', '.join(names)}")
+        study_name = names[0]
+    if study_name not in names:
+        raise InputError(
+            "--study", f"no study {study_name!r} in {cfg.describe()}; studies: {', '.join(names) or 'none'}"
+        )
+    return optuna.load_study(study_name=study_name, storage=storage)
+
+
+@click.command("export")
+@click.argument("results_dir", required=False, metavar="[RESULTS_DIR]")
+@click.option("--storage", metavar="URL", help="optuna storage URL or journal file (instead of RESULTS_DIR).")
+@click.option("--study", "study_name", help="Study name (needed when the storage holds several).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("-o", "--output", metavar="PATH", help="Directory for trials + pareto, or one file (.csv/.parquet) "
+              "for all trials; default: RESULTS_DIR, or results/<study>/ with --storage.")  # fmt: skip
+def command(results_dir, storage, study_name, fmt, output) -> None:
+    """Write trials and Pareto tables of a stored study (also one run by plain optuna)."""
+    check_format(fmt)
+    if (results_dir is None) == (storage is None):
+        raise InputError("export", "give either RESULTS_DIR or --storage URL [--study NAME]")
+    with quiet_optuna():
+        if results_dir is not None:
+            base = Path(results_dir)
+            journal = base / JOURNAL_NAME
+            if not journal.is_file():
+                raise InputError(
+                    "RESULTS_DIR", f"no {JOURNAL_NAME} in {base}; for other storages use --storage URL --study NAME"
+                )
+            study = _load(str(journal), study_name, base)
+            default_out = base
+        else:
+            study = _load(storage, study_name, Path("results"))
+            default_out = Path("results") / study.study_name
+        trials, pareto, meta = study_tables(study)
+        if meta.get("grid_points") and study.user_attrs.get("dse:grid_stored") == "pareto" and results_dir:
+            # a large grid keeps only its front in the study; the full table is the sweep's own
+            full = next((base / f"trials.{f}" for f in FORMATS if (base / f"trials.{f}").is_file()), None)
+            if full is not None:
+                trials = read_table(full)
+                pareto = pareto_table(trials[trials["pareto"]], meta["params"] or [], meta["objectives"])
+    out = Path(output) if output else default_out
+    single = out.suffix in (".csv", ".parquet")
+    if single:
+        check_format(out.suffix[1:])
+    paths = export_tables(trials, pareto, out, out.suffix[1:] if single else fmt, single=single)
+    click.echo(f"study {study.study_name}: {len(trials)} trials, {len(pareto)} Pareto-optimal designs")
+    click.echo("wrote " + ", ".join(str(p) for p in paths))

@@ -1,0 +1,99 @@
+"""``rtsa-dse sweep SPEC``: run (or resume) a design-space sweep described by a TOML spec."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dse.search import SweepReport, load_spec, run_sweep
+from dse.search.export import FORMATS
+from dse.search.spec import SAMPLERS
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _design(row: dict, params: list[str]) -> str:
+    return " ".join(f"{p}={_fmt(row[p]) if isinstance(row[p], float) else row[p]}" for p in params)
+
+
+def print_summary(r: SweepReport) -> None:
+    """The end-of-run summary: counts, best per objective, hypervolume, wall time, outputs."""
+    p = r.problem
+    spec = p.spec
+    searched = [d.name for d in p.searched]
+    echo = click.echo
+    if r.grid is not None:
+        g = r.grid
+        echo(
+            f"study {spec.study}: grid of {len(g):,} designs ({spec.accelerator} on {spec.scenario.model}), "
+            f"evaluated in {g.eval_s:.2f} s ({len(g) / max(g.eval_s, 1e-9):,.0f} designs/s), front in {g.front_s:.2f} s"
+        )
+    else:
+        s = r.stats
+        extra = f", {r.previously_complete} from earlier runs" if r.previously_complete else ""
+        rate = f", {s.run / r.wall_s:,.0f} trials/s" if s.run and r.wall_s > 0 else ""
+        echo(
+            f"study {spec.study}: {r.n_complete} trials complete of {r.target} ({s.run} run now{extra}{rate}); "
+            f"sampler {spec.sampler}, {s.evaluations} model evaluations, {s.cache_hits} cache hits"
+        )
+        notes = []
+        if s.recovered:
+            notes.append(f"{s.recovered} orphaned trials of dead workers re-queued")
+        if s.failed:
+            notes.append(f"{s.failed} trials failed (non-numeric objective)")
+        if s.incomplete:
+            notes.append("stopped waiting for other workers' trials; re-run to finish")
+        if notes:
+            echo("note: " + "; ".join(notes))
+    echo(f"feasible {r.n_feasible}, Pareto-optimal designs {len(r.pareto)}")
+    for metric, direction, value, row in r.best():
+        word = "max" if direction == "maximize" else "min"
+        echo(f"  {word} {metric:<14} {_fmt(value):>10}  ({_design(row, searched)})")
+    echo(f"hypervolume {r.hypervolume:.4g} ({r.hv_kind})")
+    for b in r.baselines:
+        vals = "  ".join(f"{o}={_fmt(b[o])}" for o in p.objective_names if o in b)
+        echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  (infeasible)'}")
+    echo(f"wall {r.wall_s:.1f} s; storage {r.storage.describe()}")
+    echo("outputs: " + ", ".join(str(x) for x in r.paths))
+
+
+@click.command("sweep")
+@click.argument("spec", metavar="SPEC.toml")
+@click.option("--storage", metavar="URL", help="optuna storage URL (postgresql://…, sqlite:///…) or journal file; "
+              "default: results/<study>/study.journal")  # fmt: skip
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Local worker processes on one study.")
+@click.option(
+    "--results-dir", metavar="DIR", help="Parent of results/<study>/ (default: spec results_dir or ./results)."
+)
+@click.option("--study", help="Override the study name.")
+@click.option("--trials", type=int, help="Override the number of completed trials to reach.")
+@click.option("--sampler", help=f"Override the sampler: {', '.join(SAMPLERS)}.")
+@click.option("--seed", type=int, help="Override the seed.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="Table format.")
+@click.option("--heartbeat", type=click.IntRange(min=1), default=10, show_default=True,
+              help="RDB heartbeat interval (s); a worker silent for 3× this is presumed dead and its trial re-run.")  # fmt: skip
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Write the default figures and report.md into the results folder at the end.")  # fmt: skip
+def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt, heartbeat, progress, figures) -> None:
+    """Search the design space of SPEC.toml (optuna, or an exhaustive vectorized grid).
+
+    Re-running the same command resumes: only the trials still missing run.
+    """
+    problem = load_spec(spec, study=study, trials=trials, sampler=sampler, seed=seed)
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        report = run_sweep(problem, storage=storage, jobs=jobs, results_dir=results_dir, fmt=fmt,
+                           progress=show, heartbeat_s=heartbeat)  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished trials are stored; run the same command again to resume", err=True)
+        raise click.exceptions.Exit(130) from None
+    if figures:
+        from dse.plots import write_default_figures
+
+        report.paths.append(report.out_dir / "report.md")
+        write_default_figures(report.out_dir)
+    print_summary(report)

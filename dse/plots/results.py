@@ -1,0 +1,353 @@
+"""A sweep's results directory as data: trials, front, spec copy, study, baselines and re-evaluations.
+
+``results/<study>/`` holds ``trials.csv``, ``pareto.csv``, ``spec.toml`` (the spec copy) and, with the
+default storage, ``study.journal`` (see :mod:`dse.search.export` and :mod:`dse.search.storage`).
+Everything the figures re-evaluate (baselines, breakdowns, resolution scaling) runs on the study's
+workload scenario: one (resolution, frames) point or the weighted resolution mix of the spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from dse import accelerators
+from dse.errors import InputError
+from dse.search.export import read_table
+from dse.search.pareto import minimization_form
+from dse.search.spec import Baseline, Spec, parse_spec, read_spec
+from dse.search.storage import JOURNAL_NAME
+from dse.workloads import STAGES, build, get_spec
+
+DEFAULT_BASELINES = ("vitcod", "heatvit", "cpu", "gpu")
+ALIASES = {
+    "latency": "latency_s",
+    "energy": "energy_j",
+    "area": "area_mm2",
+    "power": "power_w",
+    "throughput": "throughput_fps",
+    "fps": "throughput_fps",
+}
+SCALING_RESOLUTIONS = (112, 160, 224, 320, 448)
+_NOT_METRICS = {"number", "state", "feasible", "pareto", "duration_s", "datetime_start"}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One workload point of the scenario, with its weight in the mix."""
+
+    resolution: int | tuple[int, int] | None
+    frames: int | None
+    weight: float
+
+
+@dataclass
+class Breakdown:
+    """One design evaluated on the scenario: latency (s) by stage, energy (J) by component."""
+
+    label: str
+    accelerator: str
+    stage_latency_s: dict[str, float]
+    component_energy_j: dict[str, float]
+    latency_s: float
+    energy_j: float
+
+
+@dataclass
+class Results:
+    """A loaded results directory (see :func:`load_results`)."""
+
+    path: Path
+    spec: Spec
+    trials: pd.DataFrame
+    pareto: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    @property
+    def objectives(self) -> list[str]:
+        return [o.metric for o in self.spec.objectives]
+
+    @property
+    def directions(self) -> list[str]:
+        return [o.direction for o in self.spec.objectives]
+
+    def direction(self, metric: str) -> str:
+        return next((o.direction for o in self.spec.objectives if o.metric == metric), "minimize")
+
+    @property
+    def params(self) -> list[str]:
+        return [d.name for d in self.spec.space if d.name in self.trials.columns]
+
+    @property
+    def searched(self) -> list[str]:
+        return [d.name for d in self.spec.searched if d.name in self.trials.columns]
+
+    @cached_property
+    def metrics(self) -> list[str]:
+        """Numeric metric columns of ``trials`` (not params, constraints or bookkeeping)."""
+        skip = _NOT_METRICS | set(self.params)
+        return [
+            c
+            for c in self.trials.columns
+            if c not in skip and not c.startswith("constraint_") and pd.api.types.is_numeric_dtype(self.trials[c])
+        ]
+
+    def metric(self, name: str, field_: str) -> str:
+        """A user's metric name (or alias) → the column; InputError listing the metrics otherwise."""
+        col = ALIASES.get(name, name)
+        if col not in self.metrics:
+            aliases = [a for a, m in ALIASES.items() if m in self.metrics]
+            raise InputError(field_, f"unknown metric {name!r}; allowed: {', '.join(self.metrics + aliases)}")
+        return col
+
+    @property
+    def complete(self) -> pd.DataFrame:
+        """COMPLETE trials with numeric objectives."""
+        df = self.trials[self.trials["state"] == "COMPLETE"]
+        return df.dropna(subset=self.objectives)
+
+    @property
+    def feasible(self) -> pd.DataFrame:
+        df = self.complete
+        return df[df["feasible"].astype(bool)]
+
+    # -- scenario ---------------------------------------------------------------------------------
+
+    @property
+    def points(self) -> list[Point]:
+        sc = self.spec.scenario
+        return [Point(r, f, w) for r, f, w in zip(sc.resolutions, sc.frames, sc.weights, strict=True)]
+
+    def scenario_text(self) -> str:
+        """``deit-tiny, 224²`` / ``videomae-b, 16×224²`` / ``…, mix 112² 0.3 + 224² 0.7 (mean)``."""
+        sc = self.spec.scenario
+        model = get_spec(sc.model)
+
+        def one(res: Any, frames: int | None) -> str:
+            if res is None:
+                res = model.resolution
+            size = f"{res}²" if isinstance(res, int) else f"{res[0]}×{res[1]}"
+            frames = frames or model.frames
+            return f"{frames}×{size}" if frames > 1 else size
+
+        if not sc.is_mix:
+            return f"{model.name}, {one(sc.resolutions[0], sc.frames[0])}"
+        parts = " + ".join(f"{one(p.resolution, p.frames)} {p.weight:.2g}" for p in self.points)
+        return f"{model.name}, mix {parts} ({sc.aggregate})"
+
+    def title(self) -> str:
+        return f"{self.spec.accelerator} · {self.scenario_text()}"
+
+    # -- the stored study -------------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Path:
+        return self.path / JOURNAL_NAME
+
+    def load_study(self, storage: str | None = None) -> optuna.Study | None:
+        """The optuna study (journal in the directory, or ``storage``); None if there is none."""
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        if storage is None:
+            if not self.journal.is_file():
+                return None
+            store: Any = JournalStorage(JournalFileBackend(str(self.journal)))
+        else:
+            store = storage
+        names = optuna.get_all_study_names(store)
+        if not names:
+            return None
+        name = (
+            self.path.name if self.path.name in names else (self.spec.study if self.spec.study in names else names[0])
+        )
+        return optuna.load_study(study_name=name, storage=store)
+
+    # -- designs ----------------------------------------------------------------------------------
+
+    def design_params(self, row: pd.Series | dict) -> dict[str, Any]:
+        """The accelerator parameters (and workload dims) of a trial row, as plain Python values."""
+        out = {}
+        for name in self.params:
+            v = row[name]
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, float) and np.isnan(v):
+                continue
+            if isinstance(v, float) and v.is_integer() and self._int_param(name):
+                v = int(v)
+            out[name] = v
+        return out
+
+    def _int_param(self, name: str) -> bool:
+        acc = accelerators.get(self.spec.accelerator)
+        if name in ("resolution", "frames"):
+            return True
+        return any(p.name == name and p.kind == "int" for p in acc.params)
+
+    def baselines(self, names: Sequence[str] | None = None) -> tuple[list[Baseline], list[str]]:
+        """Baselines to show and notes on skipped ones: ``names``, else the spec's, else the default set."""
+        by_label = {b.label: b for b in self.spec.baselines}
+        if names is None:
+            wanted = list(self.spec.baselines) or [Baseline(n, n) for n in DEFAULT_BASELINES]
+        else:
+            wanted = [by_label.get(n, Baseline(n, n)) for n in names]
+        known = accelerators.names()
+        keep = [b for b in wanted if b.accelerator in known]
+        notes = [f"baseline {b.label}: accelerator {b.accelerator!r} is not registered; skipped" for b in wanted
+                 if b.accelerator not in known]  # fmt: skip
+        return keep, notes
+
+    def evaluate_baselines(self, baselines: Sequence[Baseline]) -> pd.DataFrame:
+        """One row per baseline on the study's scenario (aggregated over a mix like the trials)."""
+        from dse.search.space import Problem
+
+        if not baselines:
+            return pd.DataFrame(columns=["baseline", "accelerator", "feasible"])
+        # the sampler does not matter here (a gp spec would want torch installed just to validate)
+        problem = Problem(replace(self.spec, baselines=tuple(baselines), sampler="random", sampler_options=()))
+        return pd.DataFrame(problem.evaluate_baselines())
+
+    def breakdown(self, label: str, accelerator: str, params: dict[str, Any]) -> Breakdown:
+        """Stage latencies and component energies on the scenario (weighted mean over a mix)."""
+        acc = accelerators.get(accelerator)
+        values = dict(params)
+        res_param, frames_param = values.pop("resolution", None), values.pop("frames", None)
+        stages = dict.fromkeys(STAGES, 0.0)
+        comps: dict[str, float] = {}
+        lat = energy = 0.0
+        for p in self.points:
+            res = res_param if res_param is not None else p.resolution
+            frames = frames_param if frames_param is not None else p.frames
+            ev = acc.evaluate(build(self.spec.scenario.model, res, frames), values)
+            for s in STAGES:  # an accelerator may report fewer stages
+                if s in ev.stages:
+                    stages[s] += p.weight * float(np.asarray(ev.stages[s]["latency_s"]))
+            for c, v in ev.energy.items():
+                comps[c] = comps.get(c, 0.0) + p.weight * float(np.asarray(v))
+            lat += p.weight * float(np.asarray(ev["latency_s"]))
+            energy += p.weight * float(np.asarray(ev["energy_j"]))
+        return Breakdown(label, accelerator, stages, comps, lat, energy)
+
+    def scaling(self, params: dict[str, Any], baselines: Sequence[Baseline],
+                resolutions: Sequence[int] = SCALING_RESOLUTIONS) -> pd.DataFrame:  # fmt: skip
+        """Per square resolution: the design's stage latencies and its speedup over each baseline."""
+        model = get_spec(self.spec.scenario.model)
+        values = dict(params)
+        values.pop("resolution", None)
+        frames = values.pop("frames", None) or self.points[0].frames or model.frames
+        ok = []
+        for r in resolutions:
+            try:
+                build(model.name, r, frames)
+            except InputError:
+                continue
+            ok.append(r)
+        res = np.asarray(ok)
+        wl = build(model.name, res, frames)
+        ev = accelerators.get(self.spec.accelerator).evaluate(wl, values)
+        df = pd.DataFrame({"resolution": res, "latency_s": np.broadcast_to(ev["latency_s"], res.shape)})
+        for s in STAGES:
+            df[f"{s}_s"] = np.broadcast_to(ev.stages[s]["latency_s"] if s in ev.stages else 0.0, res.shape)
+        for b in baselines:
+            bev = accelerators.get(b.accelerator).evaluate(wl, dict(b.params))
+            df[f"speedup_{b.label}"] = np.broadcast_to(bev["latency_s"], res.shape) / df["latency_s"]
+        return df
+
+    # -- selections on the front ------------------------------------------------------------------
+
+    def best(self, metric: str) -> pd.Series | None:
+        """The front design best in ``metric`` (an objective), or None without a front."""
+        front = self.pareto.dropna(subset=[metric])
+        if not len(front):
+            return None
+        col = front[metric].astype(float)
+        return front.loc[col.idxmax() if self.direction(metric) == "maximize" else col.idxmin()]
+
+    def selected_designs(self) -> list[tuple[str, pd.Series]]:
+        """Front designs worth a breakdown: the best per objective and the knee (labels merged)."""
+        from dse.plots.style import metric_label
+
+        front = self.pareto.dropna(subset=self.objectives)
+        if not len(front):
+            return []
+        picks: dict[int, list[str]] = {}
+        rows: dict[int, pd.Series] = {}
+        for metric, direction in zip(self.objectives, self.directions, strict=True):
+            row = self.best(metric)
+            word = "max" if direction == "maximize" else "min"
+            picks.setdefault(int(row["number"]), []).append(f"{word} {metric_label(metric).name}")
+            rows[int(row["number"])] = row
+        if len(self.objectives) > 1:
+            k = knee(front[self.objectives].to_numpy(dtype=float), self.directions)
+            n = int(front.iloc[k]["number"])
+            picks.setdefault(n, []).append("knee")
+            rows[n] = front.iloc[k]
+        return [(" = ".join(labels) + f" (#{n})", rows[n]) for n, labels in picks.items()]
+
+
+def knee(values: np.ndarray, directions: Sequence[str]) -> int:
+    """Index of the front point closest to the ideal point after scaling each objective to [0, 1]."""
+    f = minimization_form(values, directions)
+    lo, hi = f.min(axis=0), f.max(axis=0)
+    scaled = (f - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return int(np.argmin(np.linalg.norm(scaled, axis=1)))
+
+
+def _table(path: Path, stem: str) -> Path | None:
+    for suffix in (".csv", ".parquet"):
+        if (path / f"{stem}{suffix}").is_file():
+            return path / f"{stem}{suffix}"
+    return None
+
+
+def load_results(path: str | Path) -> Results:
+    """Read a sweep's results directory; InputError (field ``RESULTS_DIR``) if it is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError("RESULTS_DIR", f"{path}: no such directory (run `rtsa-dse sweep SPEC.toml` first)")
+    trials_path = _table(path, "trials")
+    if trials_path is None:
+        raise InputError("RESULTS_DIR", f"{path} has no trials.csv: not a sweep results directory")
+    trials = read_table(trials_path)
+    for col in ("number", "state", "feasible"):
+        if col not in trials.columns:
+            raise InputError("RESULTS_DIR", f"{trials_path} has no {col!r} column: not written by rtsa-dse sweep")
+    trials["feasible"] = trials["feasible"].astype(bool)
+    spec = _spec(path)
+    for obj in spec.objectives:
+        if obj.metric not in trials.columns:
+            raise InputError("RESULTS_DIR", f"{trials_path} lacks the objective column {obj.metric!r}")
+    pareto_path = _table(path, "pareto")
+    if pareto_path is not None:
+        pareto = read_table(pareto_path)
+    elif "pareto" in trials.columns:
+        pareto = trials[trials["pareto"].astype(bool)].reset_index(drop=True)
+    else:
+        raise InputError("RESULTS_DIR", f"{path} has no pareto.csv")
+    return Results(path, spec, trials, pareto)
+
+
+def _spec(path: Path) -> Spec:
+    """The spec copy (``spec.toml``), else the copy stored in the study (``dse:spec``)."""
+    if (path / "spec.toml").is_file():
+        return read_spec(path / "spec.toml")
+    if (path / JOURNAL_NAME).is_file():
+        import tomllib
+
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        store = JournalStorage(JournalFileBackend(str(path / JOURNAL_NAME)))
+        for s in optuna.get_all_study_summaries(store):
+            if s.user_attrs.get("dse:spec"):
+                text = s.user_attrs["dse:spec"]
+                return parse_spec(tomllib.loads(text), source=text)
+    raise InputError("RESULTS_DIR", f"{path} has no spec.toml (the sweep's copy of its spec)")

@@ -1,0 +1,179 @@
+"""One figure style for every plot: headless (Agg), paper column widths, deterministic files.
+
+Figures are built on :class:`matplotlib.figure.Figure` (no pyplot, no global state) inside
+:func:`styled`, and written by :func:`save`, which strips dates and version strings from the file
+metadata and fixes the SVG id salt, so the same data gives a byte-identical PNG, SVG or PDF.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+from matplotlib.figure import Figure  # noqa: E402
+
+from dse.errors import InputError  # noqa: E402
+
+#: IEEE two-column layout, inches
+COLUMN_W = 3.5
+WIDE_W = 7.16
+FORMATS = ("png", "svg", "pdf")
+DPI = 300
+
+RC = {
+    "backend": "Agg",
+    "font.family": "DejaVu Sans",
+    "font.size": 7.5,
+    "axes.titlesize": 7.5,
+    "axes.labelsize": 7.5,
+    "legend.fontsize": 6.5,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "axes.linewidth": 0.6,
+    "axes.grid": True,
+    "axes.grid.which": "major",
+    "grid.linewidth": 0.4,
+    "grid.alpha": 0.35,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 3.5,
+    "legend.frameon": False,
+    "legend.handlelength": 1.6,
+    "figure.dpi": 100,
+    "savefig.dpi": DPI,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.02,
+    "svg.hashsalt": "rtsa-dse",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+    "axes.prop_cycle": matplotlib.cycler(
+        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    ),
+}
+
+#: per-format metadata without dates or software versions (None removes a key)
+METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+#: stage and energy-component colours, shared by every breakdown
+STAGE_COLORS = {"linear": "#1f77b4", "attention": "#d62728", "other": "#bcbcbc"}
+COMPONENT_COLORS = {"mac": "#2ca02c", "buffer": "#ff7f0e", "dram": "#9467bd", "sfu": "#17becf", "leakage": "#8c8c8c"}
+FRONT_COLOR = "#08306b"
+CLOUD_COLOR = "#9ecae1"
+BASELINE_MARKERS = ("*", "D", "s", "^", "v", "P", "X", "h")
+
+
+@contextlib.contextmanager
+def styled() -> Iterator[None]:
+    """The rc settings of every rtsa-dse figure, for building and saving it."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def figure(width: float = COLUMN_W, height: float | None = None) -> Figure:
+    """A new figure (call inside :func:`styled`); height defaults to width / golden ratio."""
+    return Figure(figsize=(width, height if height is not None else width / 1.618), layout="constrained")
+
+
+def output_format(path: Path) -> str:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InputError("--output", f"unsupported file type {path.suffix or '(none)'!r}; allowed: .png, .svg, .pdf")
+    return fmt
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix) deterministically; parents are created."""
+    path = Path(path)
+    fmt = output_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with styled():
+        fig.savefig(path, format=fmt, metadata=METADATA[fmt])
+    return path
+
+
+# -- metric labels ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricLabel:
+    """How a metric is shown: axis name, display unit and the factor from its stored unit."""
+
+    name: str
+    unit: str = ""
+    scale: float = 1.0
+
+    def axis(self) -> str:
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+KNOWN = {
+    "latency_s": MetricLabel("latency", "ms", 1e3),
+    "energy_j": MetricLabel("energy", "mJ", 1e3),
+    "area_mm2": MetricLabel("area", "mm²"),
+    "power_w": MetricLabel("power", "W"),
+    "edp": MetricLabel("energy-delay product", "mJ·ms", 1e6),
+    "throughput_fps": MetricLabel("throughput", "frames/s"),
+    "cycles": MetricLabel("cycles", "Mcycles", 1e-6),
+    "macs": MetricLabel("MACs", "GMAC", 1e-9),
+    "dram_bytes": MetricLabel("DRAM traffic", "MB", 1e-6),
+    "utilization": MetricLabel("MAC utilization"),
+    "attention_share": MetricLabel("attention share of latency"),
+    "memory_bound_share": MetricLabel("memory-bound share"),
+    "accuracy_drop": MetricLabel("accuracy drop", "pp"),
+}
+SUFFIX_UNITS = {
+    "_s": MetricLabel("", "ms", 1e3),
+    "_j": MetricLabel("", "mJ", 1e3),
+    "_mm2": MetricLabel("", "mm²"),
+    "_w": MetricLabel("", "W"),
+    "_fps": MetricLabel("", "frames/s"),
+    "_kib": MetricLabel("", "KiB"),
+    "_bytes": MetricLabel("", "MB", 1e-6),
+    "_gbps": MetricLabel("", "GB/s"),
+    "_mhz": MetricLabel("", "MHz"),
+}
+
+
+def metric_label(metric: str) -> MetricLabel:
+    """Display name, unit and scale of a metric (``latency_s@224`` → latency @224 in ms)."""
+    base, _, at = metric.partition("@")
+    label = KNOWN.get(base)
+    if label is None:
+        for suffix, unit in SUFFIX_UNITS.items():
+            if base.endswith(suffix):
+                label = MetricLabel(base[: -len(suffix)].replace("_", " "), unit.unit, unit.scale)
+                break
+        else:
+            label = MetricLabel(base.replace("_", " "))
+    return MetricLabel(f"{label.name} @{at}", label.unit, label.scale) if at else label
+
+
+def log_ticks(axis, values) -> None:
+    """Readable log ticks on ``axis`` (an x or y Axis): plain numbers at 1, 2, 5 × 10^k when the
+    values span up to two decades, at powers of ten beyond."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v)) and float(v) > 0]
+    span = math.log10(max(vals) / min(vals)) if vals else 0.0
+    subs = (1.0, 2.0, 5.0) if span <= 2 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def spans_decades(values, decades: float = 1.0) -> bool:
+    """Positive values whose max/min exceeds 10**decades (→ a log axis)."""
+    vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not vals or min(vals) <= 0:
+        return False
+    return max(vals) / min(vals) > 10**decades

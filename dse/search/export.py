@@ -1,0 +1,182 @@
+"""Trials → tables (``trials.csv``, ``pareto.csv``), written atomically; export of any stored study.
+
+A study written by ``rtsa-dse sweep`` carries its column layout in study user attributes
+(``dse:*``); any other optuna study exports with its params, user attributes and objective values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
+
+from dse.errors import InputError
+from dse.search.pareto import nondominated
+
+FORMATS = ("csv", "parquet")
+SURPLUS_ATTR = "dse:surplus"
+
+
+def constraint_column(name: str) -> str:
+    return f"constraint_{name}"
+
+
+def study_meta(study: optuna.Study) -> dict[str, Any]:
+    """Column layout stored with the study; falls back to what the trials carry."""
+    attrs = study.user_attrs
+    directions = ["maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize" for d in study.directions]
+    names = study.metric_names or [f"values_{i}" for i in range(len(directions))]
+    return {
+        "params": attrs.get("dse:params"),
+        "fixed": attrs.get("dse:fixed", {}),
+        "metrics": attrs.get("dse:metrics"),
+        "objectives": attrs.get("dse:objectives", names),
+        "directions": attrs.get("dse:directions", directions),
+        "constraints": attrs.get("dse:constraints"),
+        "grid_points": attrs.get("dse:grid_points"),
+    }
+
+
+def trials_table(
+    trials: Sequence[FrozenTrial], meta: dict[str, Any], pareto_numbers: set[int] | None = None
+) -> pd.DataFrame:
+    """One row per trial: params, metrics, constraint values, feasible, pareto, state, duration."""
+    trials = [t for t in trials if not t.system_attrs.get(SURPLUS_ATTR)]
+    params = meta.get("params") or sorted({k for t in trials for k in t.params})
+    fixed = meta.get("fixed") or {}
+    metrics = meta.get("metrics") or sorted({k for t in trials for k in t.user_attrs})
+    objectives = meta.get("objectives") or []
+    cons = meta.get("constraints") or sorted({k for t in trials for k in t.constraints})
+    cols: dict[str, list[Any]] = {"number": [], "state": []}
+    for name in params:
+        cols[name] = []
+    for name in metrics:
+        cols[name] = []
+    extra_objectives = [o for o in objectives if o not in metrics]
+    for name in extra_objectives:
+        cols[name] = []
+    for name in cons:
+        cols[constraint_column(name)] = []
+    cols.update(feasible=[], duration_s=[], datetime_start=[])
+    for t in trials:
+        cols["number"].append(t.number)
+        cols["state"].append(t.state.name)
+        for name in params:
+            cols[name].append(t.params.get(name, fixed.get(name)))
+        for name in metrics:
+            cols[name].append(t.user_attrs.get(name, np.nan))
+        for i, name in enumerate(extra_objectives):
+            cols[name].append(t.values[i] if t.values else np.nan)
+        tc = t.constraints
+        for name in cons:
+            cols[constraint_column(name)].append(tc.get(name, np.nan))
+        complete = t.state == TrialState.COMPLETE
+        cols["feasible"].append(bool(complete and all(v <= 0 for v in tc.values())))
+        cols["duration_s"].append(t.duration.total_seconds() if t.duration is not None else np.nan)
+        cols["datetime_start"].append(t.datetime_start.isoformat() if t.datetime_start else None)
+    df = pd.DataFrame(cols)
+    if pareto_numbers is None:
+        df["pareto"] = pareto_mask(df, objectives, meta.get("directions") or [])
+    else:
+        df["pareto"] = df["number"].isin(pareto_numbers)
+    return df
+
+
+def pareto_mask(df: pd.DataFrame, objectives: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+    """Non-dominated feasible COMPLETE rows (moocore; duplicates of a front point all kept)."""
+    mask = np.zeros(len(df), dtype=bool)
+    if not len(df) or not objectives:
+        return mask
+    ok = (df["state"] == "COMPLETE").to_numpy() & df["feasible"].to_numpy(dtype=bool)
+    if ok.any():
+        mask[ok] = nondominated(df.loc[ok, list(objectives)].to_numpy(dtype=float), directions)
+    return mask
+
+
+def pareto_table(df: pd.DataFrame, params: Sequence[str], objectives: Sequence[str]) -> pd.DataFrame:
+    """The Pareto rows, one per distinct design, sorted by the first objective."""
+    front = df[df["pareto"]]
+    keys = [p for p in params if p in front.columns]
+    if keys:
+        front = front.drop_duplicates(subset=keys)
+    if objectives:
+        front = front.sort_values(list(objectives), kind="stable")
+    return front.reset_index(drop=True)
+
+
+# -- atomic writes -----------------------------------------------------------------------------
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError("--format", f"unknown value {fmt!r}; allowed: {', '.join(FORMATS)}")
+    if fmt == "parquet" and not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
+        raise InputError("--format", "parquet needs pyarrow: pip install 'rtsa-dse[parquet]' (or use csv)")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path in the target's directory; rename it onto ``path`` on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(df: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
+    """Write ``df`` as CSV or Parquet (suffix set from ``fmt``), atomically."""
+    path = path.with_suffix(f".{fmt}")
+    with atomic_path(path) as tmp:
+        if fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, float_format="%.10g")
+    return path
+
+
+def write_text(text: str, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def study_tables(study: optuna.Study) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(trials, pareto, meta) of a stored study; the front comes from ``study.best_trials``."""
+    meta = study_meta(study)
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    pareto = {t.number for t in study.best_trials} if complete else set()
+    df = trials_table(trials, meta, pareto)
+    params = meta["params"] or [c for c in df.columns if c in {k for t in trials for k in t.params}]
+    return df, pareto_table(df, params, meta["objectives"]), meta
+
+
+def export_tables(
+    trials: pd.DataFrame, pareto: pd.DataFrame, out: Path, fmt: str, *, single: bool = False
+) -> list[Path]:
+    """Write ``trials`` and ``pareto`` into directory ``out`` (or only trials to file ``out`` if ``single``)."""
+    if single:
+        return [write_table(trials, out, fmt)]
+    return [write_table(trials, out / "trials", fmt), write_table(pareto, out / "pareto", fmt)]

@@ -1,0 +1,494 @@
+"""The sweep spec: a declared TOML schema, parsed into frozen dataclasses and validated as a whole.
+
+Every check runs before anything is written or evaluated; the first failure raises
+:class:`~dse.errors.InputError` naming the field (dotted path) and what is allowed, in one line.
+The checks against the accelerator and workload (parameter names, ranges, metric names) live in
+:mod:`dse.search.space`, which :func:`load_spec` calls last.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dse.errors import InputError, choice_error
+
+SAMPLERS = ("nsga2", "nsga3", "tpe", "gp", "random", "qmc", "grid")
+DEFAULT_SAMPLER = "nsga2"
+AGGREGATES = ("mean", "max")
+DIRECTIONS = ("minimize", "maximize")
+WORKLOAD_DIMS = ("resolution", "frames")
+#: options each sampler accepts in ``[sampler]`` (besides ``name``), with their types
+SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
+    "nsga2": {"population_size": int, "mutation_prob": float, "crossover_prob": float, "swapping_prob": float},
+    "nsga3": {"population_size": int, "mutation_prob": float, "crossover_prob": float, "swapping_prob": float},
+    "tpe": {"n_startup_trials": int, "multivariate": bool, "constant_liar": bool},
+    "gp": {"n_startup_trials": int},
+    "random": {},
+    "qmc": {"qmc_type": str, "scramble": bool},
+    "grid": {"batch_size": int, "store_limit": int, "max_points": int},
+}
+TOP_KEYS = (
+    "study", "description", "accelerator", "sampler", "trials", "seed", "results_dir",
+    "workload", "objectives", "space", "constraints", "baselines",
+)  # fmt: skip
+WORKLOAD_KEYS = ("model", "resolution", "frames", "resolutions", "weights", "aggregate")
+RANGE_KEYS = ("low", "high", "step", "log", "points")
+SPECIAL_CONSTRAINTS = {"fpga_fit": ("fpga_fits", "min", 1.0), "max_accuracy_drop": ("accuracy_drop", "max", None)}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+Resolution = int | tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One parameter of the design space: ``fixed`` value, ``int``/``float`` range, or ``choice``."""
+
+    name: str
+    kind: str  # fixed | int | float | choice
+    value: Any = None
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    log: bool = False
+    points: int | None = None
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def searched(self) -> bool:
+        return self.kind != "fixed"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The workload: one (resolution, frames) point, or a weighted mix of them (battery scenario)."""
+
+    model: str
+    resolutions: tuple[Resolution | None, ...] = (None,)
+    frames: tuple[int | None, ...] = (None,)
+    weights: tuple[float, ...] = (1.0,)
+    aggregate: str = "mean"
+
+    @property
+    def is_mix(self) -> bool:
+        return len(self.resolutions) > 1
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    direction: str = "minimize"
+    #: hypervolume reference value in the metric's unit (else normalised objectives are used)
+    reference: float | None = None
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``metric <= bound`` (sense ``max``) or ``metric >= bound`` (``min``); ``name`` labels the column."""
+
+    name: str
+    metric: str
+    sense: str
+    bound: float
+
+    def violation(self, value):
+        """Relative violation (≤ 0 feasible), the value optuna's samplers see."""
+        scale = abs(self.bound) if self.bound != 0 else 1.0
+        return (value - self.bound) / scale if self.sense == "max" else (self.bound - value) / scale
+
+
+@dataclass(frozen=True)
+class Baseline:
+    label: str
+    accelerator: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated sweep spec (see ``sweeps/*.toml`` and the README for the format)."""
+
+    study: str
+    accelerator: str
+    scenario: Scenario
+    objectives: tuple[Objective, ...]
+    space: tuple[Dimension, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    sampler: str = DEFAULT_SAMPLER
+    sampler_options: tuple[tuple[str, Any], ...] = ()
+    trials: int = 0
+    seed: int = 0
+    results_dir: str | None = None
+    baselines: tuple[Baseline, ...] = ()
+    description: str = ""
+    source: str = field(default="", compare=False, repr=False)
+    path: str = field(default="", compare=False)
+
+    @property
+    def searched(self) -> tuple[Dimension, ...]:
+        return tuple(d for d in self.space if d.searched)
+
+    def dimension(self, name: str) -> Dimension | None:
+        return next((d for d in self.space if d.name == name), None)
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return dict(self.sampler_options).get(key, default)
+
+    def identity(self) -> dict[str, Any]:
+        """What a resumed study must share with the stored one (everything but count, sampler, paths)."""
+        return {
+            "accelerator": self.accelerator,
+            "workload": _plain(self.scenario),
+            "objectives": [_plain(o) for o in self.objectives],
+            "space": [_plain(d) for d in self.space],
+            "constraints": [_plain(c) for c in self.constraints],
+        }
+
+
+def _plain(obj: Any) -> Any:
+    """Dataclass → JSON-friendly dict (tuples → lists), for the stored identity."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__}
+    if isinstance(obj, tuple | list):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# typed field readers: each raises InputError(field, "...") in one line
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _want(value: Any, field_: str, kind: str) -> Any:
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "table": isinstance(value, dict),
+        "array": isinstance(value, list),
+    }[kind]
+    if not ok:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise InputError(field_, f"expected {article} {kind}, got {_type_name(value)} {value!r}")
+    if kind == "number" and not math.isfinite(value):
+        raise InputError(field_, f"must be finite, got {value!r}")
+    return value
+
+
+def _known_keys(table: dict[str, Any], allowed: tuple[str, ...] | list[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            name = f"{where}.{key}" if where else key
+            raise InputError(
+                name, f"unknown key; allowed{' in [' + where + ']' if where else ''}: {', '.join(allowed)}"
+            )
+
+
+def _positive_int(value: Any, field_: str, minimum: int = 1) -> int:
+    _want(value, field_, "integer")
+    if value < minimum:
+        raise InputError(field_, f"must be an integer ≥ {minimum}, got {value}")
+    return value
+
+
+def _resolution(value: Any, field_: str) -> Resolution:
+    """``224`` or ``[H, W]`` (positive integers)."""
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise InputError(field_, f"expected R or [H, W], got {value!r}")
+        return (_positive_int(value[0], field_), _positive_int(value[1], field_))
+    return _positive_int(value, field_)
+
+
+# ---------------------------------------------------------------------------------------------
+# sections
+
+
+def _scenario(table: Any) -> Scenario:
+    _want(table, "workload", "table")
+    _known_keys(table, WORKLOAD_KEYS, "workload")
+    if "model" not in table:
+        raise InputError("workload.model", "missing; name a model of `rtsa-dse workloads`")
+    model = _want(table["model"], "workload.model", "string")
+    aggregate = _want(table.get("aggregate", "mean"), "workload.aggregate", "string")
+    if aggregate not in AGGREGATES:
+        raise choice_error("workload.aggregate", aggregate, AGGREGATES)
+    if "resolutions" not in table:
+        for key in ("weights", "aggregate"):
+            if key in table:
+                raise InputError(f"workload.{key}", "only with a resolution mix (workload.resolutions)")
+        res = _resolution(table["resolution"], "workload.resolution") if "resolution" in table else None
+        frames = _positive_int(table["frames"], "workload.frames") if "frames" in table else None
+        return Scenario(model, (res,), (frames,))
+    if "resolution" in table:
+        raise InputError("workload.resolution", "give either resolution (one) or resolutions (a mix), not both")
+    raw = _want(table["resolutions"], "workload.resolutions", "array")
+    if not raw:
+        raise InputError("workload.resolutions", "empty; give one or more resolutions")
+    res_mix = tuple(_resolution(r, "workload.resolutions") for r in raw)
+    if len(set(res_mix)) != len(res_mix) and "frames" not in table:
+        raise InputError("workload.resolutions", f"duplicate entries in {raw!r}")
+    k = len(res_mix)
+    frames_raw = table.get("frames")
+    if frames_raw is None:
+        frames_mix: tuple[int | None, ...] = (None,) * k
+    elif isinstance(frames_raw, list):
+        if len(frames_raw) != k:
+            raise InputError("workload.frames", f"expected {k} values (one per resolution), got {len(frames_raw)}")
+        frames_mix = tuple(_positive_int(f, "workload.frames") for f in frames_raw)
+    else:
+        frames_mix = (_positive_int(frames_raw, "workload.frames"),) * k
+    weights_raw = table.get("weights", [1.0] * k)
+    _want(weights_raw, "workload.weights", "array")
+    if len(weights_raw) != k:
+        raise InputError("workload.weights", f"expected {k} weights (one per resolution), got {len(weights_raw)}")
+    weights = [float(_want(w, "workload.weights", "number")) for w in weights_raw]
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise InputError("workload.weights", f"must be ≥ 0 with a positive sum, got {weights_raw!r}")
+    total = sum(weights)
+    return Scenario(model, res_mix, frames_mix, tuple(w / total for w in weights), aggregate)
+
+
+def _objectives(table: Any) -> tuple[Objective, ...]:
+    _want(table, "objectives", "table")
+    if not table:
+        raise InputError("objectives", 'empty; give at least one `metric = "minimize"|"maximize"`')
+    out = []
+    for metric, spec in table.items():
+        where = f"objectives.{metric}"
+        reference = None
+        if isinstance(spec, dict):
+            _known_keys(spec, ("direction", "reference"), where)
+            direction = _want(spec.get("direction", "minimize"), f"{where}.direction", "string")
+            if "reference" in spec:
+                reference = float(_want(spec["reference"], f"{where}.reference", "number"))
+        else:
+            direction = _want(spec, where, "string")
+        if direction not in DIRECTIONS:
+            raise choice_error(where, direction, DIRECTIONS)
+        out.append(Objective(metric, direction, reference))
+    return tuple(out)
+
+
+def _dimension(name: str, raw: Any) -> Dimension:
+    where = f"space.{name}"
+    if isinstance(raw, list):
+        raw = {"choices": raw}
+    if not isinstance(raw, dict):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise InputError(where, f"must be finite, got {raw!r}")
+        return Dimension(name, "fixed", value=raw)
+    _known_keys(raw, ("value", "choices", *RANGE_KEYS), where)
+    if "value" in raw:
+        if len(raw) > 1:
+            raise InputError(where, "a fixed `value` takes no other keys")
+        return _dimension(name, raw["value"])
+    if "choices" in raw:
+        if len(raw) > 1:
+            raise InputError(where, f"`choices` takes no range keys ({', '.join(RANGE_KEYS)})")
+        choices = _want(raw["choices"], f"{where}.choices", "array")
+        if not choices:
+            raise InputError(f"{where}.choices", "empty; give at least one value")
+        if len({repr(c) for c in choices}) != len(choices):
+            raise InputError(f"{where}.choices", f"duplicate values in {choices!r}")
+        if len({type(c) if not isinstance(c, int | float) or isinstance(c, bool) else float for c in choices}) > 1:
+            raise InputError(f"{where}.choices", f"mixed types in {choices!r}")
+        return Dimension(name, "choice", choices=tuple(choices))
+    for key in ("low", "high"):
+        if key not in raw:
+            raise InputError(f"{where}.{key}", "missing; a range needs low and high (or use choices / a fixed value)")
+    low = _want(raw["low"], f"{where}.low", "number")
+    high = _want(raw["high"], f"{where}.high", "number")
+    log = _want(raw.get("log", False), f"{where}.log", "boolean")
+    step = _want(raw["step"], f"{where}.step", "number") if "step" in raw else None
+    points = _positive_int(raw["points"], f"{where}.points", 2) if "points" in raw else None
+    if low >= high:
+        raise InputError(where, f"empty or inverted range: low={low!r} must be < high={high!r}")
+    if step is not None:
+        if step <= 0:
+            raise InputError(f"{where}.step", f"must be > 0, got {step!r}")
+        if log:
+            raise InputError(where, "step and log exclude each other")
+        if points is not None:
+            raise InputError(where, "step and points exclude each other")
+        n = (high - low) / step
+        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+            raise InputError(f"{where}.step", f"high - low = {high - low:g} is not a multiple of step {step:g}")
+    if log and low <= 0:
+        raise InputError(f"{where}.low", f"a log range needs low > 0, got {low!r}")
+    is_int = all(isinstance(v, int) for v in (low, high)) and (step is None or isinstance(step, int))
+    return Dimension(name, "int" if is_int else "float", low=low, high=high, step=step, log=log, points=points)
+
+
+def _space(table: Any) -> tuple[Dimension, ...]:
+    _want(table, "space", "table")
+    return tuple(_dimension(name, raw) for name, raw in table.items())
+
+
+def _constraints(table: Any) -> tuple[Constraint, ...]:
+    _want(table, "constraints", "table")
+    out = []
+    for key, raw in table.items():
+        where = f"constraints.{key}"
+        if key == "fpga_fit":
+            if _want(raw, where, "boolean"):
+                out.append(Constraint("fpga_fit", "fpga_fits", "min", 1.0))
+            continue
+        if key == "max_accuracy_drop":
+            bound = float(_want(raw, where, "number"))
+            out.append(Constraint("max_accuracy_drop", "accuracy_drop", "max", bound))
+            continue
+        if not isinstance(raw, dict):
+            raise InputError(where, f"expected a table {{ max = … }} and/or {{ min = … }}, got {raw!r}")
+        _known_keys(raw, ("max", "min"), where)
+        if not raw:
+            raise InputError(where, "empty; give max and/or min")
+        for sense in ("max", "min"):
+            if sense in raw:
+                bound = float(_want(raw[sense], f"{where}.{sense}", "number"))
+                out.append(Constraint(f"{key}_{sense}", key, sense, bound))
+        if "max" in raw and "min" in raw and raw["min"] > raw["max"]:
+            raise InputError(where, f"min={raw['min']!r} > max={raw['max']!r}: no value is feasible")
+    return tuple(out)
+
+
+def _sampler(raw: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    _want(raw, "sampler", "table")
+    name = _want(raw.get("name", DEFAULT_SAMPLER), "sampler.name", "string")
+    if name not in SAMPLERS:
+        raise choice_error("sampler", name, SAMPLERS)
+    allowed = SAMPLER_OPTIONS[name]
+    _known_keys(raw, ("name", *allowed), "sampler")
+    opts = []
+    for key, value in raw.items():
+        if key == "name":
+            continue
+        typ = allowed[key]
+        kind = {int: "integer", float: "number", bool: "boolean", str: "string"}[typ]
+        _want(value, f"sampler.{key}", kind)
+        if typ is int and value < 1:
+            raise InputError(f"sampler.{key}", f"must be ≥ 1, got {value}")
+        if key.endswith("_prob") and not 0 <= value <= 1:
+            raise InputError(f"sampler.{key}", f"must be in [0, 1], got {value}")
+        if key == "population_size" and value < 2:
+            raise InputError(f"sampler.{key}", f"must be ≥ 2, got {value}")
+        if key == "qmc_type" and value not in ("sobol", "halton"):
+            raise choice_error("sampler.qmc_type", value, ("sobol", "halton"))
+        opts.append((key, value))
+    return name, tuple(opts)
+
+
+def _baselines(raw: Any) -> tuple[Baseline, ...]:
+    _want(raw, "baselines", "array")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"baselines[{i}]"
+        if isinstance(item, str):
+            out.append(Baseline(item, item))
+            continue
+        _want(item, where, "table")
+        _known_keys(item, ("name", "accelerator", "params"), where)
+        if "accelerator" not in item:
+            raise InputError(f"{where}.accelerator", "missing")
+        acc = _want(item["accelerator"], f"{where}.accelerator", "string")
+        label = _want(item.get("name", acc), f"{where}.name", "string")
+        params = _want(item.get("params", {}), f"{where}.params", "table")
+        out.append(Baseline(label, acc, tuple(params.items())))
+    labels = [b.label for b in out]
+    if len(set(labels)) != len(labels):
+        raise InputError("baselines", f"duplicate names in {labels!r}; give each a distinct `name`")
+    return tuple(out)
+
+
+def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "") -> Spec:
+    """Turn a parsed TOML document into a :class:`Spec` (schema checks only, no accelerator)."""
+    _known_keys(data, TOP_KEYS, "")
+    for key in ("study", "accelerator", "workload", "objectives"):
+        if key not in data:
+            raise InputError(key, "missing (required keys: study, accelerator, workload, objectives, trials)")
+    study = _want(data["study"], "study", "string")
+    if not _NAME_RE.match(study):
+        raise InputError("study", f"{study!r}: use letters, digits, '_', '-', '.' (a directory name)")
+    sampler, options = _sampler(data.get("sampler", DEFAULT_SAMPLER))
+    if "trials" in data:
+        trials = _positive_int(data["trials"], "trials")
+    elif sampler == "grid":
+        trials = 0
+    else:
+        raise InputError("trials", "missing; the number of completed trials to reach")
+    space = _space(data.get("space", {}))
+    objectives = _objectives(data["objectives"])
+    if len({o.metric for o in objectives}) != len(objectives):
+        raise InputError("objectives", "duplicate metric")
+    return Spec(
+        study=study,
+        accelerator=_want(data["accelerator"], "accelerator", "string"),
+        scenario=_scenario(data["workload"]),
+        objectives=objectives,
+        space=space,
+        constraints=_constraints(data.get("constraints", {})),
+        sampler=sampler,
+        sampler_options=options,
+        trials=trials,
+        seed=_want(data.get("seed", 0), "seed", "integer"),
+        results_dir=_want(data["results_dir"], "results_dir", "string") if "results_dir" in data else None,
+        baselines=_baselines(data.get("baselines", [])),
+        description=_want(data.get("description", ""), "description", "string"),
+        source=source,
+        path=path,
+    )
+
+
+def read_spec(path: str | Path) -> Spec:
+    """Read and schema-check a TOML spec file (no accelerator checks: see :func:`load_spec`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("spec", f"file not found: {p}") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise InputError("spec", f"cannot read {p}: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError("spec", f"{p}: invalid TOML: {err}") from None
+    return parse_spec(data, source=text, path=str(p))
+
+
+def load_spec(path: str | Path, **overrides: Any):
+    """Read, schema-check and validate a spec against its accelerator → :class:`~dse.search.space.Problem`.
+
+    ``overrides`` (``study``, ``trials``, ``sampler``, ``seed``, ``results_dir``) replace spec fields
+    (the CLI's options) before validation.
+    """
+    from dataclasses import replace
+
+    from dse.search.space import Problem
+
+    spec = read_spec(path)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if "study" in changes and not _NAME_RE.match(changes["study"]):
+        raise InputError("--study", f"{changes['study']!r}: use letters, digits, '_', '-', '.'")
+    if "sampler" in changes:
+        if changes["sampler"] not in SAMPLERS:
+            raise choice_error("--sampler", changes["sampler"], SAMPLERS)
+        if changes["sampler"] != spec.sampler:
+            changes["sampler_options"] = ()
+    if "trials" in changes and changes["trials"] < 1:
+        raise InputError("--trials", f"must be ≥ 1, got {changes['trials']}")
+    spec = replace(spec, **changes)
+    if spec.sampler != "grid" and spec.trials < 1:
+        raise InputError("trials", "missing; the number of completed trials to reach")
+    return Problem(spec)

@@ -1,0 +1,134 @@
+"""Distributed sweeps on the local PostgreSQL server (127.0.0.1:5432, user postgres, database test).
+
+Workers are separate CLI processes, as on separate machines. Without a server these tests skip,
+except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+
+import optuna
+import pytest
+from optuna.storages import RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
+from test_sweep_support import ROOT, cli_process, write_spec
+
+from dse import accelerators
+from dse.search.storage import WORKER_ATTR
+
+pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
+
+URL = os.environ.get("RTSA_DSE_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def _server_error() -> str | None:
+    try:
+        import psycopg2
+    except ImportError:
+        return "psycopg2 is not installed (pip install '.[test]')"
+    try:
+        psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="test", connect_timeout=3).close()
+    except psycopg2.OperationalError as err:
+        return f"no PostgreSQL at 127.0.0.1:5432 ({str(err).strip().splitlines()[0]})"
+    return None
+
+
+@pytest.fixture
+def pg_study():
+    """A unique study name on the server; the study is deleted afterwards."""
+    err = _server_error()
+    if err:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(err)
+        pytest.skip(err)
+    name = f"test_sweep_{uuid.uuid4().hex[:10]}"
+    yield name
+    storage = optuna.storages.RDBStorage(URL)
+    try:
+        optuna.delete_study(study_name=name, storage=storage)
+    except KeyError:
+        pass
+    finally:
+        storage.remove_session()
+        storage.engine.dispose()
+
+
+def _trials(name: str) -> list[optuna.trial.FrozenTrial]:
+    storage = optuna.storages.RDBStorage(URL)
+    try:
+        return optuna.load_study(study_name=name, storage=storage).get_trials()
+    finally:
+        storage.engine.dispose()
+
+
+def _complete(name: str) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in _trials(name) if t.state == TrialState.COMPLETE]
+
+
+def _worker(spec, name: str, tmp_path, tag: str, trials: int, env: dict | None = None):
+    if env:
+        os.environ.update(env)
+    try:
+        return cli_process("sweep", spec, "--storage", URL, "--study", name, "--trials", trials, "--heartbeat", 1,
+                           "--results-dir", tmp_path / tag, "--no-progress")  # fmt: skip
+    finally:
+        for k in env or {}:
+            os.environ.pop(k, None)
+
+
+def test_two_workers_finish_exactly_n(pg_study, tmp_path):
+    spec = write_spec(tmp_path, "pg", trials=60)
+    a = _worker(spec, pg_study, tmp_path, "a", 60)
+    time.sleep(0.3)  # the first creates the study; the second may also race it: both must work
+    b = _worker(spec, pg_study, tmp_path, "b", 60)
+    for p in (a, b):
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert len(_complete(pg_study)) == 60
+    assert (tmp_path / "a" / pg_study / "trials.csv").exists()
+
+
+def test_sigkilled_worker_trial_is_rerun(pg_study, tmp_path):
+    spec = write_spec(tmp_path, "pgkill", trials=40)
+    slow = {"TOY_SLEEP_S": "0.1"}  # each trial spends ~0.1 s evaluating: a kill lands mid-trial
+    a = _worker(spec, pg_study, tmp_path, "a", 40, slow)
+    b = _worker(spec, pg_study, tmp_path, "b", 40, slow)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill b while it runs a trial, after some trials are done
+        time.sleep(0.02)
+        try:
+            trials = _trials(pg_study)
+        except KeyError:  # study not created yet
+            continue
+        mine = [
+            t for t in trials if t.state == TrialState.RUNNING and f":{b.pid}:" in t.system_attrs.get(WORKER_ATTR, "")
+        ]
+        if sum(t.state == TrialState.COMPLETE for t in trials) >= 8 and mine:
+            break
+    b.send_signal(signal.SIGKILL)
+    b.wait(10)
+    out, err = a.communicate(timeout=120)
+    assert a.returncode == 0, err
+    trials = _trials(pg_study)
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(done) == 40
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    failed = [t for t in trials if t.state == TrialState.FAIL and not t.system_attrs.get("dse:surplus")]
+    retried = {RetryHeartbeatStaleTrialCallback.retried_trial_number(t) for t in done}
+    assert failed, "the killed worker left no trial behind"
+    for t in failed:  # the killed worker's trial was detected by its heartbeat and re-run
+        assert t.number in retried
+
+
+@pytest.mark.skipif("systolic" not in accelerators.names(), reason="systolic accelerator not registered yet")
+def test_quickstart_with_jobs_on_postgres(run, pg_study, tmp_path):
+    r = run("sweep", ROOT / "sweeps" / "quickstart.toml", "--storage", URL, "--jobs", "2", "--study", pg_study,
+            "--trials", "80", "--results-dir", tmp_path)  # fmt: skip
+    assert r.code == 0, r.err
+    assert len(_complete(pg_study)) == 80
+    r = run("export", "--storage", URL, "--study", pg_study, "-o", tmp_path / "x.csv")
+    assert r.code == 0 and (tmp_path / "x.csv").exists()
