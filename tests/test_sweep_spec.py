@@ -10,6 +10,7 @@ from test_sweep_support import ROOT, TOY_SPEC, register, unregister, write_spec
 
 from dse import accelerators
 from dse.search import load_spec, read_spec
+from dse.errors import InputError
 from dse.search.spec import Constraint
 
 SHIPPED = sorted((ROOT / "sweeps").glob("*.toml"))
@@ -239,3 +240,20 @@ def test_resolution_as_search_dimension(tmp_path):
         sel = pts["resolution"] == r
         ref = _problem(tmp_path, f"resolution = {r}").evaluate({k: v[sel] for k, v in pts.items() if k != "resolution"})
         np.testing.assert_allclose(b.metrics["latency_s"][sel], ref.metrics["latency_s"])
+
+
+def test_video_measured_delta_sparsity_as_knob(tmp_path):
+    """`sparsity_linear = { video = ..., threshold = ... }` takes the profile-video measurement."""
+    from dse.search.spec import read_spec
+    from dse.video import delta_sparsity
+
+    text = (ROOT / "sweeps" / "rtsa_battery_mix.toml").read_text()
+    spec = read_spec(ROOT / "sweeps" / "rtsa_battery_mix.toml")
+    dim = next(d for d in spec.space if d.name == "sparsity_linear")
+    expect = 0.5 * delta_sparsity(112) + 0.3 * delta_sparsity(160) + 0.2 * delta_sparsity(224)
+    assert dim.kind == "fixed" and 0 < dim.value < 1 and abs(dim.value - expect) < 1e-9
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('video = "bigbuckbunny"', 'video = "no-such-clip"'))
+    with pytest.raises(InputError) as err:
+        read_spec(bad)
+    assert "space.sparsity_linear" in str(err.value)

@@ -115,6 +115,7 @@ def test_unique_blocks_have_repeat_counts():
         (dict(model="deit-tiny", frames=4), "frames"),
         (dict(model="deit-tiny", heads=5), "heads"),
         (dict(model="deit-tiny", depth=0), "depth"),
+        (dict(model="video-swin-t", window=0), "window"),
     ],
 )
 def test_bad_input_names_the_field(kwargs, field):

@@ -81,6 +81,7 @@ def command(ctx: click.Context) -> None:
 @click.option("--mlp-ratio", type=float, help="Override: MLP hidden / dim.")
 @click.option("--patch", type=int, help="Override: patch size (pixels).")
 @click.option("--tubelet", type=int, help="Override: tubelet depth (frames).")
+@click.option("--window", type=int, help="Override (Video Swin): spatial window side.")
 @format_option
 def show(model, resolution, frames, fmt, **overrides) -> None:
     """Per-operation shapes and MACs of MODEL, with totals."""

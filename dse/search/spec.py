@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dse.errors import InputError, choice_error
 
 SAMPLERS = ("nsga2", "nsga3", "tpe", "gp", "random", "qmc", "grid")
@@ -412,6 +414,43 @@ def _baselines(raw: Any) -> tuple[Baseline, ...]:
     return tuple(out)
 
 
+VIDEO_KEYS = ("video", "threshold", "level", "max_frames")
+
+
+def _resolve_video_knobs(space: Any, scenario: Scenario) -> Any:
+    """``knob = { video = "bikes", threshold = 4 }`` → the delta sparsity measured on that clip.
+
+    The measurement is ``rtsa-dse profile-video`` (:func:`dse.video.delta_sparsity`) at the scenario's
+    resolution (the model's default when unset); for a resolution mix, the weighted mean over the mix.
+    """
+    if not isinstance(space, dict):
+        return space
+    out = dict(space)
+    for name, raw in space.items():
+        if not (isinstance(raw, dict) and "video" in raw):
+            continue
+        where = f"space.{name}"
+        _known_keys(raw, VIDEO_KEYS, where)
+        from dse.video import delta_sparsity
+        from dse.workloads import get_spec
+
+        default = get_spec(scenario.model).resolution
+        res = [default if r is None else (min(r) if isinstance(r, tuple) else r) for r in scenario.resolutions]
+        try:
+            vals = [
+                float(delta_sparsity(r, threshold=float(raw.get("threshold", 4.0)), clip=str(raw["video"]),
+                                     level=str(raw.get("level", "element")),
+                                     max_frames=int(raw.get("max_frames", 64))))
+                for r in res
+            ]  # fmt: skip
+        except InputError as err:
+            raise InputError(where, str(err)) from None
+        except (TypeError, ValueError) as err:
+            raise InputError(where, f"bad video knob: {err}") from None
+        out[name] = float(np.average(vals, weights=scenario.weights))
+    return out
+
+
 def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "") -> Spec:
     """Turn a parsed TOML document into a :class:`Spec` (schema checks only, no accelerator)."""
     _known_keys(data, TOP_KEYS, "")
@@ -428,14 +467,15 @@ def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "") -> Spe
         trials = 0
     else:
         raise InputError("trials", "missing; the number of completed trials to reach")
-    space = _space(data.get("space", {}))
+    scenario = _scenario(data["workload"])
+    space = _space(_resolve_video_knobs(data.get("space", {}), scenario))
     objectives = _objectives(data["objectives"])
     if len({o.metric for o in objectives}) != len(objectives):
         raise InputError("objectives", "duplicate metric")
     return Spec(
         study=study,
         accelerator=_want(data["accelerator"], "accelerator", "string"),
-        scenario=_scenario(data["workload"]),
+        scenario=scenario,
         objectives=objectives,
         space=space,
         constraints=_constraints(data.get("constraints", {})),

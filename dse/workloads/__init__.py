@@ -101,7 +101,12 @@ def build(model: str, resolution=None, frames=None, **overrides) -> Workload:
     if bad:
         raise choice_error("override", sorted(bad)[0], OVERRIDABLE)
     for key, val in overrides.items():
-        if val is None or key == "window":
+        if val is None:
+            continue
+        if key == "window":
+            w = (val,) if np.ndim(val) == 0 else tuple(val)
+            if len(w) not in (1, 3) or not all(isinstance(x, int | np.integer) and x > 0 for x in w):
+                raise InputError("window", f"must be a positive integer or (t, h, w) of positive integers (got {val!r})")
             continue
         if key == "mlp_ratio":
             if not float(val) > 0:
