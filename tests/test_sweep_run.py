@@ -61,7 +61,7 @@ def test_quickstart_end_to_end_and_rerun_adds_nothing(run, tmp_path):
                 "accuracy_drop", "constraint_area_mm2_max", "feasible", "pareto", "duration_s"):  # fmt: skip
         assert col in trials.columns, col
     assert 0 < len(pareto) < 2000 and pareto["feasible"].all()
-    keys = ["rows", "cols", "lanes", "glb_kib", "dram_gbps", "sparsity_linear", "sparsity_attention"]
+    keys = ["rows", "cols", "lanes", "glb_kib", "dram_gbps", "sparsity_linear", "sparsity_attention", "sfu_lanes"]
     assert not pareto.duplicated(keys).any()
     assert (out / "report.md").exists() and (out / "pareto.png").exists()  # default figures written at the end
     assert "2000 run now" in r.out and "hypervolume" in r.out and "trials.csv" in r.out
