@@ -17,7 +17,6 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 from test_sweep_support import ROOT, cli_process, write_spec
 
-from dse import accelerators
 from dse.search.storage import WORKER_ATTR
 
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
@@ -124,7 +123,6 @@ def test_sigkilled_worker_trial_is_rerun(pg_study, tmp_path):
         assert t.number in retried
 
 
-@pytest.mark.skipif("systolic" not in accelerators.names(), reason="systolic accelerator not registered yet")
 def test_quickstart_with_jobs_on_postgres(run, pg_study, tmp_path):
     r = run("sweep", ROOT / "sweeps" / "quickstart.toml", "--storage", URL, "--jobs", "2", "--study", pg_study,
             "--trials", "80", "--results-dir", tmp_path)  # fmt: skip
