@@ -9,8 +9,8 @@ import pytest
 from test_sweep_support import ROOT, TOY_SPEC, register, unregister, write_spec
 
 from dse import accelerators
-from dse.search import load_spec, read_spec
 from dse.errors import InputError
+from dse.search import load_spec, read_spec
 from dse.search.spec import Constraint
 
 SHIPPED = sorted((ROOT / "sweeps").glob("*.toml"))
