@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-#: streaming granularity (elements) of the non-resident dimension; the array edge of a 16-wide array
+#: Mapper choice, not a hardware constant: the non-resident operand streams through the buffer in slices
+#: of 16 elements (one edge of the default 16-wide array); it only sizes the candidate tiles.
 K_CHUNK = 16.0
 STREAM = 16.0
 

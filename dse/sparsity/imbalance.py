@@ -4,8 +4,8 @@ Each of P PEs owns ``n`` candidate work units (sub-vectors, delta elements), eac
 with probability ``q``. The busiest PE sets the finish time. Its expected load is approximated by the
 expected maximum of P i.i.d. normal variables (the binomial's normal approximation) using the classic
 extreme-value bound E[max] ≈ μ + σ·√(2 ln P), with μ = n·q and σ = √(n·q·(1−q)) (e.g. Gumbel 1958;
-David & Nagaraja, *Order Statistics*, §10.5). The factor is capped at 1/q·μ... i.e. at ``n / μ`` (a PE
-cannot do more than all its candidates). With q = 1 (dense) or P = 1 the factor is exactly 1.
+David & Nagaraja, *Order Statistics*, §10.5). The factor is capped at ``n / μ = 1/q`` (a PE cannot do
+more than all its candidates). With q = 1 (dense) or P = 1 the factor is exactly 1.
 """
 
 from __future__ import annotations
