@@ -151,6 +151,7 @@ class Windowed(Accelerator):
         from dse.accuracy import estimate_accuracy_drop
 
         depth = max(op.repeat for op in workload.ops)
+        # the fit's published points are on DeiT-Tiny's 12 blocks: express the windowed share of depth on that basis
         frac = np.minimum(p["windowed_blocks"], depth) / depth
         drop = estimate_accuracy_drop("windowed", attn_sparsity=1 - pairs / np.square(gh * gw + int(workload.spec.cls)),
                                       windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
