@@ -83,8 +83,14 @@ def vitcod_claims() -> list[Claim]:
     s = "deit-tiny 197 tokens, 95% mask, 512 MACs"
     return [
         Claim(src, "attention cycles", 9_492, float(np.asarray(ev["attention_cycles"])), s, "cycles"),
-        Claim(src, "linear (QKV + proj) cycles, 12 layers", 681_492,
-              float(np.asarray(ev["linear_qkv_proj_cycles"])), s, "cycles"),  # fmt: skip
+        Claim(
+            src,
+            "linear (QKV + proj) cycles, 12 layers",
+            681_492,
+            float(np.asarray(ev["linear_qkv_proj_cycles"])),
+            s,
+            "cycles",
+        ),  # fmt: skip
         Claim(src, "MLP cycles, 12 layers", 1_361_664, float(np.asarray(ev["mlp_cycles"])), s, "cycles"),
     ]
 
@@ -102,8 +108,10 @@ def windowed_claims() -> list[Claim]:
     s = "deit-tiny 224², 3×3 window in blocks 0–5, poster board config"
     # cycle reductions of one windowed block's QKᵀ and S·V on the SDDMM engine vs the same engine dense
     full = win.evaluate(wl, {**cfg, "window": 63})  # a window covering the grid = dense attention on the engine
+
     def op_cycles(e, name):  # noqa: E306
         return sum(float(np.asarray(r["cycles"])) / r["repeat"] for r in e.ops if r["op"] == f"{name}_win")
+
     out = [
         Claim(src, "attention pruned in a windowed block", 94.86, 100 * (1 - float(window_kept_fraction(14, 14, 3))), s, "%"),
         Claim(src, "whole-model MAC saving", 6.8, 100 * (1 - float(np.asarray(ev["macs"])) / float(np.asarray(dense["macs"]))),

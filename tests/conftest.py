@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import cli
+from dse import cli
 
 
 class Result:

@@ -64,8 +64,7 @@ from importlib.metadata import version as pkg_version
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO_ROOT, "tests", "data", "scalesim_cycles.csv")
 DATAFLOWS = ("os", "ws", "is")
-COLUMNS = ["M", "K", "N", "rows", "cols", "dataflow", "total_cycles",
-           "scalesim_version", "compute_util_pct", "name"]
+COLUMNS = ["M", "K", "N", "rows", "cols", "dataflow", "total_cycles", "scalesim_version", "compute_util_pct", "name"]
 
 # (name, M, K, N) -- M = tokens, K = input features, N = output features.
 SHAPES = {
@@ -74,8 +73,8 @@ SHAPES = {
     "deit_t.proj": (197, 192, 192),
     "deit_t.fc1": (197, 192, 768),
     "deit_t.fc2": (197, 768, 192),
-    "deit.qkT_head": (197, 64, 197),       # Q K^T for one 64-dim head
-    "deit.av_head": (197, 197, 64),        # A V for one 64-dim head
+    "deit.qkT_head": (197, 64, 197),  # Q K^T for one 64-dim head
+    "deit.av_head": (197, 197, 64),  # A V for one 64-dim head
     # DeiT-Small, D=384, 6 heads x 64, MLP 1536
     "deit_s.qkv": (197, 384, 1152),
     "deit_s.proj": (197, 384, 384),
@@ -112,27 +111,50 @@ SHAPES = {
 # out: even on 64x64 it needs ~500k cycles per dataflow.
 CASES = [
     # 8x8
-    ("deit.qkT_head", 8, 8), ("deit.av_head", 8, 8),
-    ("vit160.qkT_head", 8, 8), ("vit160.av_head", 8, 8),
-    ("vit112.qkT_head", 8, 8), ("vit112.av_head", 8, 8),
-    ("vit112_t.qkv", 8, 8), ("deit_t.proj", 8, 8),
+    ("deit.qkT_head", 8, 8),
+    ("deit.av_head", 8, 8),
+    ("vit160.qkT_head", 8, 8),
+    ("vit160.av_head", 8, 8),
+    ("vit112.qkT_head", 8, 8),
+    ("vit112.av_head", 8, 8),
+    ("vit112_t.qkv", 8, 8),
+    ("deit_t.proj", 8, 8),
     # 16x16
-    ("deit_t.qkv", 16, 16), ("deit_t.proj", 16, 16), ("deit_t.fc1", 16, 16),
-    ("deit_t.fc2", 16, 16), ("seq392.qkT_head", 16, 16), ("vswin_t.qkv", 16, 16),
+    ("deit_t.qkv", 16, 16),
+    ("deit_t.proj", 16, 16),
+    ("deit_t.fc1", 16, 16),
+    ("deit_t.fc2", 16, 16),
+    ("seq392.qkT_head", 16, 16),
+    ("vswin_t.qkv", 16, 16),
     ("vit160_t.fc1", 16, 16),
     # 32x32
-    ("deit_s.proj", 32, 32), ("deit_s.qkv", 32, 32), ("vit160_s.qkv", 32, 32),
-    ("vit160_b.proj", 32, 32), ("seq392.av_head", 32, 32), ("vswin_t.fc1", 32, 32),
+    ("deit_s.proj", 32, 32),
+    ("deit_s.qkv", 32, 32),
+    ("vit160_s.qkv", 32, 32),
+    ("vit160_b.proj", 32, 32),
+    ("seq392.av_head", 32, 32),
+    ("vswin_t.fc1", 32, 32),
     ("vswin_t.av_head", 32, 32),
     # 64x64
-    ("deit_s.fc1", 64, 64), ("deit_s.fc2", 64, 64), ("vit112_b.qkv", 64, 64),
-    ("vit112_b.fc2", 64, 64), ("seq392.qkT_head", 64, 64), ("seq392.av_head", 64, 64),
-    ("vswin_t.qkT_head", 64, 64), ("vit112.qkT_head", 64, 64),
+    ("deit_s.fc1", 64, 64),
+    ("deit_s.fc2", 64, 64),
+    ("vit112_b.qkv", 64, 64),
+    ("vit112_b.fc2", 64, 64),
+    ("seq392.qkT_head", 64, 64),
+    ("seq392.av_head", 64, 64),
+    ("vswin_t.qkT_head", 64, 64),
+    ("vit112.qkT_head", 64, 64),
     # non-square
-    ("deit_t.qkv", 8, 32), ("vswin_t.proj", 8, 32), ("deit.av_head", 8, 32),
-    ("deit_t.proj", 32, 8), ("deit.qkT_head", 32, 8),
-    ("deit_t.fc2", 32, 16), ("vswin_t.fc2", 32, 16),
-    ("deit_s.proj", 16, 64), ("vit160_t.fc1", 16, 64), ("vit112_s.fc1", 16, 64),
+    ("deit_t.qkv", 8, 32),
+    ("vswin_t.proj", 8, 32),
+    ("deit.av_head", 8, 32),
+    ("deit_t.proj", 32, 8),
+    ("deit.qkT_head", 32, 8),
+    ("deit_t.fc2", 32, 16),
+    ("vswin_t.fc2", 32, 16),
+    ("deit_s.proj", 16, 64),
+    ("vit160_t.fc1", 16, 64),
+    ("vit112_s.fc1", 16, 64),
     ("vit160.av_head", 16, 64),
 ]
 
@@ -179,10 +201,12 @@ UseRamulatorTrace: False
 
 # Layout CSV: layer name + 20 integers (6 intraline factors, ifmap intra/inter
 # orders of 3, filter intra/inter orders of 4). Unused with custom layouts off.
-LAYOUT_HEADER = ("Layer, IfmapH, IfmapW, FilterH, FilterW, Channels, NumFilter, "
-                 "IfIntra0, IfIntra1, IfIntra2, IfInter0, IfInter1, IfInter2, "
-                 "FiIntra0, FiIntra1, FiIntra2, FiIntra3, "
-                 "FiInter0, FiInter1, FiInter2, FiInter3,\n")
+LAYOUT_HEADER = (
+    "Layer, IfmapH, IfmapW, FilterH, FilterW, Channels, NumFilter, "
+    "IfIntra0, IfIntra1, IfIntra2, IfInter0, IfInter1, IfInter2, "
+    "FiIntra0, FiIntra1, FiIntra2, FiIntra3, "
+    "FiInter0, FiInter1, FiInter2, FiInter3,\n"
+)
 LAYOUT_ROW = "{name}, 1, 1, 1, 1, 1, 1, 0, 1, 2, 0, 1, 2, 0, 1, 2, 3, 0, 1, 2, 3,\n"
 
 
@@ -221,8 +245,7 @@ def run_one(job: tuple) -> dict:
         layout = os.path.join(tmp, "gemm_layout.csv")
         layer = "gemm"
         with open(cfg, "w") as f:
-            f.write(CONFIG_TEMPLATE.format(run_name=run_name, rows=rows, cols=cols,
-                                           sram_kb=sram_kb, dataflow=dataflow))
+            f.write(CONFIG_TEMPLATE.format(run_name=run_name, rows=rows, cols=cols, sram_kb=sram_kb, dataflow=dataflow))
         with open(topo, "w") as f:
             f.write("Layer, M, N, K,\n")
             f.write(f"{layer}, {M}, {N}, {K},\n")  # note: M, N, K order
@@ -231,18 +254,25 @@ def run_one(job: tuple) -> dict:
             f.write(LAYOUT_ROW.format(name=layer))
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink):
-            sim = scalesim(save_disk_space=True, verbose=False, config=cfg,
-                           topology=topo, layout=layout, input_type_gemm=True)
+            sim = scalesim(
+                save_disk_space=True, verbose=False, config=cfg, topology=topo, layout=layout, input_type_gemm=True
+            )
             sim.run_scale(top_path=os.path.join(tmp, "out"))
         rep = _read_compute_report(os.path.join(tmp, "out", run_name, "COMPUTE_REPORT.csv"))
     stalls = int(rep["Stall Cycles"])
     if stalls != 0:
         raise RuntimeError(f"{name} {rows}x{cols} {dataflow}: {stalls} stall cycles in CALC mode")
     return {
-        "M": M, "K": K, "N": N, "rows": rows, "cols": cols, "dataflow": dataflow,
+        "M": M,
+        "K": K,
+        "N": N,
+        "rows": rows,
+        "cols": cols,
+        "dataflow": dataflow,
         "total_cycles": int(rep["Total Cycles"]),
         "compute_util_pct": f"{float(rep['Compute Util %']):.4f}",
-        "name": name, "_seconds": time.time() - t0,
+        "name": name,
+        "_seconds": time.time() - t0,
     }
 
 
@@ -274,8 +304,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ver = pkg_version("scalesim")
     if ver != "3.0.0":
-        print(f"warning: scalesim {ver} installed, reference numbers are for 3.0.0",
-              file=sys.stderr)
+        print(f"warning: scalesim {ver} installed, reference numbers are for 3.0.0", file=sys.stderr)
     jobs = build_jobs(args.only, args.sram_kb)
     est = sum(closed_form_cycles(*j[1:7]) for j in jobs)
     print(f"{len(jobs)} runs, ~{est:,} simulated cycles, {args.jobs} processes", flush=True)
@@ -285,13 +314,14 @@ def main(argv: list[str] | None = None) -> int:
     with mp.get_context("spawn").Pool(args.jobs) as pool:
         for i, r in enumerate(pool.imap_unordered(run_one, jobs), 1):
             results.append(r)
-            print(f"[{i:3d}/{len(jobs)}] {r['name']:18s} {r['rows']:2d}x{r['cols']:<2d} "
-                  f"{r['dataflow']}  {r['total_cycles']:>8,d} cycles  {r['_seconds']:6.1f}s",
-                  flush=True)
+            print(
+                f"[{i:3d}/{len(jobs)}] {r['name']:18s} {r['rows']:2d}x{r['cols']:<2d} "
+                f"{r['dataflow']}  {r['total_cycles']:>8,d} cycles  {r['_seconds']:6.1f}s",
+                flush=True,
+            )
     elapsed = time.time() - t0
 
-    results.sort(key=lambda r: (r["rows"] * r["cols"], r["rows"], r["name"],
-                                DATAFLOWS.index(r["dataflow"])))
+    results.sort(key=lambda r: (r["rows"] * r["cols"], r["rows"], r["name"], DATAFLOWS.index(r["dataflow"])))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")

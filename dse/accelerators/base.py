@@ -46,7 +46,9 @@ class Param:
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise InputError(self.name, f"expected a number in {self.range_text()} ({self.unit}), got {value!r}") from None
+            raise InputError(
+                self.name, f"expected a number in {self.range_text()} ({self.unit}), got {value!r}"
+            ) from None
         if np.any(~np.isfinite(arr)):
             raise InputError(self.name, f"must be finite, allowed {self.range_text()}")
         if self.kind == "int" and np.any(np.mod(arr, 1) != 0):

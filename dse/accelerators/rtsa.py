@@ -92,7 +92,9 @@ class RTSA(Accelerator):
 
 class RTSASplit(Accelerator):
     name = "rtsa-split"
-    description = "two vector-scalar arrays with a fixed PE split (linear | attention), pipelined; the slower stage bounds"
+    description = (
+        "two vector-scalar arrays with a fixed PE split (linear | attention), pipelined; the slower stage bounds"
+    )
     params = _ARRAY + _SPARSITY_PARAMS + (
         Param("split", 0.5, "fraction", "share of PE rows given to the linear-projection array (design choice)",
               "float", 0.05, 0.95),

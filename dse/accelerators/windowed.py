@@ -80,7 +80,9 @@ def windowed_attention_cycles(op: Op, pairs_per_seq, lanes):
 
 class Windowed(Accelerator):
     name = "windowed"
-    description = "windowed-attention ViT accelerator (poster): SDDMM engine for 3×3-window attention + dense engine, FPGA"
+    description = (
+        "windowed-attention ViT accelerator (poster): SDDMM engine for 3×3-window attention + dense engine, FPGA"
+    )
     params = PARAMS
     extra_metrics = ("dsp", "bram", "lut", "fpga_fits", "dsp_util", "bram_util", "lut_util", "accuracy_drop",
                      "attention_kept")  # fmt: skip

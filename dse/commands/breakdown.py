@@ -43,7 +43,9 @@ def breakdown_frame(acc_name: str, model: str, resolutions: np.ndarray, frames, 
         }
     )
     if acc_name == "rtsa-split" or np.any(ev["stall_cycles"] > 0):
-        df["stall_ms"] = ev["stall_cycles"] / (np.asarray(values.get("clock_mhz", acc.param("clock_mhz").default)) * 1e3)
+        df["stall_ms"] = ev["stall_cycles"] / (
+            np.asarray(values.get("clock_mhz", acc.param("clock_mhz").default)) * 1e3
+        )
         df["stall_share"] = ev["stall_share"]
     return df
 

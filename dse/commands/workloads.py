@@ -17,7 +17,9 @@ def parse_resolution(value: str | None) -> int | tuple[int, int] | None:
     try:
         nums = [int(p) for p in parts]
     except ValueError:
-        raise click.BadParameter(f"expected R or HxW with positive integers, got {value!r}", param_hint="resolution") from None
+        raise click.BadParameter(
+            f"expected R or HxW with positive integers, got {value!r}", param_hint="resolution"
+        ) from None
     if len(nums) == 1:
         return nums[0]
     if len(nums) == 2:
@@ -94,9 +96,7 @@ def show(model, resolution, frames, fmt, **overrides) -> None:
         echo_frame(df, "csv")
         return
     s = summary(wl)
-    click.echo(
-        f"{s['model']} {s['resolution'][0]}x{s['resolution'][1]} frames={s['frames']} tokens={s['tokens']}"
-    )
+    click.echo(f"{s['model']} {s['resolution'][0]}x{s['resolution'][1]} frames={s['frames']} tokens={s['tokens']}")
     echo_frame(df, "table")
     click.echo(
         f"total {s['macs'] / 1e9:.2f} GMACs  linear {s['linear_macs'] / 1e9:.2f}  attention "

@@ -99,7 +99,10 @@ def summarize(
     e_sfu = sfu.energy_pj_per_elem(hw["node_nm"]) * 1e-12
 
     zero = np.zeros(())
-    stage = {s: {k: zero.copy() for k in ("cycles", "compute_cycles", "memory_cycles", "macs", "dram_bytes", "energy_j")} for s in STAGES}
+    stage = {
+        s: {k: zero.copy() for k in ("cycles", "compute_cycles", "memory_cycles", "macs", "dram_bytes", "energy_j")}
+        for s in STAGES
+    }
     comp = {c: zero.copy() for c in ("mac", "buffer", "dram", "sfu", "leakage")}
     mem_bound_cycles = zero.copy()
     rows = []
@@ -124,9 +127,18 @@ def summarize(
             s["energy_j"] = s["energy_j"] + r * v
         mem_bound_cycles = mem_bound_cycles + r * np.where(mem_cyc > w.compute_cycles, cyc, 0.0)
         rows.append(
-            {"block": w.op.block, "op": w.op.name, "kind": w.op.kind, "stage": w.stage or w.op.stage, "repeat": r,
-             "macs": r * w.macs, "cycles": r * cyc, "compute_cycles": r * w.compute_cycles,
-             "memory_cycles": r * mem_cyc, "dram_bytes": r * w.dram_bytes}
+            {
+                "block": w.op.block,
+                "op": w.op.name,
+                "kind": w.op.kind,
+                "stage": w.stage or w.op.stage,
+                "repeat": r,
+                "macs": r * w.macs,
+                "cycles": r * cyc,
+                "compute_cycles": r * w.compute_cycles,
+                "memory_cycles": r * mem_cyc,
+                "dram_bytes": r * w.dram_bytes,
+            }
         )  # fmt: skip; arrays, converted by whoever prints them
     if pipelined:
         side_a = stage["linear"]["cycles"] + stage["other"]["cycles"]
@@ -146,9 +158,7 @@ def summarize(
         stage[s]["energy_j"] = stage[s]["energy_j"] + comp["leakage"] * stage[s]["cycles"] / np.maximum(busy, 1.0)
     energy = sum(comp.values())
     macs = sum(stage[s]["macs"] for s in STAGES)
-    bound = np.where(
-        stage["attention"]["cycles"] > stage["linear"]["cycles"], "attention", "linear"
-    )
+    bound = np.where(stage["attention"]["cycles"] > stage["linear"]["cycles"], "attention", "linear")
     metrics = {
         "cycles": cycles,
         "latency_s": latency,
@@ -168,6 +178,7 @@ def summarize(
         "stall_share": stall / cycles,
     }
     shape = np.broadcast_shapes(np.shape(workload.height), *(np.shape(v) for v in metrics.values()))
+
     def full(d: dict) -> dict:
         return {k: v if np.shape(v) == shape else np.broadcast_to(v, shape) for k, v in d.items()}
 

@@ -14,7 +14,18 @@ from dse.errors import InputError, choice_error
 from dse.workloads.ops import KINDS, STAGES, Op
 from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec, with_overrides
 
-__all__ = ["KINDS", "STAGES", "Op", "ModelSpec", "SPECS", "Workload", "build", "gemm_workload", "get_spec", "model_names"]
+__all__ = [
+    "KINDS",
+    "STAGES",
+    "Op",
+    "ModelSpec",
+    "SPECS",
+    "Workload",
+    "build",
+    "gemm_workload",
+    "get_spec",
+    "model_names",
+]
 
 OVERRIDABLE = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window")
 
@@ -106,7 +117,9 @@ def build(model: str, resolution=None, frames=None, **overrides) -> Workload:
         if key == "window":
             w = (val,) if np.ndim(val) == 0 else tuple(val)
             if len(w) not in (1, 3) or not all(isinstance(x, int | np.integer) and x > 0 for x in w):
-                raise InputError("window", f"must be a positive integer or (t, h, w) of positive integers (got {val!r})")
+                raise InputError(
+                    "window", f"must be a positive integer or (t, h, w) of positive integers (got {val!r})"
+                )
             continue
         if key == "mlp_ratio":
             if not float(val) > 0:

@@ -17,7 +17,7 @@ import numpy as np
 
 from dse.accelerators import REGISTRY, Accelerator, Evaluation, Param, names
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Toy(Accelerator):
@@ -108,12 +108,12 @@ def write_spec(
     return path
 
 
-BOOT = "import sys; sys.path[:0] = [{tests!r}, {root!r}]; import test_sweep_support as t; t.register(); import cli; sys.exit(cli.main(sys.argv[1:]))"
+BOOT = "import sys; sys.path[:0] = [{tests!r}, {root!r}]; import test_sweep_support as t; t.register(); from dse import cli; sys.exit(cli.main(sys.argv[1:]))"
 
 
 def cli_process(*args: str, **kw) -> subprocess.Popen:
     """The CLI in a subprocess that knows the ``toy`` accelerator."""
-    code = BOOT.format(tests=str(ROOT / "tests"), root=str(ROOT))
+    code = BOOT.format(tests=str(ROOT / "tests" / "search"), root=str(ROOT))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=kw.pop("cwd", ROOT), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip

@@ -15,7 +15,7 @@ from dse.accelerators.roofline import ACCELERATORS, CPU, GPU, PLATFORMS
 from dse.errors import InputError
 from dse.workloads import build
 
-MEASURED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "measured"
+MEASURED = Path(__file__).resolve().parents[2] / "dse" / "data" / "measured"
 FILES = [("xeon16_fp32_batch1.csv", CPU(), "xeon16", "fp32"), ("h100_fp16_batch1.csv", GPU(), "h100", "fp16")]
 # what each measured column times (measured/measure_blocks.py): lin() = x@Wqkv, x@Wo, gelu(x@W1)@W2;
 # att() = q@kᵀ, * scale, softmax, @v; sdpa() = scaled_dot_product_attention

@@ -47,7 +47,9 @@ def test_rtsa_knobs_at_zero_reproduce_dense_array_cost():
             units = op.batch * np.ceil(op.m / L) * op.k * op.n * np.ceil(L / lanes)
         else:
             continue
-        assert float(row["compute_cycles"]) == pytest.approx(op.repeat * float(vs.cycles(units, pes, p["rows"], p["cols"])))
+        assert float(row["compute_cycles"]) == pytest.approx(
+            op.repeat * float(vs.cycles(units, pes, p["rows"], p["cols"]))
+        )
 
 
 def test_windowed_without_windowed_blocks_is_the_dense_engine():

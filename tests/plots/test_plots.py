@@ -15,7 +15,7 @@ from dse.plots.results import knee
 HAVE_SWEEP = importlib.util.find_spec("dse.search.sweep") is not None
 needs_sweep = pytest.mark.skipif(not HAVE_SWEEP, reason="dse.search.sweep (the sweep's Python API) is not present")
 
-QUICK = Path(__file__).resolve().parents[1] / "sweeps" / "quickstart.toml"
+QUICK = Path(__file__).resolve().parents[2] / "sweeps" / "quickstart.toml"
 MIX = """
 study = "mix2"
 accelerator = "rtsa"

@@ -33,7 +33,9 @@ def test_compare_matched_budget_matches_resources(run):
             assert x[k] == pytest.approx(ref[k], rel=0.02), (x["accelerator"], k)
 
 
-@pytest.mark.parametrize("args,word", [(["--match", "watts"], "match"), (["--accelerators", "rtsa,tpu"], "accelerators")])
+@pytest.mark.parametrize(
+    "args,word", [(["--match", "watts"], "match"), (["--accelerators", "rtsa,tpu"], "accelerators")]
+)
 def test_compare_errors(run, args, word):
     r = run("compare", "-w", "deit-tiny", *args)
     assert r.code == 2 and word in r.err and len(r.err.strip().splitlines()) == 1
