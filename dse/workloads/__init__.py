@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dse.errors import InputError, choice_error
-from dse.workloads.ops import KINDS, STAGES, Op
+from dse.workloads.ops import KINDS, ROLES, STAGES, Op
 from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec, with_overrides
 
 __all__ = [
@@ -91,7 +91,7 @@ def gemm_workload(m: int, k: int, n: int, batch: int = 1) -> Workload:
     for name, v in (("M", m), ("K", k), ("N", n), ("batch", batch)):
         _positive_int_array(f"gemm {name}", v)
     spec = ModelSpec("gemm", "gemm", dim=int(k), depth=1, heads=1, resolution=1, source="single GEMM")
-    op = Op("gemm", "linear", "gemm", 1, batch, m, k, n)
+    op = Op("gemm", "linear", "gemm", 1, batch, m, k, n, role="gemm")
     one = np.asarray(1, dtype=np.int64)
     return Workload(spec, one, one, one, np.asarray(m, dtype=np.int64), (op,))
 

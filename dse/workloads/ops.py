@@ -24,6 +24,11 @@ KINDS: dict[str, str] = {
     "pool_classifier": "other",
 }
 STAGES = ("linear", "attention", "other")
+#: what an op does in the model, set by the workload builders (no accelerator matches on op names)
+ROLES = (
+    "patch_embed", "norm", "qkv", "q", "k", "v", "qk", "softmax", "av", "proj", "fc1", "activation", "fc2",
+    "temporal_fc", "merge", "classifier", "selector", "gemm",
+)  # fmt: skip
 GEMM_KINDS = ("patch_embed", "linear", "attn_score", "attn_context", "pool_classifier")
 
 
@@ -49,10 +54,20 @@ class Op:
     t_slices: np.ndarray = field(default_factory=lambda: _arr(1))
     #: the attention op is windowable on a 2-D patch grid (ViT-style spatial attention)
     windowable: bool = False
+    #: what the op does (one of :data:`ROLES`)
+    role: str = ""
+    #: attention-group id tying one attention's QKᵀ, softmax and A·V (and its qkv/proj) together; "" if none
+    group: str = ""
+    #: the op attends along time (temporal attention: its sequences are the frames of one spatial position)
+    temporal: bool = False
+    #: the op runs on a plain token sequence that token pruning (e.g. HeatViT's selectors) may shrink
+    prunable: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown op kind {self.kind!r}")
+        if self.role and self.role not in ROLES:
+            raise ValueError(f"unknown op role {self.role!r}")
         for f in ("batch", "m", "k", "n", "t_slices"):
             object.__setattr__(self, f, _arr(getattr(self, f)))
 
@@ -88,12 +103,13 @@ class Op:
         return replace(self, **changes)
 
 
-def layernorm(block: str, repeat: int, tokens, dim, name: str = "norm") -> Op:
-    return Op(name, "layernorm", block, repeat, 1, tokens, 0, dim)
+def layernorm(block: str, repeat: int, tokens, dim, name: str = "norm", **flags) -> Op:
+    return Op(name, "layernorm", block, repeat, 1, tokens, 0, dim, role="norm", **flags)
 
 
-def linear(block, repeat, name, tokens, k, n, t_slices=1, kind: str = "linear") -> Op:
-    return Op(name, kind, block, repeat, 1, tokens, k, n, t_slices=t_slices)
+def linear(block, repeat, name, tokens, k, n, t_slices=1, kind: str = "linear", role: str = "", **flags) -> Op:
+    role = role or ("patch_embed" if kind == "patch_embed" else name if name in ROLES else "")
+    return Op(name, kind, block, repeat, 1, tokens, k, n, t_slices=t_slices, role=role, **flags)
 
 
 def mhsa(
@@ -108,30 +124,37 @@ def mhsa(
     windowable: bool = False,
     prefix: str = "",
     proj_tokens=None,
+    temporal: bool = False,
+    prunable: bool = False,
 ) -> list[Op]:
     """LayerNorm, QKV, QKᵀ, softmax, A·V, output projection of multi-head self-attention.
 
-    ``n_seq`` independent sequences of ``seq`` tokens (frames, windows or spatial positions).
+    ``n_seq`` independent sequences of ``seq`` tokens (frames, windows or spatial positions). All six ops
+    share the attention-group id ``{block}/{prefix}attn``; ``temporal``: the sequences run along time.
     """
     tokens = _arr(n_seq) * _arr(seq)
     hb = _arr(n_seq) * _arr(heads)
     inner = _arr(heads) * _arr(head_dim)
     p = prefix
+    g = {"group": f"{block}/{p}attn", "prunable": prunable}
+    a = {"windowable": windowable, "temporal": temporal, **g}
     return [
-        layernorm(block, repeat, tokens, dim, f"{p}norm1"),
-        linear(block, repeat, f"{p}qkv", tokens, dim, 3 * inner, t_slices),
-        Op(f"{p}qk", "attn_score", block, repeat, hb, seq, head_dim, seq, False, windowable=windowable),
-        Op(f"{p}softmax", "softmax", block, repeat, hb, seq, 0, seq, windowable=windowable),
-        Op(f"{p}av", "attn_context", block, repeat, hb, seq, seq, head_dim, False, windowable=windowable),
-        linear(block, repeat, f"{p}proj", tokens if proj_tokens is None else proj_tokens, inner, dim, t_slices),
-    ]
+        layernorm(block, repeat, tokens, dim, f"{p}norm1", **g),
+        linear(block, repeat, f"{p}qkv", tokens, dim, 3 * inner, t_slices, role="qkv", **g),
+        Op(f"{p}qk", "attn_score", block, repeat, hb, seq, head_dim, seq, False, role="qk", **a),
+        Op(f"{p}softmax", "softmax", block, repeat, hb, seq, 0, seq, role="softmax", **a),
+        Op(f"{p}av", "attn_context", block, repeat, hb, seq, seq, head_dim, False, role="av", **a),
+        linear(block, repeat, f"{p}proj", tokens if proj_tokens is None else proj_tokens, inner, dim, t_slices,
+               role="proj", **g),
+    ]  # fmt: skip
 
 
-def mlp(block: str, repeat: int, tokens, dim, hidden, t_slices=1) -> list[Op]:
+def mlp(block: str, repeat: int, tokens, dim, hidden, t_slices=1, prunable: bool = False) -> list[Op]:
     """LayerNorm, fc1, GELU, fc2."""
+    f = {"prunable": prunable}
     return [
-        layernorm(block, repeat, tokens, dim, "norm2"),
-        linear(block, repeat, "fc1", tokens, dim, hidden, t_slices),
-        Op("gelu", "activation", block, repeat, 1, tokens, 0, hidden),
-        linear(block, repeat, "fc2", tokens, hidden, dim, t_slices),
+        layernorm(block, repeat, tokens, dim, "norm2", **f),
+        linear(block, repeat, "fc1", tokens, dim, hidden, t_slices, role="fc1", **f),
+        Op("gelu", "activation", block, repeat, 1, tokens, 0, hidden, role="activation", **f),
+        linear(block, repeat, "fc2", tokens, hidden, dim, t_slices, role="fc2", **f),
     ]

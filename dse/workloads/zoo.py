@@ -266,7 +266,7 @@ def _patch_embed(spec: ModelSpec, tokens_per_frame, t_tok) -> Op:
 def _head(spec: ModelSpec, dim: int) -> list[Op]:
     return [
         O.layernorm("head", 1, 1, dim, "norm_final"),
-        Op("classifier", "pool_classifier", "head", 1, 1, 1, dim, spec.num_classes),
+        Op("classifier", "pool_classifier", "head", 1, 1, 1, dim, spec.num_classes, role="classifier"),
     ]
 
 
@@ -282,39 +282,39 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
     v = spec.variant
     if spec.family in ("vit", "videomae") or v in ("joint", "m1"):
         tokens = s * tt + c
-        ops += O.mhsa("block", R, 1, tokens, D, H, dh, tt, windowable=(spec.family == "vit"))
-        ops += O.mlp("block", R, tokens, D, hid, tt)
+        ops += O.mhsa("block", R, 1, tokens, D, H, dh, tt, windowable=(spec.family == "vit"), prunable=True)
+        ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     elif v == "divided":  # TimeSformer: temporal attention (+ temporal_fc), then spatial attention
         tokens = s * tt + c
-        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_")
-        ops.append(O.linear("block", R, "t_fc", s * tt, D, D, tt))
-        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, prefix="s_")
-        ops += O.mlp("block", R, tokens, D, hid, tt)
+        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_", temporal=True, prunable=True)
+        ops.append(O.linear("block", R, "t_fc", s * tt, D, D, tt, role="temporal_fc", prunable=True))
+        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, prefix="s_", prunable=True)
+        ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     elif v == "space":  # TimeSformer space-only: attention inside each frame (CLS joins every frame)
         tokens = s * tt + c
-        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, proj_tokens=tokens)
-        ops += O.mlp("block", R, tokens, D, hid, tt)
+        ops += O.mhsa("block", R, tt, s + c, D, H, dh, tt, windowable=True, proj_tokens=tokens, prunable=True)
+        ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     elif v == "m2":  # ViViT factorised encoder: spatial ViT per time slice, then a temporal encoder
-        ops += O.mhsa("spatial", R, tt, s + c, D, H, dh, tt, windowable=True)
-        ops += O.mlp("spatial", R, tt * (s + c), D, hid, tt)
+        ops += O.mhsa("spatial", R, tt, s + c, D, H, dh, tt, windowable=True, prunable=True)
+        ops += O.mlp("spatial", R, tt * (s + c), D, hid, tt, prunable=True)
         Rt = spec.temporal_depth
-        ops += O.mhsa("temporal", Rt, 1, tt + c, D, H, dh)
+        ops += O.mhsa("temporal", Rt, 1, tt + c, D, H, dh, temporal=True)
         ops += O.mlp("temporal", Rt, tt + c, D, hid)
         tokens = tt * (s + c)
     elif v == "m3":  # ViViT factorised self-attention: spatial MHSA, temporal MHSA, MLP
         tokens = s * tt
-        ops += O.mhsa("block", R, tt, s, D, H, dh, tt, windowable=True, prefix="s_")
-        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_")
-        ops += O.mlp("block", R, tokens, D, hid, tt)
+        ops += O.mhsa("block", R, tt, s, D, H, dh, tt, windowable=True, prefix="s_", prunable=True)
+        ops += O.mhsa("block", R, s, tt, D, H, dh, tt, prefix="t_", temporal=True, prunable=True)
+        ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     elif v == "m4":  # ViViT factorised dot-product: half the heads spatial, half temporal
         tokens = s * tt
         hs = H // 2
-        att = O.mhsa("block", R, tt, s, D, hs, dh, tt, windowable=True)
-        tmp = O.mhsa("block", R, s, tt, D, H - hs, dh, tt, prefix="t_")
+        att = O.mhsa("block", R, tt, s, D, hs, dh, tt, windowable=True, prunable=True)
+        tmp = O.mhsa("block", R, s, tt, D, H - hs, dh, tt, prefix="t_", temporal=True, prunable=True)
         qkv = att[1].with_(n=3 * H * dh)
         proj = att[5].with_(k=H * dh)
         ops += [att[0], qkv, att[2], att[3], att[4], tmp[2], tmp[3], tmp[4], proj]
-        ops += O.mlp("block", R, tokens, D, hid, tt)
+        ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     else:  # pragma: no cover - guarded by SPECS
         raise ValueError(spec.variant)
     ops += _head(spec, D)
@@ -335,7 +335,7 @@ def _swin(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
         if i > 0:  # patch merging: 2×2 spatial neighbours concatenated (4C), LN, linear 4C→2C
             gh, gw = _cdiv(gh, 2), _cdiv(gw, 2)
             ops.append(O.layernorm(f"stage{i}", 1, gt * gh * gw, 4 * D, "merge_norm"))
-            ops.append(O.linear(f"stage{i}", 1, "merge", gt * gh * gw, 4 * D, 2 * D, gt))
+            ops.append(O.linear(f"stage{i}", 1, "merge", gt * gh * gw, 4 * D, 2 * D, gt, role="merge"))
             D *= 2
         heads = spec.heads * 2**i
         wt, wh, ww = (np.minimum(wi, g) for wi, g in zip(spec.window, (gt, gh, gw), strict=False))
