@@ -29,24 +29,19 @@ Beyond the largest published x the line is extrapolated and increasingly unrelia
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
 import pandas as pd
 
+from dse import plugins
 from dse.errors import InputError, choice_error
 
-METHODS = ("rtsa", "windowed", "vitcod", "heatvit")
-KNOBS: dict[str, tuple[str, ...]] = {
-    "windowed": ("attn_sparsity", "windowed_blocks", "total_blocks"),
-    "rtsa": ("computation_reduction", "linear_sparsity", "attn_sparsity", "attn_share"),
-    "vitcod": ("attn_sparsity",),
-    "heatvit": ("token_pruned",),
-}
-WINDOWED_BLOCKS = 6  # poster: windowed attention in blocks 0-5 of DeiT-Tiny (facts.md §2)
-TOTAL_BLOCKS = 12  # DeiT-Tiny depth (facts.md §2, §5)
-ATTN_SHARE = 0.25  # VideoMAE-B attention share of MACs before sparsity, 25% [D] (facts.md §5)
+WINDOWED_BLOCKS = 6  # poster: windowed attention in blocks 0-5 of DeiT-Tiny [src:windowed-poster]
+TOTAL_BLOCKS = 12  # DeiT-Tiny depth [src:windowed-poster] [src:mmpretrain]
+ATTN_SHARE = 0.25  # VideoMAE-B attention share of MACs before sparsity, 25% [D] [src:mmaction2]
 DATA_FILE = "accuracy_points.csv"
 
 
@@ -68,35 +63,107 @@ def _fraction(name: str, value: object) -> np.ndarray:
     return arr
 
 
+@dataclass(frozen=True)
+class AccuracyMethod:
+    """One row of the accuracy-method registry.
+
+    ``knobs``: the knob names :func:`estimate_accuracy_drop` accepts; ``effective(knobs)`` → the effective
+    knob x ∈ [0, 1] (arrays broadcast; missing knobs take their defaults; ``InputError`` naming a knob out
+    of range); ``points``: published operating points of a method that is not in the shipped
+    ``accuracy_points.csv`` (same columns: method, knobs, drop_pp, bound, dataset, …), else None.
+    """
+
+    name: str
+    knobs: tuple[str, ...]
+    effective: Callable[[Mapping[str, object]], np.ndarray]
+    description: str = ""
+    points: pd.DataFrame | None = field(default=None, compare=False, hash=False, repr=False)
+
+
+_METHODS: dict[str, AccuracyMethod] = {}
+
+
+def register(method: AccuracyMethod) -> AccuracyMethod:
+    """Add an accuracy method (a plugin's); ``InputError`` (field ``plugin``) if the name is taken."""
+    if not isinstance(method, AccuracyMethod):
+        raise InputError("plugin", f"accuracy.register() takes an AccuracyMethod, got {method!r}")
+    if method.name in _METHODS and _METHODS[method.name] != method:
+        raise InputError("plugin", f"accuracy method {method.name!r} already exists")
+    _METHODS[method.name] = method
+    _FITS.pop(method.name, None)
+    plugins.note("accuracy method", method.name)
+    return method
+
+
+def unregister(name: str) -> None:
+    """Remove a method (tests; a no-op if absent)."""
+    _METHODS.pop(name, None)
+    _FITS.pop(name, None)
+
+
+def methods() -> list[str]:
+    """Registered method names."""
+    return list(_METHODS)
+
+
+def get_method(name: str) -> AccuracyMethod:
+    if name not in _METHODS:
+        raise choice_error("method", name, methods())
+    return _METHODS[name]
+
+
 def effective_knob(method: str, **knobs: object) -> np.ndarray:
     """The method's effective knob x ∈ [0, 1] (see module docstring), broadcast over array knobs."""
-    if method not in METHODS:
-        raise choice_error("method", method, METHODS)
-    unknown = sorted(set(knobs) - set(KNOBS[method]))
+    entry = get_method(method)
+    unknown = sorted(set(knobs) - set(entry.knobs))
     if unknown:
-        raise InputError(unknown[0], f"not a knob of {method}; allowed: {', '.join(KNOBS[method])}")
-    if method == "windowed":
-        s = _fraction("attn_sparsity", knobs.get("attn_sparsity", 0.0))
-        total = np.asarray(knobs.get("total_blocks", TOTAL_BLOCKS), dtype=float)
-        blocks = np.asarray(knobs.get("windowed_blocks", WINDOWED_BLOCKS), dtype=float)
-        if np.any(~(total > 0)):
-            raise InputError("total_blocks", "must be positive")
-        if np.any(~(blocks >= 0)) or np.any(blocks > total):
-            raise InputError("windowed_blocks", "must lie in [0, total_blocks]")
-        return s * blocks / total
-    if method == "rtsa":
-        if "computation_reduction" in knobs:
-            if set(knobs) & {"linear_sparsity", "attn_sparsity", "attn_share"}:
-                raise InputError(
-                    "computation_reduction", "give it or linear_sparsity/attn_sparsity/attn_share, not both"
-                )
-            return _fraction("computation_reduction", knobs["computation_reduction"])
-        lin = _fraction("linear_sparsity", knobs.get("linear_sparsity", 0.0))
-        att = _fraction("attn_sparsity", knobs.get("attn_sparsity", 0.0))
-        share = _fraction("attn_share", knobs.get("attn_share", ATTN_SHARE))
-        return (1.0 - share) * lin + share * att
-    name = KNOBS[method][0]
-    return _fraction(name, knobs.get(name, 0.0))
+        raise InputError(unknown[0], f"not a knob of {method}; allowed: {', '.join(entry.knobs)}")
+    return entry.effective(knobs)
+
+
+def _windowed_knob(knobs: Mapping[str, object]) -> np.ndarray:
+    """Pruned share of all attention maps: attn_sparsity × windowed_blocks / total_blocks."""
+    s = _fraction("attn_sparsity", knobs.get("attn_sparsity", 0.0))
+    total = np.asarray(knobs.get("total_blocks", TOTAL_BLOCKS), dtype=float)
+    blocks = np.asarray(knobs.get("windowed_blocks", WINDOWED_BLOCKS), dtype=float)
+    if np.any(~(total > 0)):
+        raise InputError("total_blocks", "must be positive")
+    if np.any(~(blocks >= 0)) or np.any(blocks > total):
+        raise InputError("windowed_blocks", "must lie in [0, total_blocks]")
+    return s * blocks / total
+
+
+def _rtsa_knob(knobs: Mapping[str, object]) -> np.ndarray:
+    """Ideal MACs saved: computation_reduction, or (1 − attn_share)·linear_sparsity + attn_share·attn_sparsity."""
+    if "computation_reduction" in knobs:
+        if set(knobs) & {"linear_sparsity", "attn_sparsity", "attn_share"}:
+            raise InputError("computation_reduction", "give it or linear_sparsity/attn_sparsity/attn_share, not both")
+        return _fraction("computation_reduction", knobs["computation_reduction"])
+    lin = _fraction("linear_sparsity", knobs.get("linear_sparsity", 0.0))
+    att = _fraction("attn_sparsity", knobs.get("attn_sparsity", 0.0))
+    share = _fraction("attn_share", knobs.get("attn_share", ATTN_SHARE))
+    return (1.0 - share) * lin + share * att
+
+
+def _one_knob(name: str) -> Callable[[Mapping[str, object]], np.ndarray]:
+    """A method whose effective knob is its one knob ``name`` (a fraction, default 0)."""
+
+    def effective(knobs: Mapping[str, object]) -> np.ndarray:
+        return _fraction(name, knobs.get(name, 0.0))
+
+    return effective
+
+
+for _m in (
+    AccuracyMethod("rtsa", ("computation_reduction", "linear_sparsity", "attn_sparsity", "attn_share"), _rtsa_knob,
+                   "RTSA: delta-sparse linear layers and sub-vector sparse attention"),
+    AccuracyMethod("windowed", ("attn_sparsity", "windowed_blocks", "total_blocks"), _windowed_knob,
+                   "windowed attention in the first blocks"),
+    AccuracyMethod("vitcod", ("attn_sparsity",), _one_knob("attn_sparsity"), "ViTCoD: pruned attention maps"),
+    AccuracyMethod("heatvit", ("token_pruned",), _one_knob("token_pruned"), "HeatViT: pruned tokens"),
+):  # fmt: skip
+    _METHODS[_m.name] = _m  # built-in: not counted as a plugin's registration
+del _m
 
 
 @dataclass(frozen=True)
@@ -123,24 +190,28 @@ def _fit(rows: pd.DataFrame, method: str, dataset: str | None) -> Fit:
     return Fit(method, dataset, min(slopes), float(x.max()), int(point.sum()), int(upper.sum()))
 
 
-def _build_fits() -> dict[tuple[str, str | None], Fit]:
-    pts = accuracy_points()
-    pts = pts[pts["bound"].isin(["point", "upper"])]
-    out: dict[tuple[str, str | None], Fit] = {}
-    for method in METHODS:
+#: method → its fits (key None: all of its points; else one dataset's), built on first use
+_FITS: dict[str, dict[str | None, Fit]] = {}
+
+
+def _method_fits(method: str) -> dict[str | None, Fit]:
+    if method not in _FITS:
+        entry = get_method(method)
+        pts = accuracy_points() if entry.points is None else entry.points
+        pts = pts[pts["bound"].isin(["point", "upper"])]
         rows = pts[pts["method"] == method]
-        out[(method, None)] = _fit(rows, method, None)
+        if not len(rows):
+            raise InputError("method", f"{method} has no published accuracy points to fit")
+        out: dict[str | None, Fit] = {None: _fit(rows, method, None)}
         for ds, sub in rows.groupby("dataset"):
-            out[(method, str(ds))] = _fit(sub, method, str(ds))
-    return out
-
-
-_FITS = _build_fits()
+            out[str(ds)] = _fit(sub, method, str(ds))
+        _FITS[method] = out
+    return _FITS[method]
 
 
 def fits() -> pd.DataFrame:
     """All fitted lines (method, dataset or None = all of the method's points, slope, x_max, counts)."""
-    return pd.DataFrame([f.__dict__ for f in _FITS.values()])
+    return pd.DataFrame([f.__dict__ for m in methods() for f in _method_fits(m).values()])
 
 
 def estimate_accuracy_drop(method: str, dataset: str | None = None, **knobs: object) -> np.ndarray:
@@ -150,10 +221,8 @@ def estimate_accuracy_drop(method: str, dataset: str | None = None, **knobs: obj
     ``method`` in ``accuracy_points.csv`` (``dataset`` restricts the fit to one dataset's points).
     Knobs may be numpy arrays (broadcast); non-decreasing in every sparsity knob; zero knobs → 0.
     """
-    if method not in METHODS:
-        raise choice_error("method", method, METHODS)
-    fit = _FITS.get((method, dataset))
+    by_dataset = _method_fits(method)
+    fit = by_dataset.get(dataset)
     if fit is None:
-        allowed = sorted(d for m, d in _FITS if m == method and d is not None)
-        raise choice_error("dataset", dataset, allowed)
+        raise choice_error("dataset", dataset, sorted(d for d in by_dataset if d is not None))
     return fit.slope * effective_knob(method, **knobs)

@@ -9,13 +9,20 @@ import sys
 
 import click
 
-from dse.errors import InputError
+from dse.errors import InputError, os_error_text
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="rtsa-dse")
-def cli() -> None:
+@click.option("--plugin", "plugin_files", multiple=True, metavar="FILE.py",
+              help="Load a plugin file (it registers accelerators, samplers …) before the command; repeatable.")  # fmt: skip
+def cli(plugin_files: tuple[str, ...]) -> None:
     """Design-space exploration of sparse video-transformer accelerators (RTSA and baselines)."""
+    if plugin_files:
+        from dse import plugins
+
+        for path in plugin_files:
+            plugins.load_file(path)
 
 
 def _register() -> None:
@@ -28,11 +35,13 @@ def _register() -> None:
         profile_video,
         report,
         reproduce,
+        sources,
         sweep,
         workloads,
     )
 
-    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, sweep, export, pareto, report):
+    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, sweep, export, pareto, report,
+                   sources):  # fmt: skip
         cli.add_command(module.command)
     cli.add_command(evaluate.accelerators_command)
 
@@ -43,7 +52,9 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map user errors to one line on stderr and exit code 2 (no traceback)."""
     try:
-        cli.main(args=argv, prog_name="rtsa-dse", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="rtsa-dse", standalone_mode=False)
+        if isinstance(rv, int) and not isinstance(rv, bool):  # click returns a raised Exit's code
+            return rv
     except InputError as err:
         click.echo(f"error: {err}", err=True)
         return 2
@@ -59,7 +70,30 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.exceptions.Exit as err:
         return err.exit_code
+    except BrokenPipeError:  # the reader went away (`| head`): not an error
+        _silence_stdout()
+        return 0
+    except SystemExit as err:  # click exits 1 on a closed pipe; that is not an error either
+        if isinstance(err.__context__, BrokenPipeError):
+            _silence_stdout()
+            return 0
+        raise
+    except OSError as err:  # full disk, read-only or missing directory, unreadable file: one line
+        click.echo(f"error: {os_error_text(err)}", err=True)
+        return 2
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def entry() -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from dse import accelerators
 from dse.workloads import build
 
-#: Choices for what RTSA's paper does not state (facts.md §1 [NF]); made once, printed by `reproduce`.
+#: Choices for what RTSA's paper does not state ([NF] [src:rtsa-tc2025]); made once, printed by `reproduce`.
 ASSUMPTIONS = {
     "rtsa design": "defaults of `rtsa` (16×16 PEs × 4 lanes = 1,024 MACs, 500 MHz, 512 KiB, LPDDR4 25.6 GB/s, 28 nm, "
                    "delta sparsity 0.7, attention sub-vector sparsity 0.9, L = 16, key slice every 8)",
@@ -58,7 +58,7 @@ def rtsa_claims() -> list[Claim]:
         ev = rtsa.evaluate(build(m, RESOLUTIONS, int(spec_frames)))
         savings.append(np.asarray(ev["computation_saving"]))
     s = np.concatenate(savings)
-    src = "RTSA, IEEE TC 2025 (abstract)"
+    src = "RTSA, IEEE TC 2025 (abstract) [src:rtsa-tc2025]"
     out = [
         Claim(src, "ideal computation saving, low end", 2.71, float(s.min()), "min over models × resolutions"),
         Claim(src, "ideal computation saving, high end", 5.32, float(s.max()), "max over models × resolutions"),
@@ -79,7 +79,7 @@ def vitcod_claims() -> list[Claim]:
     if "vitcod" not in accelerators.names():
         return []
     ev = accelerators.get("vitcod").evaluate(build("deit-tiny"), {"sparsity_attention": 0.95})
-    src = "ViTCoD released simulator logs (facts.md §3)"
+    src = "ViTCoD released simulator logs [src:vitcod-sim]"
     s = "deit-tiny 197 tokens, 95% mask, 512 MACs"
     return [
         Claim(src, "attention cycles", 9_492, float(np.asarray(ev["attention_cycles"])), s, "cycles"),
@@ -104,7 +104,7 @@ def windowed_claims() -> list[Claim]:
     cfg = poster_config()
     ev = win.evaluate(wl, cfg)
     dense = win.evaluate(wl, {**cfg, "windowed_blocks": 0})
-    src = "windowed-attention poster (facts.md §2)"
+    src = "windowed-attention poster [src:windowed-poster]"
     s = "deit-tiny 224², 3×3 window in blocks 0–5, poster board config"
     # cycle reductions of one windowed block's QKᵀ and S·V on the SDDMM engine vs the same engine dense
     full = win.evaluate(wl, {**cfg, "window": 63})  # a window covering the grid = dense attention on the engine

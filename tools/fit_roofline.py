@@ -22,7 +22,8 @@ import numpy as np
 from dse.accelerators.roofline import PLATFORMS, machine, op_cost, op_times
 from dse.workloads import build
 
-MEASURED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "measured"
+#: the measured files, shipped in the package [src:measured-h100-fp16] [src:measured-xeon16-fp32]
+MEASURED = Path(__file__).resolve().parents[1] / "dse" / "data" / "measured"
 FILES = {"xeon16": ("xeon16_fp32_batch1.csv", "fp32"), "h100": ("h100_fp16_batch1.csv", "fp16")}
 SDPA = ("eff_sdpa", "sdpa_launches")
 #: constants fitted per preset (h100: L2 not modelled; xeon16: no per-kernel memory ramp, cache size unknown)

@@ -1,4 +1,4 @@
-"""Generate reference GEMM cycle counts from SCALE-Sim 3.0.0 -> tests/data/scalesim_cycles.csv.
+"""Generate reference GEMM cycle counts from SCALE-Sim 3.0.0 -> tests/hardware/data/scalesim_cycles.csv.
 
 The CSV lets the test-suite check our analytical systolic-array model against
 SCALE-Sim without SCALE-Sim being installed at test time. This script is NOT
@@ -12,7 +12,7 @@ Reproduce (from the repository root, ~5-10 minutes on 2 cores)::
     .venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5
     .venv-scalesim/bin/python tools/scalesim_reference.py
 
-Options: ``--out PATH`` (default tests/data/scalesim_cycles.csv), ``--jobs N``
+Options: ``--out PATH`` (default tests/hardware/data/scalesim_cycles.csv), ``--jobs N``
 (default 2), ``--only SUBSTRING`` (run only cases whose name contains it, for a
 quick look), ``--sram-kb N`` (default 1024).
 
@@ -62,7 +62,7 @@ import time
 from importlib.metadata import version as pkg_version
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_OUT = os.path.join(REPO_ROOT, "tests", "data", "scalesim_cycles.csv")
+DEFAULT_OUT = os.path.join(REPO_ROOT, "tests", "hardware", "data", "scalesim_cycles.csv")
 DATAFLOWS = ("os", "ws", "is")
 COLUMNS = ["M", "K", "N", "rows", "cols", "dataflow", "total_cycles", "scalesim_version", "compute_util_pct", "name"]
 

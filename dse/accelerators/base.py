@@ -2,13 +2,15 @@
 
 An accelerator declares its parameters (:class:`Param`: default, unit, range, source) and evaluates a
 :class:`~dse.workloads.Workload` for arrays of parameter values, returning an :class:`Evaluation` of
-metric arrays. Adding an accelerator means one module and one line in ``dse/accelerators/__init__.py``.
+metric arrays. Adding an accelerator means one module defining ``ACCELERATORS`` (found by
+:mod:`dse.accelerators`), or a plugin (README, "Extending rtsa-dse").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,9 @@ class Param:
     high: float | None = None
     choices: tuple[Any, ...] = ()
     help: str = ""
+    #: the parameter changes the op list (e.g. a block count): a model call takes one value of it, and the
+    #: search evaluates each value's points in their own call
+    structural: bool = False
 
     def coerce(self, value: Any) -> np.ndarray:
         """Validate a user value (scalar, string or array) → numpy array; error names the parameter."""
@@ -69,27 +74,128 @@ STAGES = ("linear", "attention", "other")
 COMPONENTS = ("mac", "buffer", "dram", "sfu", "leakage")
 
 
-@dataclass
-class Evaluation:
-    """Metric arrays over design points.
+def _ro(d: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(d))
 
-    ``metrics``: scalar-per-point metrics (at least ``cycles``, ``latency_s``, ``energy_j``,
-    ``area_mm2``, ``macs``, ``dram_bytes``, ``utilization``, ``edp``); ``bound``: per point the stage
-    or resource that limits latency; ``stages``: per stage a dict of metric arrays (``cycles``,
-    ``latency_s``, ``energy_j``, ``macs``, ``dram_bytes``); ``energy``: per component energy (J);
-    ``area``: per component area (mm²); ``ops``: per-op rows (values are arrays over design points).
+
+@dataclass(frozen=True)
+class StageCost:
+    """One stage's totals (arrays over design points): cycles and seconds, compute and DRAM cycles, MACs
+    performed, DRAM bytes and energy (J, static share included)."""
+
+    cycles: np.ndarray
+    latency_s: np.ndarray
+    energy_j: np.ndarray
+    compute_cycles: np.ndarray
+    memory_cycles: np.ndarray
+    macs: np.ndarray
+    dram_bytes: np.ndarray
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """One op's cost over all its block instances (``repeat`` of them); arrays over design points.
+
+    ``mode``: how the hardware ran it (``dense``, ``delta``, ``subvector``, ``window``, ``sfu``, ``kernel``).
     """
 
-    metrics: dict[str, np.ndarray]
-    stages: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    energy: dict[str, np.ndarray] = field(default_factory=dict)
-    area: dict[str, np.ndarray] = field(default_factory=dict)
+    block: str
+    op: str
+    kind: str
+    role: str
+    stage: str
+    repeat: int
+    mode: str
+    macs: np.ndarray
+    cycles: np.ndarray
+    latency_s: np.ndarray
+    energy_j: np.ndarray
+    compute_cycles: np.ndarray
+    memory_cycles: np.ndarray
+    dram_bytes: np.ndarray
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An accelerator's answer for a workload over design points (every array has the points' shape).
+
+    ``metrics``: the declared metrics (:mod:`dse.metrics`) this accelerator reports; ``stages``: per stage
+    a :class:`StageCost`; ``energy``: J by component (:data:`COMPONENTS`); ``area``: mm² by component;
+    ``bound``: per point the stage or resource that limits latency; ``ops``: per-op :class:`OpCost` rows;
+    ``reasons``: per point why the design is invalid ("" when ``metrics["valid"]`` is 1). Per-op latencies
+    and energies add up to their stage's, stage energies to ``energy_j``, components to ``energy_j``.
+    """
+
+    metrics: Mapping[str, np.ndarray]
+    stages: Mapping[str, StageCost] = field(default_factory=dict)
+    energy: Mapping[str, np.ndarray] = field(default_factory=dict)
+    area: Mapping[str, np.ndarray] = field(default_factory=dict)
     bound: np.ndarray | None = None
-    ops: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    ops: tuple[OpCost, ...] = ()
+    notes: tuple[str, ...] = ()
+    reasons: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, workload: Workload, metrics, stages, energy, area, bound, ops, notes=()) -> Evaluation:
+        """Broadcast everything to the design points' shape and freeze it."""
+        shape = np.broadcast_shapes(
+            np.shape(workload.height), *(np.shape(v) for v in metrics.values()), *(np.shape(v) for v in area.values())
+        )
+
+        def full(v):
+            v = np.asarray(v)
+            return v if v.shape == shape else np.broadcast_to(v, shape)
+
+        return cls(
+            metrics=_ro({k: full(v) for k, v in metrics.items()}),
+            stages=_ro({s: StageCost(**{k: full(x) for k, x in st.as_dict().items()}) for s, st in stages.items()}),
+            energy=_ro({k: full(v) for k, v in energy.items()}),
+            area=_ro({k: full(v) for k, v in area.items()}),
+            bound=None if bound is None else full(bound),
+            ops=tuple(ops),
+            notes=tuple(notes),
+            reasons=np.broadcast_to(np.asarray("", dtype=object), shape),
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return np.shape(self.metrics["latency_s"])
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.metrics[key]
+
+    def with_metrics(self, **extra) -> Evaluation:
+        """A copy with ``extra`` metrics added (broadcast to the points' shape, as float)."""
+        shape = self.shape
+        add = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()}
+        return replace(self, metrics=_ro({**self.metrics, **add}))
+
+    def with_notes(self, *notes: str) -> Evaluation:
+        return replace(self, notes=tuple(self.notes) + tuple(n for n in notes if n not in self.notes))
+
+    def invalid_where(self, mask, reason: str) -> Evaluation:
+        """Mark points where ``mask`` holds invalid (``valid`` = 0) with ``reason`` (joined with "; ")."""
+        shape = self.shape
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), shape)
+        if not mask.any():
+            return self
+        reasons = np.array(self.reasons if self.reasons is not None else np.full(shape, "", dtype=object))
+        reasons = reasons.astype(object)
+        reasons[mask] = np.where(reasons[mask] == "", reason, reasons[mask] + "; " + reason)
+        valid = np.where(mask, 0.0, self.metrics.get("valid", np.ones(shape)))
+        return replace(self, metrics=_ro({**self.metrics, "valid": np.broadcast_to(valid, shape)}), reasons=reasons)
 
 
 class Accelerator:
@@ -98,8 +204,20 @@ class Accelerator:
     name: str = ""
     description: str = ""
     params: tuple[Param, ...] = ()
-    #: extra metric names this accelerator reports beyond the common ones
+    #: metric names (declared in :mod:`dse.metrics`) this accelerator reports beyond :data:`dse.metrics.COMMON`
     extra_metrics: tuple[str, ...] = ()
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Every metric this accelerator reports, in the schema's order of declaration."""
+        from dse.metrics import COMMON
+
+        return COMMON + tuple(m for m in self.extra_metrics if m not in COMMON)
+
+    @property
+    def structural(self) -> tuple[str, ...]:
+        """Parameters that change the op list: one value per model call."""
+        return tuple(p.name for p in self.params if p.structural)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -152,8 +270,51 @@ class Accelerator:
         return out
 
     def evaluate(self, workload: Workload, values: Mapping[str, Any] | None = None) -> Evaluation:
-        """Evaluate ``workload`` at parameter values (scalars or arrays broadcastable to one shape)."""
-        return self._evaluate(workload, self.resolve(values))
+        """Evaluate ``workload`` at parameter values (scalars or arrays broadcastable to one shape).
+
+        Structural parameters (:attr:`structural`) take one value per call; points with several values of
+        one are evaluated value by value and stitched together (one model call per distinct value).
+        Raises ``InputError`` for malformed values (unknown name, out of the declared range).
+        """
+        p = self.resolve(values)
+        split = [k for k in self.structural if np.unique(p[k]).size > 1]
+        if not split:
+            return self._evaluate(workload, p)
+        return _stitch(self, workload, p, split[0])
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:  # pragma: no cover
         raise NotImplementedError
+
+
+def _stitch(acc: Accelerator, workload: Workload, p: dict[str, np.ndarray], key: str) -> Evaluation:
+    """Evaluate each value of structural parameter ``key`` on its own and scatter the per-point arrays back.
+
+    Per-op rows differ between values (the op list changes), so the stitched evaluation keeps no op rows.
+    """
+    shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
+    full = {k: np.broadcast_to(v, shape) for k, v in p.items()}
+    vals = full[key]
+    parts = []
+    for v in np.unique(vals):
+        q = {k: (np.asarray(v) if k == key else a) for k, a in full.items()}
+        parts.append((vals == v, acc._evaluate(workload, q)))
+
+    def merge(get):
+        out = None
+        for mask, ev in parts:
+            a = np.broadcast_to(get(ev), shape)
+            out = np.array(a, copy=True) if out is None else np.where(mask, a, out)
+        return out
+
+    first = parts[0][1]
+    metrics = {k: merge(lambda e, k=k: e.metrics[k]) for k in first.metrics}
+    stages = {
+        s: StageCost(**{f: merge(lambda e, s=s, f=f: e.stages[s][f]) for f in st.as_dict()})
+        for s, st in first.stages.items()
+    }
+    energy = {k: merge(lambda e, k=k: e.energy[k]) for k in first.energy}
+    area = {k: merge(lambda e, k=k: e.area[k]) for k in first.area}
+    bound = merge(lambda e: e.bound) if first.bound is not None else None
+    reasons = merge(lambda e: e.reasons)
+    notes = tuple(dict.fromkeys(n for _, e in parts for n in e.notes))
+    return Evaluation(_ro(metrics), _ro(stages), _ro(energy), _ro(area), bound, (), notes, reasons)

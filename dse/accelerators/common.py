@@ -6,7 +6,7 @@ from dse.accelerators.base import Param
 from dse.hardware.array import DATAFLOWS
 from dse.hardware.technology import DRAM_TYPES, NODE_RANGE, PRECISIONS
 
-_ASSUMED = "design choice (configurable); RTSA's own values are not published (facts.md §1)"
+_ASSUMED = "design choice (configurable); RTSA's own values are not published [NF] [src:rtsa-tc2025]"
 
 
 def array_params(rows=16, cols=32, lanes=1, dataflow="os", glb_kib=256, dram_gbps=25.6, clock_mhz=500,
@@ -16,20 +16,21 @@ def array_params(rows=16, cols=32, lanes=1, dataflow="os", glb_kib=256, dram_gbp
         Param("rows", rows, "PEs", _ASSUMED, "int", 1, 1024, help="PE array rows"),
         Param("cols", cols, "PEs", _ASSUMED, "int", 1, 1024, help="PE array columns"),
         Param("lanes", lanes, "MACs/PE", _ASSUMED, "int", 1, 64, help="MAC lanes per PE (vector width)"),
-        Param("dataflow", dataflow, "", "SCALE-Sim dataflows (facts.md §9)", "choice", choices=DATAFLOWS),
-        Param("glb_kib", glb_kib, "KiB", "facts.md §6: 28 nm ViT accelerator has 232 KB SRAM", "float", 1, 65536,
-              help="global buffer capacity (double-buffered)"),
-        Param("dram_gbps", dram_gbps, "GB/s", "LPDDR4-3200 ×64 bus = 25.6 GB/s (JEDEC JESD209-4 data rate)",
+        Param("dataflow", dataflow, "", "SCALE-Sim dataflows [src:scalesim3]", "choice", choices=DATAFLOWS),
+        Param("glb_kib", glb_kib, "KiB", "a 28 nm ViT accelerator has 232 KB SRAM [src:hsiung-chang2025]", "float",
+              1, 65536, help="global buffer capacity (double-buffered)"),
+        Param("dram_gbps", dram_gbps, "GB/s", "LPDDR4-3200 ×64 bus = 25.6 GB/s (JESD209-4) [src:jedec-lpddr4]",
               "float", 0.1, 4096),
-        Param("dram_type", dram_type, "", "facts.md §6 DRAM energy table", "choice", choices=DRAM_TYPES),
-        Param("clock_mhz", clock_mhz, "MHz", "facts.md §1: 500 MHz–1 GHz typical; ViTCoD runs at 500 MHz",
+        Param("dram_type", dram_type, "", "DRAM pJ/bit by type [src:accelergy-dram] [src:dram-energy-estimates]",
+              "choice", choices=DRAM_TYPES),
+        Param("clock_mhz", clock_mhz, "MHz", "[assumption] 500 MHz–1 GHz; ViTCoD runs at 500 MHz [src:vitcod-sim]",
               "float", 1, 5000),
-        Param("precision", precision, "", "facts.md §6 (Horowitz energies)", "choice", choices=PRECISIONS),
-        Param("node_nm", node_nm, "nm", "Stillmaker & Baas scaling range (facts.md §6)", "float", *NODE_RANGE),
+        Param("precision", precision, "", "MAC energies by precision [src:horowitz2014]", "choice", choices=PRECISIONS),
+        Param("node_nm", node_nm, "nm", "Stillmaker & Baas scaling range [src:stillmaker2017]", "float", *NODE_RANGE),
         Param("sfu_lanes", sfu_lanes, "elements/cycle", _ASSUMED, "int", 1, 4096,
               help="softmax/layernorm/GELU unit throughput"),
         Param("overlap", 1, "", "double-buffered transfers overlap compute (1) or not (0)", "int", 0, 1),
         Param("leakage_mw_per_mm2", 5.0, "mW/mm²",
               "calibration knob [assumption]: ~5 mW/mm² static power of a 28 nm LP logic+SRAM die; "
-              "no source in facts.md — set it for your process", "float", 0, 1000),
+              "no published source — set it for your process", "float", 0, 1000),
     )  # fmt: skip

@@ -1,6 +1,6 @@
 """``heatvit``: HeatViT (Dong et al., HPCA 2023) — adaptive token pruning on an FPGA GEMM engine.
 
-Mechanism (facts.md §4): token selectors inserted before chosen blocks keep a fraction of the tokens;
+Mechanism [src:heatvit2023]: token selectors inserted before chosen blocks keep a fraction of the tokens;
 the pruned ones are merged into one package token; everything runs in 8-bit fixed point on one GEMM
 engine of DSP MAC lanes (Xilinx ZCU102) that also executes the selectors. Model:
 
@@ -26,29 +26,25 @@ import numpy as np
 
 from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
-from dse.errors import InputError
 from dse.hardware import cost, fpga
 from dse.hardware import technology as tech
 from dse.workloads import Op, Workload
 from dse.workloads import ops as O
 
-_SCHED = "[R] third-party re-implementation YOUXINYANG/HeatViT README: DeiT-T 197 → 88 → 45 → 32 tokens"
-_POS = "[R] YOUXINYANG/HeatViT README: selectors before blocks 4, 7, 10 (1-indexed) of 12"
-_DS891 = "[V] Xilinx DS891: XCZU9EG (ZCU102)"
-_KR = "[V] Kuon & Rose, IEEE TCAD 26(2) 2007, 'Measuring the Gap Between FPGAs and ASICs' (abstract)"
+_SCHED = "[R] third-party re-implementation YOUXINYANG/HeatViT: DeiT-T 197 → 88 → 45 → 32 tokens [src:heatvit-reimpl]"
+_POS = "[R] YOUXINYANG/HeatViT README: selectors before blocks 4, 7, 10 (1-indexed) of 12 [src:heatvit-reimpl]"
+_DS891 = "[V] Xilinx DS891 [src:xilinx-ds891]: XCZU9EG (ZCU102)"
+_KR = "[V] Kuon & Rose, 'Measuring the Gap Between FPGAs and ASICs' (abstract) [src:kuon-rose2007]"
 
-#: block groups that selectors prune (a plain token sequence); Swin's windows/merging and ViViT's
-#: temporal encoder over per-frame CLS tokens are left dense
-PRUNABLE_BLOCKS = ("block", "spatial")
-#: BRAM36 capacity: 912 BRAM36 = 32.1 Mb on XCZU9EG → 36 Kb = 4.5 KiB each [V, DS891]
+#: BRAM36 capacity: 912 BRAM36 = 32.1 Mb on XCZU9EG → 36 Kb = 4.5 KiB each [V, DS891] [src:xilinx-ds891]
 BRAM36_KIB = 4.5
-#: widest BRAM36 port, bits (Xilinx UG573, UltraScale memory resources) [R]
+#: widest BRAM36 port, bits (Xilinx UG573, UltraScale memory resources) [R] [src:xilinx-ug573]
 BRAM36_PORT_BITS = 72
 
 
 def _params() -> tuple[Param, ...]:
     sh = {p.name: p for p in array_params()}
-    asm = "[assumption] HeatViT's GEMM array size is not published (facts.md §4 [NF]); ~80% of the DSPs"
+    asm = "[assumption] HeatViT's GEMM array size is not published ([NF] [src:heatvit2023]); ~80% of the DSPs"
     return (
         Param("keep1", round(88 / 197, 6), "fraction", _SCHED, "float", 0.01, 1.0,
               help="tokens kept by selector 1 (of its input, CLS and package token included); 1 = no selector"),
@@ -62,32 +58,34 @@ def _params() -> tuple[Param, ...]:
         replace(sh["cols"], default=64, source=asm),
         sh["dataflow"],
         replace(sh["glb_kib"], default=2048,
-                source="[assumption] half of ZCU102's 912 BRAM36 × 4.5 KiB = 4,104 KiB (DS891)"),
+                source="[assumption] half of ZCU102's 912 BRAM36 × 4.5 KiB = 4,104 KiB [src:xilinx-ds891]"),
         replace(sh["dram_gbps"], default=19.2,
-                source="[R] ZCU102 PS DDR4-2400 64-bit SODIMM: 2400 MT/s × 8 B = 19.2 GB/s"),
-        replace(sh["dram_type"], default="ddr4", source="ZCU102 DDR4 [R]; energy table facts.md §6"),
+                source="[R] ZCU102 PS DDR4-2400 64-bit SODIMM: 2400 MT/s × 8 B = 19.2 GB/s [src:xilinx-ug1182]"),
+        replace(sh["dram_type"], default="ddr4",
+                source="ZCU102 DDR4 [R] [src:xilinx-ug1182]; pJ/bit [src:dram-energy-estimates]"),
         replace(sh["clock_mhz"], default=200,
-                source="facts.md §4: ZCU102 ViT designs typically run at 200 MHz [V, arXiv 2403.20230]"),
-        replace(sh["precision"], default="int8", source="[V] HeatViT: 8-bit fixed point (facts.md §4)"),
-        replace(sh["node_nm"], default=16, source="[R] Zynq UltraScale+ XCZU9EG is TSMC 16 nm FinFET"),
+                source="[V] a ZCU102 ViT design runs at 200 MHz [src:efficientvit-fpga2024]; HeatViT's [NF]"),
+        replace(sh["precision"], default="int8", source="[V] HeatViT: 8-bit fixed point [src:heatvit2023]"),
+        replace(sh["node_nm"], default=16, source="[R] XCZU9EG is TSMC 16 nm FinFET [src:xilinx-ds891]"),
         replace(sh["sfu_lanes"], default=32,
                 source="[assumption] polynomial GELU/softmax units (HeatViT) at one per two PE columns"),
         sh["overlap"],
         Param("macs_per_dsp", 1, "MACs/DSP",
               "1 = one int8 MAC per DSP48E2 (conservative); 2 = two int8 MACs sharing an operand per DSP48E2 "
-              "[R] Xilinx WP486 'Deep Learning with INT8 Optimization on Xilinx Devices'", "int", 1, 2),
+              "[R] Xilinx WP486 [src:xilinx-wp486]", "int", 1, 2),
         Param("dsp_overhead", 0.11, "fraction",
               "[V] HeatViT abstract: token selector support costs 8–11% more DSPs than the baseline accelerator "
-              "(upper end)", "float", 0.0, 1.0),
+              "(upper end) [src:heatvit2023]", "float", 0.0, 1.0),
         Param("dsp_budget", 2520, "DSP48E2", _DS891 + ": 2,520 DSP48E2", "int", 1, 100000),
         Param("bram_budget", 912, "BRAM36", _DS891 + ": 912 BRAM36", "int", 1, 100000),
         Param("fpga_power_factor", fpga.POWER_GAP, "×",
-              "dse/hardware/fpga.py: Kuon & Rose 2007, FPGA/ASIC dynamic power with hard DSP/BRAM blocks",
+              "dse/hardware/fpga.py: FPGA/ASIC dynamic power with hard DSP/BRAM blocks [R] [src:kuon-rose2007]",
               "float", 1.0, 100.0),
-        Param("fpga_area_factor", fpga.AREA_GAP, "×", "dse/hardware/fpga.py: Kuon & Rose 2007, with hard blocks",
-              "float", 1.0, 100.0, help="reported area = ASIC-equivalent area × this"),
+        Param("fpga_area_factor", fpga.AREA_GAP, "×",
+              "dse/hardware/fpga.py: FPGA/ASIC area with hard blocks [src:kuon-rose2007]", "float", 1.0, 100.0,
+              help="reported area = ASIC-equivalent area × this"),
         Param("static_w", fpga.STATIC_W, "W",
-              "dse/hardware/fpga.py: SoC static floor derived from the poster's measured 1.552 W (facts.md §2); "
+              "dse/hardware/fpga.py: SoC static floor from the poster's measured 1.552 W [src:windowed-poster]; "
               "XCZU9EG's own figure [NF]", "float", 0.0, 100.0),
     )  # fmt: skip
 
@@ -99,11 +97,11 @@ def _scaled(n, frac):
 
 def _prune_op(op: Op, frac, block: str) -> Op:
     """One block instance of ``op`` with its tokens scaled by ``frac`` (per frame)."""
-    if op.kind in ("attn_score", "softmax", "attn_context"):
-        if op.name.startswith("t_"):  # temporal attention: fewer spatial positions, same sequence
+    if op.role in ("qk", "softmax", "av"):
+        if op.temporal:  # temporal attention: fewer spatial positions, same sequence
             return op.with_(block=block, repeat=1, batch=_scaled(op.batch, frac))
         ch = {"m": _scaled(op.m, frac)}
-        if op.kind in ("attn_score", "softmax"):
+        if op.role in ("qk", "softmax"):
             ch["n"] = _scaled(op.n, frac)
         else:
             ch["k"] = _scaled(op.k, frac)
@@ -119,24 +117,35 @@ def _selector_ops(i: int, tokens_in, pruned, dim: int, heads: int) -> list[Op]:
     """
     dh = dim // heads
     b = f"selector{i}"
+    sel = {"role": "selector"}
     return [
-        O.linear(b, 1, "sel_local", tokens_in, dim, heads * (dh // 2)),  # Linear(d, d/2) per head
-        O.linear(b, 1, "sel_mlp1", tokens_in, dim, heads * (dh // 2)),  # [local, global] → d/2
-        O.linear(b, 1, "sel_mlp2", tokens_in, heads * (dh // 2), heads * (dh // 4)),
-        O.linear(b, 1, "sel_mlp3", tokens_in, heads * (dh // 4), heads * 2),
-        Op("sel_gelu", "activation", b, 1, 1, tokens_in, 0, heads * (dh // 2 + dh // 2 + dh // 4)),
-        Op("sel_softmax", "softmax", b, 1, heads, tokens_in, 0, 2),
+        O.linear(b, 1, "sel_local", tokens_in, dim, heads * (dh // 2), **sel),  # Linear(d, d/2) per head
+        O.linear(b, 1, "sel_mlp1", tokens_in, dim, heads * (dh // 2), **sel),  # [local, global] → d/2
+        O.linear(b, 1, "sel_mlp2", tokens_in, heads * (dh // 2), heads * (dh // 4), **sel),
+        O.linear(b, 1, "sel_mlp3", tokens_in, heads * (dh // 4), heads * 2, **sel),
+        Op("sel_gelu", "activation", b, 1, 1, tokens_in, 0, heads * (dh // 2 + dh // 2 + dh // 4), **sel),
+        Op("sel_softmax", "softmax", b, 1, heads, tokens_in, 0, 2, **sel),
         # package token: keep-score-weighted mean of the pruned tokens (one MAC per pruned element)
-        O.linear(b, 1, "package", 1, np.maximum(pruned, 1), dim),
+        O.linear(b, 1, "package", 1, np.maximum(pruned, 1), dim, **sel),
     ]
 
 
-def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
-    """The workload's ops with token pruning applied; selector ops with their 0/1 activity; final tokens."""
-    keeps = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
+def selectors_ordered(p) -> np.ndarray:
+    """Per point: the selector positions are in order (select1_at ≤ select2_at ≤ select3_at)."""
     at = [np.asarray(p[f"select{i}_at"], dtype=np.float64) for i in (1, 2, 3)]
-    if np.any(at[0] > at[1]) or np.any(at[1] > at[2]):
-        raise InputError("select1_at", "selector positions must be ordered: select1_at ≤ select2_at ≤ select3_at")
+    return (at[0] <= at[1]) & (at[1] <= at[2])
+
+
+def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
+    """The workload's ops with token pruning applied; selector ops with their 0/1 activity; final tokens.
+
+    Selector positions are taken in sorted order, so an out-of-order design point still gets numbers
+    (:class:`HeatViT` marks it invalid).
+    """
+    keeps = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
+    raw = np.broadcast_arrays(*(np.asarray(p[f"select{i}_at"], dtype=np.float64) for i in (1, 2, 3)))
+    srt = np.sort(np.stack(raw), axis=0)
+    at = [srt[0], srt[1], srt[2]]
     spec = workload.spec
     tokens0 = np.asarray(workload.tokens, dtype=np.float64)
     out: list[Op] = []
@@ -144,16 +153,18 @@ def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarr
     final = tokens0
     done_blocks: set[str] = set()
     for op in workload.ops:
-        if op.block not in PRUNABLE_BLOCKS:
+        if not op.prunable:
             out.append(op)
             continue
         if op.block in done_blocks:
             continue
         done_blocks.add(op.block)
-        group = [o for o in workload.ops if o.block == op.block]
+        group = [o for o in workload.ops if o.block == op.block and o.prunable]
         depth = group[0].repeat
         pos = [np.round(a * depth) for a in at]
-        tokens_grp = np.asarray(group[1].m if group[0].kind == "layernorm" else group[0].m, dtype=np.float64)
+        # the block's token count: the input of its first token-wise GEMM (qkv, or fc1)
+        first = next(o for o in group if o.role in ("qkv", "q", "fc1", "temporal_fc"))
+        tokens_grp = np.asarray(first.m, dtype=np.float64)
         frac_in = np.ones(())
         for i, (k, b_i) in enumerate(zip(keeps, pos, strict=True), start=1):
             active = ((k < 1.0) & (b_i < depth)).astype(np.float64)
@@ -191,60 +202,38 @@ class HeatViT(Accelerator):
         "ZCU102 FPGA (DSP/BRAM budget), FPGA power gap"
     )
     params = _params()
-    extra_metrics = ("computation_reduction", "selector_macs", "tokens_final", "dsp", "bram", "fpga_fits",
-                     "dense_macs")  # fmt: skip
+    extra_metrics = ("computation_reduction", "selector_macs", "tokens_final", "dsp", "bram", "fpga_fits")
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         ops, selectors, final = pruned_ops(workload, p)
-        works = [cost.dense_work(op, p) for op in ops]
+        geom = cost.ArrayGeometry.of(p)
+        works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in ops]
         sel_macs = np.zeros(())
         for op, active in selectors:
-            w = cost.dense_work(op, p)
+            w = cost.dense_work(op, geom, p["sfu_lanes"])
             w = cost.OpWork(op, w.compute_cycles * active, w.macs * active, w.sram_bytes * active,
-                            w.dram_bytes * active, w.sfu_elems * active, stage="other")  # fmt: skip
+                            w.dram_bytes * active, w.sfu_elems * active, stage="other", mode=w.mode)  # fmt: skip
             sel_macs = sel_macs + w.macs
             works.append(w)
         pes = p["rows"] * p["cols"]
-        asic_area = cost.area_mm2(p)
-        area = {k: v * p["fpga_area_factor"] for k, v in asic_area.items()}
-        total_area = sum(area.values())
-        # static power as a fixed wattage: expressed through summarize's per-area leakage
-        hw = {**p, "leakage_mw_per_mm2": p["static_w"] * 1e3 / total_area}
-        ev = cost.summarize(workload, works, hw, area, pes)
-        _fpga_dynamic(ev, hw)
-
+        # FPGA fabric: the ASIC tables at the device's node × the FPGA/ASIC gaps, DRAM as is, static floor
+        ctx = cost.fpga_context(p, cost.array_area_mm2(p), pes, node_nm=p["node_nm"],
+                                power_gap=p["fpga_power_factor"], area_gap=p["fpga_area_factor"],
+                                static_w=p["static_w"])  # fmt: skip
+        ev = cost.summarize(workload, works, ctx)
         res = fpga_resources(p)
-        dense = workload.macs.astype(np.float64)
-        shape = ev.metrics["cycles"].shape
-        extra = {
-            "computation_reduction": 1.0 - ev.metrics["macs"] / dense,
-            "selector_macs": sel_macs,
-            "tokens_final": final,
-            "dense_macs": dense,
+        ev = ev.with_metrics(
+            computation_reduction=1.0 - ev.metrics["macs"] / workload.macs.astype(np.float64),
+            selector_macs=sel_macs,
+            tokens_final=final,
             **res,
-        }
-        ev.metrics.update({k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()})
+        )
         if workload.spec.family == "swin" or workload.spec.variant == "m2":
-            ev.notes.append("token selectors prune only the plain token sequence (Swin windows and ViViT's "
-                            "temporal encoder stay dense)")  # fmt: skip
-        if np.any(res["fpga_fits"] < 1):
-            ev.notes.append("design exceeds the FPGA's DSP or BRAM budget (fpga_fits = 0)")
-        return ev
-
-
-def _fpga_dynamic(ev: Evaluation, hw) -> None:
-    """Scale on-chip dynamic energy (MACs, buffers, SFU) by the FPGA/ASIC power gap; DRAM and static stay."""
-    f = np.asarray(hw["fpga_power_factor"], dtype=np.float64)
-    e_dram = tech.dram_pj_per_byte(hw["dram_type"]) * 1e-12
-    for c in ("mac", "buffer", "sfu"):
-        ev.energy[c] = ev.energy[c] * f
-    for st in ev.stages.values():
-        dram = st["dram_bytes"] * e_dram
-        static = hw["static_w"] * st["latency_s"]
-        st["energy_j"] = (st["energy_j"] - dram - static) * f + dram + static
-    energy = sum(ev.energy.values())
-    lat = ev.metrics["latency_s"]
-    ev.metrics.update(energy_j=energy, edp=energy * lat, power_w=energy / lat)
+            ev = ev.with_notes("token selectors prune only the plain token sequence (Swin windows and ViViT's "
+                               "temporal encoder stay dense)")  # fmt: skip
+        ev = ev.invalid_where(~selectors_ordered(p), "selector positions out of order (select1_at ≤ select2_at ≤ "
+                              "select3_at)")  # fmt: skip
+        return ev.invalid_where(res["fpga_fits"] < 1, "exceeds the FPGA's DSP or BRAM budget")
 
 
 ACCELERATORS = (HeatViT(),)

@@ -41,7 +41,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, Param
+from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, OpCost, Param, StageCost
 from dse.workloads import Op, Workload
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -83,10 +83,10 @@ _FIT = "tools/fit_roofline.py: differential evolution + Nelder-Mead, minimax |re
 XEON16 = Platform(
     "xeon16",
     "cpu",
-    "16-core Intel Xeon (AVX-512), PyTorch eager fp32 — the facts.md §7 measured machine",
+    "16-core Intel Xeon (AVX-512), PyTorch eager fp32 — the measured machine [src:measured-xeon16-fp32]",
     # 16 cores × 2 AVX-512 FMA units × 16 fp32 lanes × 2.0 GHz = 1.024 TMAC/s [assumption: the Xeon model is not
     # recorded in measured/]; fp16 at the fp32 rate (PyTorch CPU GEMM converts); int8 ×4 via AVX-512 VNNI
-    # (64 int8 vs 16 fp32 MACs per 512-bit FMA, Intel intrinsics guide).
+    # (64 int8 vs 16 fp32 MACs per 512-bit FMA, Intel intrinsics guide) [src:intel-xeon-docs].
     peak_tmacs=(1.024, 1.024, 4.096),
     mem_gbps=88.0,  # pro-rata 16/56 cores of 8 × DDR5-4800 = 307 GB/s per socket [assumption, as above]
     cache_mb=45.03,  # fitted to measured/xeon16 (attn_us per score element jumps ≈3× between 9 and 30 MB of scores)
@@ -99,7 +99,7 @@ XEON16 = Platform(
     sdpa_launches=2.146,  # fitted to measured/xeon16 sdpa_us
     launch_us=15.43,  # fitted to measured/xeon16 (eager op dispatch + OpenMP fork/join per kernel)
     power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP (Intel ARK) [assumption, as above]
-    area_mm2=440.0,  # pro-rata 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R]
+    area_mm2=440.0,  # 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R] [src:die-area-estimates]
     clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
     calibration=f"fitted to measured/xeon16_fp32_batch1.csv ({_FIT})",
 )
@@ -107,7 +107,8 @@ XEON16 = Platform(
 H100 = Platform(
     "h100",
     "gpu",
-    "NVIDIA H100 SXM5 80 GB HBM3, PyTorch eager — the facts.md §7 measured machine",
+    "NVIDIA H100 SXM5 80 GB HBM3, PyTorch eager — the measured machine [src:measured-h100-fp16]",
+    # Sources: [src:h100-datasheet] [src:measured-h100-fp16]
     # NVIDIA H100 SXM5 datasheet (dense): FP32 66.9 TFLOPS (CUDA cores: PyTorch leaves TF32 matmul off by
     # default), FP16 tensor 989.4 TFLOPS, INT8 tensor 1,978.9 TOPS; MAC/s = FLOPS / 2.
     peak_tmacs=(33.45, 494.7, 989.45),
@@ -133,10 +134,11 @@ _H100_KERNEL_LAT_S = H100.mem_half_mb * 1e6 / (H100.mem_gbps * 1e9 * H100.eff_me
 JETSON_TX2 = Platform(
     "jetson-tx2",
     "gpu",
-    "NVIDIA Jetson TX2 (256-core Pascal GP10B, 8 GB LPDDR4) — ViTCoD's EdgeGPU (facts.md §3)",
+    "NVIDIA Jetson TX2 (256-core Pascal GP10B, 8 GB LPDDR4) — ViTCoD's EdgeGPU [src:vitcod2023]",
+    # Sources: [src:jetson-tx2-datasheet] [src:vitcod-tx2-profile]
     # Jetson TX2 data sheet: 256 CUDA cores, GPU max 1.30 GHz (tegrastats GR3D 1300 MHz): fp32 2 flop/core/clk
     # = 665.6 GFLOPS, fp16 2× (1.33 TFLOPS, datasheet); no INT8 fast path on sm_62 (TensorRT support matrix
-    # lists FP32/FP16 for TX2) → int8 at the fp16 rate.
+    # lists FP32/FP16 for TX2 [src:tensorrt-support-matrix]) → int8 at the fp16 rate.
     peak_tmacs=(0.3328, 0.6656, 0.6656),
     mem_gbps=59.7,  # Jetson TX2 data sheet: 128-bit LPDDR4 at 1866 MHz (tegrastats EMC 1866) = 59.7 GB/s
     cache_mb=0.0,  # 512 KB L2 (CUDA deviceQuery) not modelled, as for h100
@@ -147,21 +149,22 @@ JETSON_TX2 = Platform(
     gemm_half=H100.gemm_half,  # = h100 fit
     eff_sdpa=H100.eff_sdpa,  # = h100 fit
     sdpa_launches=H100.sdpa_launches,  # = h100 fit
-    launch_us=124.0,  # set so DeiT-Tiny's 12 blocks take 14.9 ms at fp16 (facts.md §3: TensorRT, profiling mode,
+    launch_us=124.0,  # set so DeiT-Tiny's 12 blocks take 14.9 ms at fp16 (TensorRT, profiling mode,
     # which synchronises per layer); every kernel is then launch-bound and the kernel-count shares give
-    # MatMul 60% / softmax 10% (facts.md §3: 58% / 9%). Not profiled TensorRT would be faster: override launch_us.
+    # MatMul 60% / softmax 10% (the profile: 58% / 9%). Not profiled TensorRT would be faster: override launch_us.
     softmax_kernels=1,  # TensorRT folds the 1/√d scale into the QKᵀ GEMM
     power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
-    area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override with area_mm2]
+    area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override it] [src:die-area-estimates]
     clock_mhz=1300.0,  # Jetson TX2 GPU max clock (above)
     overlap=True,  # asynchronous CUDA stream
-    calibration="datasheet peaks; efficiencies of the h100 fit; launch_us set to facts.md §3 (14.9 ms, fp16)",
+    calibration="datasheet peaks; efficiencies of the h100 fit; launch_us from [src:vitcod-tx2-profile]",
 )
 
 CORTEX_A57 = Platform(
     "cortex-a57",
     "cpu",
     "4 × Arm Cortex-A57 at 2.0 GHz, 2 MB L2 (the Jetson TX2 CPU cluster), PyTorch eager",
+    # Sources: [src:cortex-a57-sog] [src:jetson-tx2-datasheet]
     # Cortex-A57 Software Optimization Guide: one 128-bit ASIMD FMLA per cycle = 4 fp32 MACs/clk/core;
     # 4 cores × 2.0 GHz × 4 = 32 GMAC/s. ARMv8.0 has no fp16 arithmetic (fp16 at the fp32 rate); int8 ×2 via
     # 16-bit-accumulating SMLAL (8 lanes per 128-bit op) [D from the ISA lane widths].
@@ -177,8 +180,8 @@ CORTEX_A57 = Platform(
     eff_sdpa=XEON16.eff_sdpa,  # = xeon16 fit
     sdpa_launches=XEON16.sdpa_launches,  # = xeon16 fit
     launch_us=round(3 * XEON16.launch_us, 1),  # xeon16 fit × 3: ~⅓ the single-thread speed [assumption]
-    power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W (gist r7vme/TerryTsao)
-    area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: ≈15 mm² in 20 nm die shots (Exynos 5433)]
+    power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W [src:tx2-cpu-power]
+    area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: Exynos 5433 die shots] [src:die-area-estimates]
     clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz
     calibration="datasheet peaks; efficiencies of the xeon16 fit",
 )
@@ -260,7 +263,7 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
 
 
 @dataclass(frozen=True)
-class OpCost:
+class KernelCost:
     """Execution cost of one op instance (arrays over points); launch overhead is added by :func:`op_times`."""
 
     kernels: np.ndarray
@@ -283,7 +286,7 @@ def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.nda
     return cache_s, dram_s, nbytes * (1 - hit)
 
 
-def op_cost(op: Op, m: Machine) -> OpCost:
+def op_cost(op: Op, m: Machine) -> KernelCost:
     """Roofline execution time of one instance of ``op`` on machine ``m`` (explicit or fused attention per point)."""
     bpe = m.bytes_per_elem
     zero = np.zeros(np.broadcast(op.macs, bpe, m.sdpa).shape)
@@ -306,11 +309,11 @@ def op_cost(op: Op, m: Machine) -> OpCost:
         compute, nbytes, kernels = (np.where(m.sdpa, 0, x) for x in (compute, nbytes, kernels))
     cache_s, dram_s, dram_bytes = _memory(nbytes, np.where(m.sdpa & (op.kind == "attn_score"), 1, kernels), m)
     exec_s = np.maximum(compute, cache_s + dram_s)
-    return OpCost(kernels + zero, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, nbytes + zero,
+    return KernelCost(kernels + zero, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, nbytes + zero,
                   dram_bytes + zero)  # fmt: skip
 
 
-def op_times(ops: Sequence[Op], costs: Sequence[OpCost], m: Machine) -> list[np.ndarray]:
+def op_times(ops: Sequence[Op], costs: Sequence[KernelCost], m: Machine) -> list[np.ndarray]:
     """Wall time of each op over all its repeats.
 
     CPU (synchronous eager dispatch): ``exec + kernels · launch``. GPU (asynchronous stream): the host
@@ -363,61 +366,85 @@ class Roofline(Accelerator):
         clock_hz = preset["clock_mhz"] * 1e6
         shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
         z = np.zeros(shape)
-        st = {s: {"latency_s": z.copy(), "macs": z.copy(), "dram_bytes": z.copy()} for s in STAGES}
-        comp = {c: z.copy() for c in COMPONENTS}
-        launch_s, rows = z.copy(), []
+        acc = {s: {f: z for f in ("latency_s", "compute_s", "memory_s", "macs", "dram_bytes")} for s in STAGES}
+        comp = {c: z for c in COMPONENTS}
+        launch_s, sfu_s, mem_bound_s, rows = z, z, z, []
         costs = [op_cost(op, m) for op in workload.ops]
         for op, c, t in zip(workload.ops, costs, op_times(workload.ops, costs, m), strict=True):
             r = op.repeat
-            s = st[op.stage]
-            s["latency_s"] = s["latency_s"] + t
-            s["macs"] = s["macs"] + op.macs * r
-            s["dram_bytes"] = s["dram_bytes"] + c.dram_bytes * r
+            a = acc[op.stage]
             mem = c.cache_s + c.dram_s
+            a["latency_s"] = a["latency_s"] + t
+            a["compute_s"] = a["compute_s"] + c.compute_s * r
+            a["memory_s"] = a["memory_s"] + mem * r
+            a["macs"] = a["macs"] + op.macs * r
+            a["dram_bytes"] = a["dram_bytes"] + c.dram_bytes * r
             busy = np.minimum(c.exec_s * r, t)  # time the device computes or moves data
             launch_s = launch_s + (t - busy)  # waiting on kernel dispatch
+            mem_bound_s = mem_bound_s + np.where(mem > c.compute_s, busy, 0.0)
             if op.kind in ELEMENTWISE_KINDS:
                 comp["sfu"] = comp["sfu"] + busy
+                sfu_s = sfu_s + busy
             else:
                 tot = np.where(c.compute_s + mem > 0, c.compute_s + mem, 1.0)
                 comp["mac"] = comp["mac"] + busy * c.compute_s / tot
                 comp["buffer"] = comp["buffer"] + busy * c.cache_s / tot
                 comp["dram"] = comp["dram"] + busy * c.dram_s / tot
-            rows.append({"block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "repeat": r,
-                         "kernels": c.kernels, "latency_s": t, "exec_s": c.exec_s * r, "compute_s": c.compute_s * r,
-                         "memory_s": mem * r, "macs": op.macs * r, "bytes": c.bytes * r,
-                         "dram_bytes": c.dram_bytes * r})  # fmt: skip
+            rows.append(OpCost(
+                block=op.block, op=op.name, kind=op.kind, role=op.role, stage=op.stage, repeat=r, mode="kernel",
+                macs=op.macs * r + z, cycles=t * clock_hz, latency_s=t, energy_j=t * power,
+                compute_cycles=c.compute_s * r * clock_hz, memory_cycles=mem * r * clock_hz,
+                dram_bytes=c.dram_bytes * r,
+            ))  # fmt: skip
         comp["leakage"] = launch_s
-        latency = sum(s["latency_s"] for s in st.values())
+        latency = sum(a["latency_s"] for a in acc.values())
         energy = {k: v * power for k, v in comp.items()}  # component times sum to the latency
-        for s in st.values():
-            s["energy_j"] = s["latency_s"] * power
-            s["cycles"] = s["latency_s"] * clock_hz
+        stages = {
+            s: StageCost(cycles=a["latency_s"] * clock_hz, latency_s=a["latency_s"], energy_j=a["latency_s"] * power,
+                         compute_cycles=a["compute_s"] * clock_hz, memory_cycles=a["memory_s"] * clock_hz,
+                         macs=a["macs"], dram_bytes=a["dram_bytes"])  # fmt: skip
+            for s, a in acc.items()
+        }
         macs = workload.macs + z
-        peak = m.macs_per_s
-        bound = np.where(st["linear"]["latency_s"] >= st["attention"]["latency_s"], "linear", "attention")
+        bound = np.where(acc["linear"]["latency_s"] >= acc["attention"]["latency_s"], "linear", "attention")
         bound = np.where(launch_s >= 0.5 * latency, "launch", bound)
         metrics = {
             "cycles": latency * clock_hz,
             "latency_s": latency,
+            "period_s": latency,  # eager batch-1 inference: one input at a time
+            "inputs_per_s": 1.0 / latency,
+            "frames_per_s": np.asarray(workload.frames, dtype=np.float64) / latency,
             "energy_j": latency * power,
             "area_mm2": area + z,
             "macs": macs,
-            "dram_bytes": sum(s["dram_bytes"] for s in st.values()),
-            "utilization": macs / latency / peak,
+            "dense_macs": macs,
+            "dram_bytes": sum(a["dram_bytes"] for a in acc.values()),
+            "utilization": macs / latency / peak_macs_per_s(m),
             "edp": latency * latency * power,
             "power_w": power + z,
+            "memory_bound_share": mem_bound_s / latency,
+            "sfu_bound_share": sfu_s / latency,
+            "linear_latency_s": acc["linear"]["latency_s"],
+            "attention_latency_s": acc["attention"]["latency_s"],
+            "attention_share": acc["attention"]["latency_s"] / latency,
+            "stall_cycles": z,
+            "stall_share": z,
+            "valid": z + 1.0,
             "launch_s": launch_s,
         }
-        return Evaluation(metrics, st, energy, {"die": area + z}, bound, rows,
-                          ["energy = average power × latency; components by share of time (roofline.py)"])  # fmt: skip
+        notes = ("energy = average power × latency; components by share of time (roofline.py)",)
+        return Evaluation.build(workload, metrics, stages, energy, {"die": area + z}, bound, rows, notes)
+
+
+def peak_macs_per_s(m: Machine) -> np.ndarray:
+    return m.macs_per_s
 
 
 class CPU(Roofline):
     name = "cpu"
     description = "CPU baseline: per-kernel roofline of PyTorch eager (xeon16 fitted to measured data; cortex-a57)"
     platforms = ("xeon16", "cortex-a57")
-    extra_metrics = ("power_w", "launch_s")
+    extra_metrics = ("launch_s",)
 
     def __init__(self) -> None:
         self.params = self.make_params("xeon16", "fp32")
@@ -427,7 +454,7 @@ class GPU(Roofline):
     name = "gpu"
     description = "GPU baseline: per-kernel roofline of PyTorch eager (h100 fitted to measured data; jetson-tx2)"
     platforms = ("h100", "jetson-tx2")
-    extra_metrics = ("power_w", "launch_s")
+    extra_metrics = ("launch_s",)
 
     def __init__(self) -> None:
         self.params = self.make_params("h100", "fp16")

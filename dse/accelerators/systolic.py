@@ -18,9 +18,10 @@ class Systolic(Accelerator):
     params = array_params()
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
-        works = [cost.dense_work(op, p) for op in workload.ops]
+        geom = cost.ArrayGeometry.of(p)
+        works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in workload.ops]
         peak = p["rows"] * p["cols"] * p["lanes"]
-        return cost.summarize(workload, works, p, cost.area_mm2(p), peak)
+        return cost.summarize(workload, works, cost.asic_context(p, cost.array_area_mm2(p), peak))
 
 
 ACCELERATORS = (Systolic(),)

@@ -1,7 +1,7 @@
 """``vitcod``: ViTCoD (You et al., HPCA 2023), modelled the way its released simulator counts cycles.
 
 Released simulator: GitHub ``GATECH-EIC/ViTCoD``, ``Hardware/Simulator/`` (``ViTCoD.py`` for attention,
-``ViT_FFN.py`` for the linear layers, ``SRAM.py`` for buffers and bandwidth); facts.md §3. Its logs for
+``ViT_FFN.py`` for the linear layers, ``SRAM.py`` for buffers and bandwidth) [src:vitcod-sim]. Its logs for
 DeiT-Tiny at 95% sparsity (``masks/deit_tiny_lowrank/vitcod_atten_0.95_wo.txt``, ``vitcod_atten_ffn.txt``)
 are whole-model totals over 12 layers with all heads of a layer processed in parallel: attention 9,492
 cycles (preload-bound: preload 9,492, decoder 4,728, SDDMM+SpMM 4,709); linear (QKV + projection)
@@ -35,8 +35,8 @@ from dse.hardware import cost, sfu
 from dse.hardware import technology as tech
 from dse.workloads import Op, Workload
 
-_SIM = "ViTCoD released simulator (GATECH-EIC/ViTCoD Hardware/Simulator), facts.md §3"
-_LOG = "ViTCoD released log masks/deit_tiny_lowrank/vitcod_atten_0.95_wo.txt"
+_SIM = "ViTCoD released simulator (GATECH-EIC/ViTCoD Hardware/Simulator) [src:vitcod-sim]"
+_LOG = "ViTCoD released log masks/deit_tiny_lowrank/vitcod_atten_0.95_wo.txt [src:vitcod-sim]"
 
 # Head-0 global-column counts per layer in the released DeiT-Tiny 95% mask (printed by the log above):
 # 1, 1, 70, 1, 1, 20, 17, 1, 1, 9, 10, 31 → mean 163/12 = 13.58 of 197 key columns = 6.9% [D].
@@ -44,14 +44,14 @@ GLOBAL_COLUMNS_RELEASED = 163 / 12 / 197
 # Kept entries inside a global column. Nominal 95% keeps 0.05·197² = 1,940 entries per head; the log's
 # sparser engine holds 1,250 on average (nnz recovered exactly from each layer's logged SDDMM/SpMM cycles;
 # density 3.64% vs the logged 3.63%) → (1,940 − 1,250) / (13.58·197) = 0.258 [D]. ViTCoD marks a column
-# global when its out-degree exceeds 50 of 197 queries (= 0.254, facts.md §3), consistent with this.
+# global when its out-degree exceeds 50 of 197 queries (= 0.254) [src:vitcod-sim], consistent with this.
 GLOBAL_DENSITY_RELEASED = 0.258
 
 
 def _params() -> tuple[Param, ...]:
     shared = {p.name: p for p in array_params()}
     return (
-        Param("sparsity_attention", 0.9, "fraction", "ViTCoD headline setting: 90% attention sparsity (facts.md §3)",
+        Param("sparsity_attention", 0.9, "fraction", "ViTCoD headline setting: 90% attention sparsity [src:vitcod2023]",
               "float", 0.0, 1.0, help="fraction of attention-map entries pruned (fixed masks)"),
         Param("global_columns", round(GLOBAL_COLUMNS_RELEASED, 4), "fraction of key columns",
               "[D] " + _LOG + ": mean head-0 global-token count 13.58 of 197", "float", 0.0, 1.0,
@@ -67,13 +67,14 @@ def _params() -> tuple[Param, ...]:
         Param("attn_rows", 64, "PEs",
               "released simulator commit b2f7fb5 (the one that wrote the 9,492-cycle log) splits rows per head "
               "as PE_width/head = 64/3 in SDDMM/SpMM/decoder, i.e. 64 rows; set 8 (= pe_rows) for a physical "
-              "512-MAC attention engine", "int", 1, 1024, help="PE rows the attention engines divide among heads"),
+              "512-MAC attention engine [src:vitcod-sim]", "int", 1, 1024,
+              help="PE rows the attention engines divide among heads"),
         Param("clock_mhz", 500, "MHz", _SIM + ": SRAM.py clock_frequency = 500 MHz", "float", 1, 5000),
         Param("dram_gbps", 76.8, "GB/s", _SIM + ": SRAM.py bandwidth = 76.8 GB/s (HBM to SRAM)", "float", 0.1, 4096),
-        Param("dram_type", "hbm2", "", _SIM + ": SRAM.py comment 'HBM to SRAM'; energy facts.md §6", "choice",
+        Param("dram_type", "hbm2", "", _SIM + ": SRAM.py comment 'HBM to SRAM'; pJ/bit [src:accelergy-dram]", "choice",
               choices=tech.DRAM_TYPES),
         Param("precision", "int8", "", _SIM + ": bits=8 for every load", "choice", choices=tech.PRECISIONS),
-        replace(shared["node_nm"], source="ViTCoD's node [NF]; 28 nm like the other ASIC models (facts.md §6)"),
+        replace(shared["node_nm"], source="ViTCoD's node [NF] [src:vitcod2023]; 28 nm like the other ASIC models"),
         Param("q_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_Q = 53 KB", "float", 1, 65536),
         Param("k_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_K = 53 KB", "float", 1, 65536),
         Param("v_buf_kib", 53, "KiB", _SIM + ": SRAM.py max_V = 53 KB", "float", 1, 65536),
@@ -155,13 +156,26 @@ def _attention_pass(nq, nk, d, heads, p):
     }  # fmt: skip
 
 
-def _heads_of(qk: Op, ops_in_block: dict[str, Op], default: int):
-    """Heads processed in parallel for an attention op: from its block's QKV projection (3·heads·d outputs)."""
-    prefix = qk.name[: -len("qk")]
-    qkv = ops_in_block.get(f"{prefix}qkv") or ops_in_block.get("qkv")
+def _heads_of(qk: Op, qkv: Op | None, default: int):
+    """Heads processed in parallel for an attention op: from its group's QKV projection (3·heads·d outputs)."""
     if qkv is None:
         return np.asarray(default, dtype=np.float64)
     return np.maximum(np.asarray(qkv.n, dtype=np.float64) // (3 * np.asarray(qk.k, dtype=np.float64)), 1.0)
+
+
+def _qkv_of_groups(workload: Workload) -> dict[str, Op]:
+    """Each attention group's QKV projection; a group without one (e.g. ViViT-4's temporal heads, whose
+    Q/K/V come from the shared projection) takes the QKV projection of its block."""
+    by_group: dict[str, Op] = {}
+    by_block: dict[str, Op] = {}
+    for op in workload.ops:
+        if op.role == "qkv":
+            by_group.setdefault(op.group, op)
+            by_block.setdefault(op.block, op)
+    for op in workload.ops:
+        if op.role == "qk" and op.group not in by_group and op.block in by_block:
+            by_group[op.group] = by_block[op.block]
+    return by_group
 
 
 class ViTCoD(Accelerator):
@@ -205,24 +219,21 @@ class ViTCoD(Accelerator):
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         macs_per_cycle = p["pe_rows"] * p["pe_cols"]
         glb_kib = p["q_buf_kib"] + p["k_buf_kib"] + p["v_buf_kib"] + p["index_buf_kib"] + p["out_buf_kib"]
-        hw = {**p, "rows": p["pe_rows"], "cols": p["pe_cols"], "lanes": 1, "dataflow": "os", "glb_kib": glb_kib}
+        geom = cost.ArrayGeometry.of(p, rows=p["pe_rows"], cols=p["pe_cols"], glb_kib=glb_kib)
         e = tech.lookup(p["precision"], tech.BYTES)
         acc = tech.lookup(p["precision"], tech.ACC_BYTES)
         bpc = p["dram_gbps"] * 1e9 / (p["clock_mhz"] * 1e6)
-
-        by_block: dict[str, dict[str, Op]] = {}
-        for op in workload.ops:
-            by_block.setdefault(op.block, {})[op.name] = op
+        qkv_of = _qkv_of_groups(workload)
 
         works: list[cost.OpWork] = []
         z = np.zeros(())
         sums = {k: z for k in ("preload", "decoder", "compute", "engine_macs", "codec_macs", "g")}
         n_attn = 0
         linear_cyc, mlp_cyc = z, z
-        attn: dict[tuple[str, str], dict] = {}  # (block, prefix) → attention pass results
+        attn: dict[str, dict] = {}  # attention group → attention pass results
         for op in workload.ops:
-            if op.kind == "attn_score":
-                heads = _heads_of(op, by_block[op.block], workload.spec.heads)
+            if op.role == "qk":
+                heads = _heads_of(op, qkv_of.get(op.group), workload.spec.heads)
                 a = _attention_pass(op.m, op.n, op.k, heads, p)
                 passes = op.batch / heads  # sequences (all heads in parallel)
                 d = np.asarray(op.k, dtype=np.float64)
@@ -235,7 +246,7 @@ class ViTCoD(Accelerator):
                 # one pipelined pass = max(preload, decoder + SDDMM + SpMM), shared between QKᵀ and A·V by
                 # their compute; DRAM bytes shared the same way so neither op turns memory-bound alone
                 a.update(passes=passes, heads=heads, work=work, share_qk=share_qk, codec=codec)
-                attn[(op.block, op.name[: -len("qk")])] = a
+                attn[op.group] = a
                 r = op.repeat
                 sums["preload"] = sums["preload"] + r * passes * a["preload"]
                 sums["decoder"] = sums["decoder"] + r * passes * a["decoder"]
@@ -246,35 +257,36 @@ class ViTCoD(Accelerator):
                 n_attn += 1
                 sram = passes * (work * e * 2 + a["dram_bytes"])  # streamed operand + scores; buffer fills
                 works.append(cost.OpWork(op, passes * a["total"] * share_qk, passes * (work + codec),
-                                         sram * share_qk, passes * a["dram_bytes"] * share_qk))  # fmt: skip
-            elif op.kind == "attn_context":
-                a = attn[(op.block, op.name[: -len("av")])]
+                                         sram * share_qk, passes * a["dram_bytes"] * share_qk,
+                                         mode="sddmm"))  # fmt: skip
+            elif op.role == "av":
+                a = attn[op.group]
                 passes, heads = a["passes"], a["heads"]
                 sram = passes * (a["work"] * (e + e) + a["out_bytes"] / e * acc)  # V rows + scores; outputs
                 works.append(cost.OpWork(op, passes * a["total"] * (1 - a["share_qk"]), passes * a["work"],
-                                         sram, passes * a["dram_bytes"] * (1 - a["share_qk"])))  # fmt: skip
-            elif op.kind == "softmax":
-                a = attn[(op.block, op.name[: -len("softmax")])]
+                                         sram, passes * a["dram_bytes"] * (1 - a["share_qk"]),
+                                         mode="spmm"))  # fmt: skip
+            elif op.role == "softmax" and op.group in attn:
+                a = attn[op.group]
                 elems = a["passes"] * a["heads"] * a["kept"]
                 busy = sfu.cycles("softmax", elems, p["sfu_lanes"])
                 # pipelined on the score stream: only what outlasts the engines adds latency
                 extra = np.maximum(busy - a["passes"] * a["total"], 0.0)
-                works.append(cost.OpWork(op, extra, z, z, z, sfu_elems=elems))
+                works.append(cost.OpWork(op, extra, z, z, z, sfu_elems=elems, mode="sfu"))
             elif op.is_gemm:
-                w = cost.dense_gemm_work(op, hw)
+                w = cost.dense_gemm_work(op, geom)
                 w.compute_cycles = np.ceil(op.macs / macs_per_cycle)  # ViT_FFN.py: MACs / 512 per cycle
                 works.append(w)
                 cyc = op.repeat * np.maximum(w.compute_cycles, w.dram_bytes / bpc)
-                if op.kind == "linear" and op.name in ("fc1", "fc2"):
+                if op.role in ("fc1", "fc2"):
                     mlp_cyc = mlp_cyc + cyc
                 elif op.kind == "linear":
                     linear_cyc = linear_cyc + cyc
             else:
-                works.append(cost.sfu_work(op, hw))
+                works.append(cost.sfu_work(op, p["sfu_lanes"]))
 
-        area = cost.area_mm2(hw, pes=macs_per_cycle, glb_kib=glb_kib)
-        ev = cost.summarize(workload, works, hw, area, macs_per_cycle)
-        shape = ev.metrics["cycles"].shape
+        area = cost.area_mm2(macs_per_cycle, glb_kib, p["sfu_lanes"], p["precision"], p["node_nm"])
+        ev = cost.summarize(workload, works, cost.asic_context(p, area, macs_per_cycle, glb_kib))
         extra = {
             "attention_cycles": ev.stages["attention"]["cycles"],
             "attention_preload_cycles": sums["preload"],
@@ -286,9 +298,9 @@ class ViTCoD(Accelerator):
             "attention_engine_macs": sums["engine_macs"],
             "codec_macs": sums["codec_macs"],
         }
-        ev.metrics.update({k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()})
+        ev = ev.with_metrics(**extra)
         if np.any(np.asarray(p["attn_rows"]) > np.asarray(p["pe_rows"])):
-            ev.notes.append(
+            ev = ev.with_notes(
                 "attention engines run on pe_cols × attn_rows MACs/cycle as the released simulator counts them "
                 "(attn_rows=64 > pe_rows=8); area counts pe_rows × pe_cols PEs — set attn_rows=8 for a physical "
                 "512-MAC engine"

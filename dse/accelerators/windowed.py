@@ -1,4 +1,4 @@
-"""``windowed``: the windowed-attention ViT accelerator of the poster (facts.md §2, ``../shared/seeds/``).
+"""``windowed``: the windowed-attention ViT accelerator of the poster [src:windowed-poster].
 
 An FPGA design with two engines that run one after the other:
 
@@ -11,9 +11,10 @@ An FPGA design with two engines that run one after the other:
   other GEMM, including dense attention in the upper blocks; softmax/layernorm/GELU on the SFU.
 
 FPGA cost: one DSP per MAC lane (DSP48E1/E2 25×18 multiplier handles one int16 or int8 product, Xilinx
-UG479/UG579), block RAM for the buffers (BRAM36 = 36 Kib), LUTs: a fixed part plus ``lut_per_lane``
-per MAC lane, the fixed part derived from the poster's build (20,879 LUT with 20 DSP) so the poster's
-configuration reproduces its LUT count. The fit check compares with the device budget (facts.md §2, §4).
+UG479/UG579 [src:xilinx-dsp-guides]), block RAM for the buffers (BRAM36 = 36 Kib), LUTs: a fixed part
+plus ``lut_per_lane`` per MAC lane, the fixed part derived from the poster's build (20,879 LUT with 20 DSP)
+so the poster's configuration reproduces its LUT count. The fit check compares with the device budget
+[src:xilinx-ds190] [src:xilinx-ds891].
 The poster's board (20 DSP, 131 BRAM36) is the documented example configuration ``poster_config()``.
 """
 
@@ -23,18 +24,19 @@ import numpy as np
 
 from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
-from dse.hardware import cost, fpga, memory, sfu
+from dse.hardware import cost, fpga, memory
 from dse.hardware import technology as tech
 from dse.sparsity.window import windowed_pairs
 from dse.workloads import Op, Workload
 
-# Device budgets: XC7Z020 and XC7Z010 from Xilinx DS190, ZCU102 (XCZU9EG) from DS891 (facts.md §2, §4).
+# Device budgets: XC7Z020 and XC7Z010 from Xilinx DS190 [src:xilinx-ds190], ZCU102 (XCZU9EG) from DS891
+# [src:xilinx-ds891].
 DEVICES = {
     "xc7z020": {"dsp": 220, "bram": 140, "lut": 53_200},
     "xc7z010": {"dsp": 80, "bram": 60, "lut": 17_600},
     "zcu102": {"dsp": 2_520, "bram": 912, "lut": 274_080},
 }
-POSTER = {"dsp": 20, "bram": 131, "lut": 20_879, "power_w": 1.552}  # poster's Zybo Z7 build (facts.md §2)
+POSTER = {"dsp": 20, "bram": 131, "lut": 20_879, "power_w": 1.552}  # poster's Zybo Z7 build [src:windowed-poster]
 BRAM36_KIB = fpga.BRAM36_KIB
 FPGA_POWER_GAP = fpga.POWER_GAP  # shared FPGA calibration (dse/hardware/fpga.py)
 FPGA_AREA_GAP = fpga.AREA_GAP
@@ -46,23 +48,24 @@ _FPGA_ARRAY = tuple(
 )  # fmt: skip
 
 PARAMS = _FPGA_ARRAY + (
-    Param("sddmm_lanes", 4, "MACs", "design choice; poster uses 20 DSP in all (facts.md §2)", "int", 1, 4096),
+    Param("sddmm_lanes", 4, "MACs", "design choice; poster uses 20 DSP in all [src:windowed-poster]", "int", 1, 4096),
     Param("sddmm_kib", 64, "KiB", "SDDMM engine Q/K/score buffer (design choice)", "float", 1, 16384),
-    Param("window", 3, "patches", "window side k (poster: 3×3, facts.md §2)", "int", 1, 63),
-    Param("windowed_blocks", 6, "blocks", "lower blocks with windowed attention (poster: 6 of 12)", "int", 0, 64),
+    Param("window", 3, "patches", "window side k (poster: 3×3 [src:windowed-poster])", "int", 1, 63),
+    Param("windowed_blocks", 6, "blocks", "lower blocks with windowed attention (poster: 6 of 12)", "int", 0, 64,
+          structural=True),
     Param("fpga", "xc7z020", "", "device budget: XC7Z020 (Zybo Z7, the poster's), XC7Z010, ZCU102", "choice",
           choices=tuple(DEVICES)),
     Param("lut_per_lane", 200, "LUT/MAC lane", "[assumption] accumulator, operand muxes and control per lane", "float",
           0, 10_000),
     Param("static_w", fpga.STATIC_W, "W", "dse/hardware/fpga.py: SoC static floor derived from the poster's "
-          "measured 1.552 W on-chip (facts.md §2)", "float", 0, 50),
+          "measured 1.552 W on-chip [src:windowed-poster]", "float", 0, 50),
 )  # fmt: skip
-# node_nm fixed: Zynq-7000 is TSMC 28 nm HPL (Xilinx DS190)
+# node_nm fixed: Zynq-7000 is TSMC 28 nm HPL (Xilinx DS190) [R] [src:xilinx-ds190]
 NODE_NM = 28.0
 
 
 def poster_config() -> dict[str, object]:
-    """The poster's board build: 20 DSPs (16 dense + 4 SDDMM) at XC7Z020, 131 BRAM36 (facts.md §2)."""
+    """The poster's board build: 20 DSPs (16 dense + 4 SDDMM) at XC7Z020, 131 BRAM36 [src:windowed-poster]."""
     return {"rows": 4, "cols": 4, "sddmm_lanes": 4, "glb_kib": 520, "sddmm_kib": 64, "fpga": "xc7z020"}
 
 
@@ -90,13 +93,9 @@ class Windowed(Accelerator):
     def split_ops(self, workload: Workload, p) -> list[tuple[Op, bool]]:
         """Ops with a flag 'windowed'; windowable attention ops of the lower blocks split off."""
         out: list[tuple[Op, bool]] = []
-        nb = int(np.max(p["windowed_blocks"]))  # structural: the repeat count must be one number
-        if np.ndim(p["windowed_blocks"]) and np.any(p["windowed_blocks"] != nb):
-            from dse.errors import InputError
-
-            raise InputError("windowed_blocks", "must be a single value per evaluation call")
+        nb = int(np.max(p["windowed_blocks"]))  # structural (one value per call, see Accelerator.evaluate)
         for op in workload.ops:
-            if op.windowable and op.kind in ("attn_score", "softmax", "attn_context") and nb > 0:
+            if op.windowable and op.role in ("qk", "softmax", "av") and nb > 0:
                 w = min(nb, op.repeat)
                 out.append((op.with_(repeat=w, name=f"{op.name}_win"), True))
                 if op.repeat > w:
@@ -106,8 +105,7 @@ class Windowed(Accelerator):
         return out
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
-        p = dict(p, node_nm=np.asarray(NODE_NM), lanes=np.asarray(1.0), dataflow=np.asarray("os"),
-                 leakage_mw_per_mm2=np.asarray(0.0))  # fmt: skip
+        geom = cost.ArrayGeometry.of(p, lanes=np.asarray(1.0), dataflow=np.asarray("os"))
         gh, gw = workload.grid
         pairs = windowed_pairs(gh, gw, p["window"], workload.spec.cls)
         e = tech.lookup(p["precision"], tech.BYTES)
@@ -117,14 +115,12 @@ class Windowed(Accelerator):
         dense_attn_macs = 0.0
         for op, win in self.split_ops(workload, p):
             if not win:
-                works.append(cost.dense_work(op, p))
+                works.append(cost.dense_work(op, geom, p["sfu_lanes"]))
                 continue
             seq = op.m.astype(float)
             keep = np.minimum(pairs / (seq * seq), 1.0)
             if op.kind == "softmax":
-                elems = op.out_elems * keep
-                works.append(cost.OpWork(op, sfu.cycles("softmax", elems, p["sfu_lanes"]), np.zeros(()),
-                                         np.zeros(()), np.zeros(()), sfu_elems=elems))  # fmt: skip
+                works.append(cost.sfu_work(op, p["sfu_lanes"], op.out_elems * keep))
                 continue
             macs = op.macs * keep
             kept_macs = kept_macs + macs * op.repeat
@@ -133,23 +129,17 @@ class Windowed(Accelerator):
             dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, p["sddmm_kib"] * 1024.0, False)
             dram = dram - (1 - keep) * op.batch * seq * seq * e  # only kept scores move
             sram = 2.0 * macs * e + dram  # each MAC reads one Q and one K (or S and V) element
-            works.append(cost.OpWork(op, cyc, macs, sram, dram))
+            works.append(cost.OpWork(op, cyc, macs, sram, dram, mode="window"))
         dsp = p["rows"] * p["cols"] + p["sddmm_lanes"]
-        area = cost.area_mm2(p, pes=p["rows"] * p["cols"] + p["sddmm_lanes"], glb_kib=p["glb_kib"] + p["sddmm_kib"])
-        area = {k: v * FPGA_AREA_GAP for k, v in area.items()}
-        ev = cost.summarize(workload, works, p, area, dsp)
-        # FPGA energy: the ASIC tables × the FPGA power gap for on-chip parts, DRAM as is, plus static power
-        for c in ("mac", "buffer", "sfu"):
-            ev.energy[c] = ev.energy[c] * FPGA_POWER_GAP
-        ev.energy["leakage"] = np.broadcast_to(p["static_w"] * ev.metrics["latency_s"], ev.metrics["latency_s"].shape)
-        ev.metrics["energy_j"] = sum(ev.energy.values())
-        ev.metrics["edp"] = ev.metrics["energy_j"] * ev.metrics["latency_s"]
-        ev.metrics["power_w"] = ev.metrics["energy_j"] / ev.metrics["latency_s"]
-        self._fpga_metrics(ev, p, dsp)
+        glb = p["glb_kib"] + p["sddmm_kib"]
+        asic_area = cost.area_mm2(dsp, glb, p["sfu_lanes"], p["precision"], NODE_NM)
+        # FPGA fabric: the ASIC tables at 28 nm × the FPGA/ASIC power and area gaps, DRAM as is, static floor
+        ctx = cost.fpga_context(p, asic_area, dsp, node_nm=NODE_NM, power_gap=FPGA_POWER_GAP, area_gap=FPGA_AREA_GAP,
+                                static_w=p["static_w"], glb_kib=glb)  # fmt: skip
+        ev = cost.summarize(workload, works, ctx)
+        ev = ev.with_metrics(**self._fpga_metrics(p, dsp))
         attn = workload.attention_macs
         kept_share = (attn - dense_attn_macs + kept_macs) / attn
-        shape = ev.metrics["latency_s"].shape
-        ev.metrics["attention_kept"] = np.broadcast_to(kept_share, shape)
         from dse.accuracy import estimate_accuracy_drop
 
         depth = max(op.repeat for op in workload.ops)
@@ -157,24 +147,25 @@ class Windowed(Accelerator):
         frac = np.minimum(p["windowed_blocks"], depth) / depth
         drop = estimate_accuracy_drop("windowed", attn_sparsity=1 - pairs / np.square(gh * gw + int(workload.spec.cls)),
                                       windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
-        ev.metrics["accuracy_drop"] = np.broadcast_to(drop, shape)
-        return ev
+        ev = ev.with_metrics(attention_kept=kept_share, accuracy_drop=drop)
+        return ev.invalid_where(ev.metrics["fpga_fits"] < 1, "does not fit the FPGA (DSP, BRAM or LUT budget)")
 
     @staticmethod
-    def _fpga_metrics(ev: Evaluation, p, dsp) -> None:
-        shape = ev.metrics["latency_s"].shape
+    def _fpga_metrics(p, dsp) -> dict[str, np.ndarray]:
         bram = np.ceil(p["glb_kib"] / BRAM36_KIB) + np.ceil(p["sddmm_kib"] / BRAM36_KIB)
         lanes = p["rows"] * p["cols"] + p["sddmm_lanes"]
         lut_fixed = POSTER["lut"] - p["lut_per_lane"] * POSTER["dsp"]  # derived from the poster's build
         lut = lut_fixed + p["lut_per_lane"] * lanes
         budget = {k: tech.lookup(p["fpga"], {d: v[k] for d, v in DEVICES.items()}) for k in ("dsp", "bram", "lut")}
         used = {"dsp": dsp, "bram": bram, "lut": lut}
-        fits = np.ones(shape, dtype=bool)
+        out: dict[str, np.ndarray] = {}
+        fits = np.ones((), dtype=bool)
         for k, v in used.items():
-            ev.metrics[k] = np.broadcast_to(v, shape).astype(float)
-            ev.metrics[f"{k}_util"] = np.broadcast_to(v / budget[k], shape)
-            fits = fits & (ev.metrics[f"{k}_util"] <= 1.0)
-        ev.metrics["fpga_fits"] = fits.astype(float)
+            out[k] = np.asarray(v, dtype=np.float64)
+            out[f"{k}_util"] = v / budget[k]
+            fits = fits & (out[f"{k}_util"] <= 1.0)
+        out["fpga_fits"] = fits.astype(np.float64)
+        return out
 
 
 ACCELERATORS = (Windowed(),)

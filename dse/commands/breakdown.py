@@ -9,6 +9,13 @@ import pandas as pd
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.workload_options import (
+    WORKLOAD_HELP,
+    architecture_options,
+    pop_architecture,
+    sparsity_option,
+    sparsity_ref,
+)
 from dse.errors import InputError
 from dse.workloads import build
 
@@ -23,49 +30,103 @@ def parse_int_list(field: str, text: str) -> np.ndarray:
     return vals
 
 
-def breakdown_frame(acc_name: str, model: str, resolutions: np.ndarray, frames, values: dict) -> pd.DataFrame:
-    """One vectorized evaluation over all resolutions → one row per resolution."""
+def breakdown_frame(acc_name: str, model: str, resolutions: np.ndarray, frames, values: dict,
+                    sub_lens: np.ndarray | None = None, sparsity=None, **overrides) -> pd.DataFrame:  # fmt: skip
+    """One vectorized evaluation over all resolutions (× sub-vector lengths) → one row per combination.
+
+    With ``sub_lens``, the design's ``sub_len`` takes each value: ``attention_keep`` (performed / dense
+    attention MACs), the attention stage and the accuracy estimate show the granularity trade-off; with a
+    sparsity table that gives keep shares per length, also ``mass_lost`` (attention mass pruned).
+    """
     acc = accelerators.get(acc_name)
-    wl = build(model, resolutions, frames)
+    res = resolutions if sub_lens is None else resolutions[:, None]
+    wl = build(model, res, frames, sparsity=sparsity, **overrides)
+    if sub_lens is not None:
+        if "sub_len" not in {p.name for p in acc.params}:
+            raise InputError("--sub-len", f"{acc_name} has no sub_len parameter (sub-vector attention: rtsa, rtsa-split)")
+        values = {**values, "sub_len": np.asarray(sub_lens, dtype=np.float64)[None, :]}
     ev = acc.evaluate(wl, values)
     st = ev.stages
-    df = pd.DataFrame(
-        {
-            "resolution": resolutions,
-            "tokens": np.broadcast_to(wl.tokens, resolutions.shape),
-            "linear_ms": st["linear"]["latency_s"] * 1e3,
-            "attention_ms": st["attention"]["latency_s"] * 1e3,
-            "other_ms": st["other"]["latency_s"] * 1e3,
-            "latency_ms": ev["latency_s"] * 1e3,
-            "attention_share": st["attention"]["cycles"] / (st["linear"]["cycles"] + st["attention"]["cycles"]),
-            "bound": ev.bound,
-            "dense_bound": np.where(wl.attention_macs > wl.linear_macs, "attention", "linear"),
-        }
-    )
-    if acc_name == "rtsa-split" or np.any(ev["stall_cycles"] > 0):
-        df["stall_ms"] = ev["stall_cycles"] / (
-            np.asarray(values.get("clock_mhz", acc.param("clock_mhz").default)) * 1e3
-        )
-        df["stall_share"] = ev["stall_share"]
+    shape = np.broadcast_shapes(np.shape(ev["latency_s"]), np.shape(res))
+    flat = {}
+    cols = {
+        "resolution": np.broadcast_to(res, shape),
+        "tokens": np.broadcast_to(wl.tokens, shape),
+        "linear_ms": st["linear"]["latency_s"] * 1e3,
+        "attention_ms": st["attention"]["latency_s"] * 1e3,
+        "other_ms": st["other"]["latency_s"] * 1e3,
+        "latency_ms": ev["latency_s"] * 1e3,
+        "attention_share": st["attention"]["cycles"] / (st["linear"]["cycles"] + st["attention"]["cycles"]),
+        "bound": ev.bound,
+        "dense_bound": np.where(wl.attention_macs > wl.linear_macs, "attention", "linear"),
+    }
+    if sub_lens is not None:
+        cols = {"resolution": cols.pop("resolution"), "sub_len": np.broadcast_to(np.asarray(sub_lens)[None, :], shape),
+                **cols}  # fmt: skip
+        cols["attention_keep"] = st["attention"]["macs"] / np.maximum(wl.attention_macs, 1)
+        lost = _mass_lost(wl, np.asarray(sub_lens)[None, :])
+        if lost is not None:
+            cols["mass_lost"] = lost
+        if "accuracy_drop" in ev.metrics:
+            cols["accuracy_drop"] = ev["accuracy_drop"]
+    for k, v in cols.items():
+        flat[k] = np.broadcast_to(np.asarray(v), shape).reshape(-1)
+    df = pd.DataFrame(flat)
+    if acc_name == "rtsa-split" or ("stall_cycles" in ev.metrics and np.any(ev["stall_cycles"] > 0)):
+        stall = ev["stall_cycles"] / (np.asarray(values.get("clock_mhz", acc.param("clock_mhz").default)) * 1e3)
+        df["stall_ms"] = np.broadcast_to(stall, shape).reshape(-1)
+        df["stall_share"] = np.broadcast_to(ev["stall_share"], shape).reshape(-1)
     return df
+
+
+def _mass_lost(wl, sub_lens: np.ndarray) -> np.ndarray | None:
+    """Attention mass in pruned sub-vectors, weighted by the attention ops' dense MACs (None without a table)."""
+    num = den = 0.0
+    found = False
+    for op in wl.ops:
+        if op.kind != "attn_score" or op.sparsity is None:
+            continue
+        lost = op.sparsity.mass_lost_at(sub_lens)
+        if lost is None:
+            return None
+        found = True
+        w = op.macs * op.repeat
+        num = num + lost * w
+        den = den + w
+    return num / den if found else None
 
 
 @click.command("breakdown")
 @click.option("--accelerator", "-a", default="rtsa", show_default=True)
-@click.option("--workload", "-w", required=True)
+@click.option("--workload", "-w", required=True, help=WORKLOAD_HELP)
 @click.option("--resolutions", default="112,160,224,320,448", show_default=True, help="Comma-separated resolutions.")
 @click.option("--frames", "-f", type=int)
+@click.option("--sub-len", "sub_len", metavar="L,L,…", help="Comma-separated sub-vector lengths (e.g. 1,4,16,64): "
+              "one row per resolution and length — the granularity trade-off.")  # fmt: skip
+@architecture_options()
+@sparsity_option
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
 @format_option
-def command(accelerator, workload, resolutions, frames, sets, fmt) -> None:
+def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets, fmt, **arch) -> None:
     """Per resolution: latency of the linear and attention stages, which one bounds, and any stall.
 
     ``dense_bound`` is the stage with more MACs before sparsity: where the workload's bottleneck lies.
+    With --sub-len: ``attention_keep`` is the share of attention work kept at each sub-vector length.
+    Without a sparsity table the keep share is the ``sparsity_attention`` knob at every length, so only
+    the mask size and load imbalance move; a table from ``profile-model`` gives the measured keep share
+    per length.
     """
     res = parse_int_list("resolutions", resolutions)
+    lens = parse_int_list("--sub-len", sub_len) if sub_len is not None else None
     acc = accelerators.get(accelerator)
-    values = acc.resolve(parse_sets(sets))
-    df = breakdown_frame(accelerator, workload, res, frames, values)
+    explicit = parse_sets(sets)
+    if lens is not None and "sub_len" in explicit:
+        raise InputError("--sub-len", "sub_len is also given by --set; give it in one place")
+    values = acc.resolve(explicit)
+    if lens is not None:
+        values.pop("sub_len", None)
+    df = breakdown_frame(accelerator, workload, res, frames, values, lens, sparsity_ref(sparsity, explicit),
+                         **pop_architecture(arch))  # fmt: skip
     if fmt == "json":
         echo_json({"accelerator": accelerator, "workload": workload, "rows": df.to_dict(orient="records")})
         return

@@ -6,28 +6,40 @@ import click
 
 from dse.commands.evaluate import parse_sets
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.workload_options import (
+    WORKLOAD_HELP,
+    architecture_options,
+    pop_architecture,
+    sparsity_option,
+    sparsity_ref,
+)
 from dse.commands.workloads import parse_resolution
 from dse.compare import compare, parse_accelerators, parse_match
 from dse.workloads import build
 
 
 @click.command("compare")
-@click.option("--workload", "-w", required=True)
+@click.option("--workload", "-w", required=True, help=WORKLOAD_HELP)
 @click.option("--resolution", "-r")
 @click.option("--frames", "-f", type=int)
+@architecture_options()
+@sparsity_option
 @click.option("--accelerators", "accs", help="Comma-separated (default rtsa,vitcod,heatvit,cpu,gpu).")
 @click.option("--match", help="Resources to match to RTSA's: any of macs,buffer,bandwidth,clock.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="RTSA parameter (the reference design).")
 @format_option
-def command(workload, resolution, frames, accs, match, sets, fmt) -> None:
+def command(workload, resolution, frames, sparsity, accs, match, sets, fmt, **arch) -> None:
     """Latency, energy, area of each accelerator; RTSA's speedup and energy-efficiency ratio over each.
 
     ``rtsa_speedup`` = accelerator latency / RTSA latency; ``rtsa_energy_ratio`` = its energy / RTSA's.
+    A --sparsity table's measured values reach the accelerators that model those mechanisms (RTSA).
     """
     names = parse_accelerators(accs)
     resources = parse_match(match)
-    wl = build(workload, parse_resolution(resolution), frames)
-    df = compare(wl, names, resources, ref_values=parse_sets(sets))
+    explicit = parse_sets(sets)
+    wl = build(workload, parse_resolution(resolution), frames, sparsity=sparsity_ref(sparsity, explicit),
+               **pop_architecture(arch))  # fmt: skip
+    df = compare(wl, names, resources, ref_values=explicit)
     if fmt == "json":
         echo_json({"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
                    "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip

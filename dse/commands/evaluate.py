@@ -9,8 +9,16 @@ import pandas as pd
 from dse import accelerators
 from dse.accelerators.base import Evaluation
 from dse.commands.output import echo_frame, echo_json, format_option, to_builtin
+from dse.commands.workload_options import (
+    WORKLOAD_HELP,
+    architecture_options,
+    pop_architecture,
+    sparsity_option,
+    sparsity_ref,
+)
 from dse.commands.workloads import parse_resolution
 from dse.errors import InputError
+from dse.metrics import is_declared, metric
 from dse.workloads import Workload, build, gemm_workload
 
 
@@ -51,42 +59,52 @@ def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> di
         "resolution": [int(wl.height), int(wl.width)],
         "frames": int(wl.frames),
         "params": {k: scalar(v) for k, v in values.items()},
-        **{k: m[k] for k in ("cycles", "latency_s", "energy_j", "area_mm2") if k in m},
+        **{k: m[k] for k in ("cycles", "latency_s", "period_s", "energy_j", "area_mm2", "valid") if k in m},
+        "reasons": scalar(ev.reasons) if ev.reasons is not None else "",
         "bound": "memory" if isinstance(mem_share, float) and mem_share > 0.5 else "compute",
         "bottleneck_stage": scalar(ev.bound) if ev.bound is not None else None,
         "metrics": m,
         "breakdown": {
-            "stages": {s: {k: scalar(v) for k, v in d.items()} for s, d in ev.stages.items()},
+            "stages": {s: {k: scalar(v) for k, v in d.as_dict().items()} for s, d in ev.stages.items()},
             "energy_j": {k: scalar(v) for k, v in ev.energy.items()},
             "area_mm2": {k: scalar(v) for k, v in ev.area.items()},
         },
-        "ops": [{k: scalar(v) if isinstance(v, np.ndarray | float) else v for k, v in r.items()} for r in ev.ops],
-        "notes": ev.notes,
+        "ops": [{k: scalar(v) if isinstance(v, np.ndarray | float) else v for k, v in r.as_dict().items()}
+                for r in ev.ops],
+        "notes": list(ev.notes),
+        "units": {k: metric(k).unit for k in m if is_declared(k)},
     }
 
 
 @click.command("eval")
 @click.option("--accelerator", "-a", required=True, help="Accelerator name (see `rtsa-dse accelerators`).")
-@click.option("--workload", "-w", help="Model name from the zoo.")
+@click.option("--workload", "-w", help=WORKLOAD_HELP)
 @click.option("--gemm", help="Evaluate a single GEMM M,K,N instead of a workload.")
 @click.option("--resolution", "-r", help="Input resolution R or HxW.")
 @click.option("--frames", "-f", type=int, help="Input frames.")
+@architecture_options()
+@sparsity_option
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set an accelerator parameter.")
 @click.option("--ops/--no-ops", "show_ops", default=False, help="Table format: also print per-op rows.")
 @format_option
-def command(accelerator, workload, gemm, resolution, frames, sets, show_ops, fmt) -> None:
+def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, show_ops, fmt, **arch) -> None:
     """Evaluate one design on a workload (or a single GEMM): latency, energy, area, breakdowns."""
     acc = accelerators.get(accelerator)
     if (workload is None) == (gemm is None):
         raise InputError("--workload", "give exactly one of --workload MODEL or --gemm M,K,N")
-    wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames)
-    values = acc.resolve(parse_sets(sets))
+    explicit = parse_sets(sets)
+    overrides = pop_architecture(arch)
+    if gemm and (overrides or sparsity):
+        raise InputError("--gemm", "architecture options and --sparsity apply to a --workload, not a single GEMM")
+    wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames,
+                                             sparsity=sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
+    values = acc.resolve(explicit)
     ev = acc.evaluate(wl, values)
     d = evaluation_dict(acc.name, wl, values, ev)
     if fmt == "json":
         echo_json(d)
         return
-    rows = [{"stage": s, **{k: float(np.asarray(v)) for k, v in st.items()}} for s, st in ev.stages.items()]
+    rows = [{"stage": s, **{k: float(np.asarray(v)) for k, v in st.as_dict().items()}} for s, st in ev.stages.items()]
     if fmt == "csv":
         flat = {"accelerator": acc.name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()}}
         echo_frame(pd.DataFrame([flat]), "csv")

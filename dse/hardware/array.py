@@ -1,6 +1,6 @@
 """Compute cycles of a GEMM on a rows × cols PE array, counted the way SCALE-Sim v3 counts them.
 
-SCALE-Sim maps two GEMM dimensions spatially onto the array and streams the third (facts.md §9):
+SCALE-Sim maps two GEMM dimensions spatially onto the array and streams the third [src:scalesim3]:
 
 ==========  ================  ================  ========
 dataflow    spatial on rows   spatial on cols   streamed

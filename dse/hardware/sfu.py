@@ -3,7 +3,7 @@
 Per element, the passes over the data and the arithmetic operations come from the standard formulas:
 softmax = max and exp-sum pass, then normalise (2 passes; sub, exp as a 3-term polynomial, add, mul ≈
 5 fp16 MAC-equivalents); layernorm = mean/variance pass, then scale and shift (2 passes; ≈4);
-GELU as a polynomial (1 pass; ≈5, the polynomial GELU of HeatViT, facts.md §4). Arithmetic is fp16.
+GELU as a polynomial (1 pass; ≈5, the polynomial GELU of HeatViT [src:heatvit2023]). Arithmetic is fp16.
 """
 
 from __future__ import annotations

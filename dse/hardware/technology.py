@@ -1,8 +1,9 @@
 """Technology tables: energy and area of MACs, SRAM and DRAM, with node scaling.
 
-All numbers are at 45 nm unless stated and are scaled to ``node_nm`` with Stillmaker & Baas (2017).
-Sources: ``../shared/reference/facts.md`` §6 (Horowitz ISSCC 2014; CACTI 7 via Accelergy; Eyeriss;
-Accelergy's DRAM table; a published 28 nm ViT accelerator). Functions take numpy arrays (vectorized).
+All numbers are at 45 nm unless stated and are scaled to ``node_nm`` with Stillmaker & Baas (2017) [src:stillmaker2017].
+Sources: Horowitz ISSCC 2014 [src:horowitz2014]; CACTI 7 via Accelergy [src:cacti7]; Eyeriss [src:eyeriss2016];
+Accelergy's DRAM table [src:accelergy-dram]; a published 28 nm ViT accelerator [src:hsiung-chang2025].
+Functions take numpy arrays (vectorized).
 """
 
 from __future__ import annotations
@@ -17,39 +18,39 @@ BYTES = {"int8": 1, "int16": 2, "fp16": 2, "fp32": 4}
 # accumulator width in bytes (int8/int16 accumulate in int32; fp16 in fp32; fp32 in fp32)
 ACC_BYTES = {"int8": 4, "int16": 4, "fp16": 4, "fp32": 4}
 
-# --- MAC energy at 45 nm, pJ: multiply + accumulate-add (Horowitz ISSCC 2014, facts.md §6) -------
+# --- MAC energy at 45 nm, pJ: multiply + accumulate-add [src:horowitz2014] -------
 # int8: 0.2 (int8 mult) + 0.1 (int32 add); int16: int mult energy grows with bits² between Horowitz's
 # int8 (0.2) and int32 (3.1) points → 0.2·(16/8)^1.98 ≈ 0.79 [D], + 0.1 (int32 add);
 # fp16: 1.1 (fp16 mult) + 0.4 (fp16 add); fp32: 3.7 (fp32 mult) + 0.9 (fp32 add).
 MAC_PJ_45 = {"int8": 0.3, "int16": 0.89, "fp16": 1.5, "fp32": 4.6}
 
 # --- PE area at 28 nm, µm², int8 -------------------------------------------------------------------
-# Derived from the published 28 nm ViT accelerator (facts.md §6): 1.19 mm² for 512 MACs + 232 KB SRAM;
+# Derived from the published 28 nm ViT accelerator [src:hsiung-chang2025]: 1.19 mm² for 512 MACs + 232 KB SRAM;
 # SRAM 232 KB × 1.4e-3 mm²/KB (CACTI, 28 nm) = 0.325 mm² → (1.19 − 0.325)/512 = 1,690 µm² per PE
 # including its registers, control and share of interconnect [D].
 PE_AREA_UM2_28_INT8 = 1690.0
 # Other precisions: area taken proportional to MAC energy (a proxy: both track multiplier size) [D].
 
-# --- SRAM: CACTI 7 single-bank, 64-bit read, 45 nm (facts.md §6) ---------------------------------
+# --- SRAM: CACTI 7 single-bank, 64-bit read, 45 nm [src:cacti7] ----------------------------------
 _SRAM_KIB = np.array([8.0, 32.0, 128.0, 512.0, 1024.0])
 _SRAM_PJ_45 = np.array([6.14, 17.0, 32.3, 68.4, 93.5])  # pJ per 64-bit read
 _SRAM_MM2_45 = np.array([0.0263, 0.0949, 0.430, 1.645, 3.263])  # mm²
 
-# Register-file access ≈ 1× a MAC's energy (Eyeriss normalised energies, Chen et al. ISCA 2016).
+# Register-file access ≈ 1× a MAC's energy (Eyeriss normalised energies [src:eyeriss2016]).
 RF_ACCESS_PER_MAC = 1.0
 
 # --- DRAM energy per bit, pJ ----------------------------------------------------------------------
 DRAM_PJ_PER_BIT = {
-    "lpddr4": 8.0,  # Accelergy CACTI plug-in table (facts.md §6) [V]
+    "lpddr4": 8.0,  # Accelergy CACTI plug-in table [src:accelergy-dram] [V]
     "hbm2": 3.9,  # same [V]
     "gddr5": 14.0,  # same [V]
     "ddr3": 70.0,  # same [V]
-    "lpddr5": 5.6,  # [R] LPDDR4 × 0.7: vendors' "~30% lower energy than LPDDR4X" claim; unconfirmed
-    "ddr4": 15.0,  # [R] commonly quoted DDR4 figure (between GDDR5 and DDR3 above); unconfirmed
+    "lpddr5": 5.6,  # [R] LPDDR4 × 0.7 (vendors: ~30% less than LPDDR4X) [src:dram-energy-estimates]
+    "ddr4": 15.0,  # [R] commonly quoted, between GDDR5 and DDR3 [src:dram-energy-estimates]
 }
 
-# --- Node scaling (Stillmaker & Baas, Integration 58, 2017, as tabulated in Accelergy hwcomponents;
-# facts.md §6: 45→28 nm area ×0.377, energy ×0.513). Energy factor = a·V² + b·V + c at V = 0.8 V.
+# --- Node scaling (Stillmaker & Baas, Integration 58, 2017, as tabulated in Accelergy hwcomponents
+# [src:stillmaker2017]: 45→28 nm area ×0.377, energy ×0.513). Energy factor = a·V² + b·V + c at V = 0.8 V.
 _NODES = np.array([7.0, 10.0, 14.0, 16.0, 20.0, 32.0, 45.0, 65.0, 90.0, 130.0])
 _AREA_FROM_45 = np.array([0.059, 0.1, 0.17, 0.19, 0.21, 0.46, 1.0, 1.5, 2.8, 6.4])
 _ENERGY_POLY = np.array(
@@ -106,7 +107,7 @@ def pe_area_mm2(precision, node_nm) -> np.ndarray:
 def sram_read_pj_per_byte(kib, node_nm) -> np.ndarray:
     """SRAM access energy per byte for a buffer of ``kib`` KiB: log-log interpolation of CACTI.
 
-    Outside the table (below 8 KB, above 1 MB) the log-log line is extended (≈ size^0.56, facts.md §6).
+    Outside the table (below 8 KB, above 1 MB) the log-log line is extended (≈ size^0.56, [src:cacti7]).
     """
     lk = np.log(np.maximum(kib, 0.25))
     lx, ly = np.log(_SRAM_KIB), np.log(_SRAM_PJ_45)

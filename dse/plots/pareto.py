@@ -27,7 +27,6 @@ from dse.search.pareto import nondominated
 
 MAX_CLOUD = 20_000  # trials drawn per cloud (feasible / infeasible); a fixed-seed sample beyond
 BASELINE_COLORS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#2ca02c", "#17becf", "#7f7f7f")
-MAXIMIZED = {"throughput_fps", "utilization"}
 
 
 @dataclass
@@ -47,7 +46,10 @@ class ParetoPlot:
 def _direction(results: Results, metric: str) -> str:
     if metric in results.objectives:
         return results.direction(metric)
-    return "maximize" if metric in MAXIMIZED else "minimize"
+    from dse.metrics import is_declared
+    from dse.metrics import metric as declared
+
+    return declared(metric).direction if is_declared(metric) else "minimize"
 
 
 def pairs_for(results: Results, x: str | None, y: str | None) -> list[tuple[str, str]]:

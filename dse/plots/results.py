@@ -20,21 +20,14 @@ import pandas as pd
 
 from dse import accelerators
 from dse.errors import InputError
+from dse.metrics import ALIASES
 from dse.search.export import read_table
 from dse.search.pareto import minimization_form
 from dse.search.spec import Baseline, Spec, parse_spec, read_spec
 from dse.search.storage import JOURNAL_NAME
-from dse.workloads import STAGES, build, get_spec
+from dse.workloads import STAGES, build
 
 DEFAULT_BASELINES = ("vitcod", "heatvit", "cpu", "gpu")
-ALIASES = {
-    "latency": "latency_s",
-    "energy": "energy_j",
-    "area": "area_mm2",
-    "power": "power_w",
-    "throughput": "throughput_fps",
-    "fps": "throughput_fps",
-}
 SCALING_RESOLUTIONS = (112, 160, 224, 320, 448)
 _NOT_METRICS = {"number", "state", "feasible", "pareto", "duration_s", "datetime_start"}
 
@@ -130,7 +123,7 @@ class Results:
     def scenario_text(self) -> str:
         """``deit-tiny, 224²`` / ``videomae-b, 16×224²`` / ``…, mix 112² 0.3 + 224² 0.7 (mean)``."""
         sc = self.spec.scenario
-        model = get_spec(sc.model)
+        model = self.model
 
         def one(res: Any, frames: int | None) -> str:
             if res is None:
@@ -143,6 +136,19 @@ class Results:
             return f"{model.name}, {one(sc.resolutions[0], sc.frames[0])}"
         parts = " + ".join(f"{one(p.resolution, p.frames)} {p.weight:.2g}" for p in self.points)
         return f"{model.name}, mix {parts} ({sc.aggregate})"
+
+    @property
+    def model(self):
+        """The study's model (zoo, model file or ONNX graph, with the spec's architecture overrides)."""
+        from dse.workloads.models import load_model
+
+        sc = self.spec.scenario
+        return load_model(sc.model, sc.base_dir or None, "workload.model", **dict(sc.overrides)).spec
+
+    def build(self, resolution=None, frames=None):
+        """The study's workload at ``resolution`` and ``frames`` (with its sparsity table, if any)."""
+        sc = self.spec.scenario
+        return build(sc.model_ref, resolution, frames, **sc.build_options([d.name for d in self.spec.space]))
 
     def title(self) -> str:
         return f"{self.spec.accelerator} · {self.scenario_text()}"
@@ -217,42 +223,39 @@ class Results:
         return pd.DataFrame(problem.evaluate_baselines())
 
     def breakdown(self, label: str, accelerator: str, params: dict[str, Any]) -> Breakdown:
-        """Stage latencies and component energies on the scenario (weighted mean over a mix)."""
-        acc = accelerators.get(accelerator)
+        """Stage latencies and component energies on the scenario, aggregated as the trials are
+        (:mod:`dse.scenario`): a mix's weighted mean under ``mean``, its worst point under ``max``."""
+        from dse import scenario as scn
+        from dse.search.space import Problem
+
+        problem = Problem(replace(self.spec, baselines=(), sampler="random", sampler_options=()))
         values = dict(params)
-        res_param, frames_param = values.pop("resolution", None), values.pop("frames", None)
-        stages = dict.fromkeys(STAGES, 0.0)
-        comps: dict[str, float] = {}
-        lat = energy = 0.0
-        for p in self.points:
-            res = res_param if res_param is not None else p.resolution
-            frames = frames_param if frames_param is not None else p.frames
-            ev = acc.evaluate(build(self.spec.scenario.model, res, frames), values)
-            for s in STAGES:  # an accelerator may report fewer stages
-                if s in ev.stages:
-                    stages[s] += p.weight * float(np.asarray(ev.stages[s]["latency_s"]))
-            for c, v in ev.energy.items():
-                comps[c] = comps.get(c, 0.0) + p.weight * float(np.asarray(v))
-            lat += p.weight * float(np.asarray(ev["latency_s"]))
-            energy += p.weight * float(np.asarray(ev["energy_j"]))
+        res, frames = values.pop("resolution", None), values.pop("frames", None)
+        result = scn.evaluate(accelerators.get(accelerator), problem.scenario, values, 1,
+                              resolution=None if res is None else np.asarray([res]),
+                              frames=None if frames is None else np.asarray([frames]))  # fmt: skip
+        stages, comps = result.breakdown(0)
+        stages = {s: stages.get(s, 0.0) for s in STAGES}
+        lat = float(np.asarray(result.metrics["latency_s"]).reshape(-1)[0])
+        energy = float(np.asarray(result.metrics["energy_j"]).reshape(-1)[0])
         return Breakdown(label, accelerator, stages, comps, lat, energy)
 
     def scaling(self, params: dict[str, Any], baselines: Sequence[Baseline],
                 resolutions: Sequence[int] = SCALING_RESOLUTIONS) -> pd.DataFrame:  # fmt: skip
         """Per square resolution: the design's stage latencies and its speedup over each baseline."""
-        model = get_spec(self.spec.scenario.model)
+        model = self.model
         values = dict(params)
         values.pop("resolution", None)
         frames = values.pop("frames", None) or self.points[0].frames or model.frames
         ok = []
         for r in resolutions:
             try:
-                build(model.name, r, frames)
+                self.build(r, frames)
             except InputError:
                 continue
             ok.append(r)
         res = np.asarray(ok)
-        wl = build(model.name, res, frames)
+        wl = self.build(res, frames)
         ev = accelerators.get(self.spec.accelerator).evaluate(wl, values)
         df = pd.DataFrame({"resolution": res, "latency_s": np.broadcast_to(ev["latency_s"], res.shape)})
         for s in STAGES:
@@ -303,8 +306,8 @@ def knee(values: np.ndarray, directions: Sequence[str]) -> int:
 
 
 def _table(path: Path, stem: str) -> Path | None:
-    for suffix in (".csv", ".parquet"):
-        if (path / f"{stem}{suffix}").is_file():
+    for suffix in (".csv", ".parquet"):  # a Parquet table may be a partitioned dataset (a directory)
+        if (path / f"{stem}{suffix}").exists():
             return path / f"{stem}{suffix}"
     return None
 
@@ -315,6 +318,10 @@ def load_results(path: str | Path) -> Results:
     if not path.is_dir():
         raise InputError("RESULTS_DIR", f"{path}: no such directory (run `rtsa-dse sweep SPEC.toml` first)")
     trials_path = _table(path, "trials")
+    notes = []
+    if trials_path is None and _table(path, "pareto") is not None and (path / "spec.toml").is_file():
+        trials_path = _table(path, "pareto")  # swept with --table none: the front is all there is
+        notes.append("no trials table (swept with --table none): figures show the Pareto front only")
     if trials_path is None:
         raise InputError("RESULTS_DIR", f"{path} has no trials.csv: not a sweep results directory")
     trials = read_table(trials_path)
@@ -323,6 +330,7 @@ def load_results(path: str | Path) -> Results:
             raise InputError("RESULTS_DIR", f"{trials_path} has no {col!r} column: not written by rtsa-dse sweep")
     trials["feasible"] = trials["feasible"].astype(bool)
     spec = _spec(path)
+    _reload_plugins(path, spec)
     for obj in spec.objectives:
         if obj.metric not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} lacks the objective column {obj.metric!r}")
@@ -333,7 +341,21 @@ def load_results(path: str | Path) -> Results:
         pareto = trials[trials["pareto"].astype(bool)].reset_index(drop=True)
     else:
         raise InputError("RESULTS_DIR", f"{path} has no pareto.csv")
-    return Results(path, spec, trials, pareto)
+    return Results(path, spec, trials, pareto, notes)
+
+
+def _reload_plugins(path: Path, spec: Spec) -> None:
+    """A study made with ``--plugin FILE.py`` recorded the file (:data:`dse.plugins.STUDY_ATTR`): load it
+    again when the study's accelerator is not registered, so that report and pareto need no ``--plugin``."""
+    if spec.accelerator in accelerators.names() or not (path / JOURNAL_NAME).is_file():
+        return
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from dse import plugins
+
+    store = JournalStorage(JournalFileBackend(str(path / JOURNAL_NAME)))
+    for s in optuna.get_all_study_summaries(store):
+        plugins.load_recorded(s.user_attrs.get(plugins.STUDY_ATTR, []), field_name="RESULTS_DIR")
 
 
 def _spec(path: Path) -> Spec:
@@ -349,5 +371,5 @@ def _spec(path: Path) -> Spec:
         for s in optuna.get_all_study_summaries(store):
             if s.user_attrs.get("dse:spec"):
                 text = s.user_attrs["dse:spec"]
-                return parse_spec(tomllib.loads(text), source=text)
+                return parse_spec(tomllib.loads(text), source=text, base_dir=str(path))
     raise InputError("RESULTS_DIR", f"{path} has no spec.toml (the sweep's copy of its spec)")

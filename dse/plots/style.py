@@ -116,45 +116,19 @@ class MetricLabel:
         return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
-KNOWN = {
-    "latency_s": MetricLabel("latency", "ms", 1e3),
-    "energy_j": MetricLabel("energy", "mJ", 1e3),
-    "area_mm2": MetricLabel("area", "mm²"),
-    "power_w": MetricLabel("power", "W"),
-    "edp": MetricLabel("energy-delay product", "mJ·ms", 1e6),
-    "throughput_fps": MetricLabel("throughput", "frames/s"),
-    "cycles": MetricLabel("cycles", "Mcycles", 1e-6),
-    "macs": MetricLabel("MACs", "GMAC", 1e-9),
-    "dram_bytes": MetricLabel("DRAM traffic", "MB", 1e-6),
-    "utilization": MetricLabel("MAC utilization"),
-    "attention_share": MetricLabel("attention share of latency"),
-    "memory_bound_share": MetricLabel("memory-bound share"),
-    "accuracy_drop": MetricLabel("accuracy drop", "pp"),
-}
-SUFFIX_UNITS = {
-    "_s": MetricLabel("", "ms", 1e3),
-    "_j": MetricLabel("", "mJ", 1e3),
-    "_mm2": MetricLabel("", "mm²"),
-    "_w": MetricLabel("", "W"),
-    "_fps": MetricLabel("", "frames/s"),
-    "_kib": MetricLabel("", "KiB"),
-    "_bytes": MetricLabel("", "MB", 1e-6),
-    "_gbps": MetricLabel("", "GB/s"),
-    "_mhz": MetricLabel("", "MHz"),
-}
-
-
 def metric_label(metric: str) -> MetricLabel:
-    """Display name, unit and scale of a metric (``latency_s@224`` → latency @224 in ms)."""
+    """Display name, unit and scale of a metric from the schema (:mod:`dse.metrics`); ``latency_s@224`` →
+    latency @224 in ms. A name the schema does not declare (a plug-in's) is shown as written."""
+    from dse.metrics import is_declared
+    from dse.metrics import metric as declared
+
     base, _, at = metric.partition("@")
-    label = KNOWN.get(base)
-    if label is None:
-        for suffix, unit in SUFFIX_UNITS.items():
-            if base.endswith(suffix):
-                label = MetricLabel(base[: -len(suffix)].replace("_", " "), unit.unit, unit.scale)
-                break
-        else:
-            label = MetricLabel(base.replace("_", " "))
+    if is_declared(base):
+        m = declared(base)
+        unit = m.display_unit or (m.unit if m.unit != "1" else "")
+        label = MetricLabel(m.label, unit, m.scale)
+    else:
+        label = MetricLabel(base.replace("_", " "))
     return MetricLabel(f"{label.name} @{at}", label.unit, label.scale) if at else label
 
 

@@ -1,14 +1,14 @@
 """Design-space search: TOML sweep specs, optuna studies, the vectorized grid, Pareto fronts, exports.
 
 ``load_spec(path)`` → :class:`Problem` (validated); ``run_sweep(problem, ...)`` → :class:`SweepReport`.
-Modules: ``spec`` (schema), ``space`` (problem, evaluation), ``samplers``, ``runner`` (ask/tell
+Modules: ``spec`` (schema), ``space`` (problem, evaluation), ``samplers`` (the sampler registry), ``runner`` (ask/tell
 drivers), ``grid`` (exhaustive), ``storage``, ``pareto`` (moocore), ``export``, ``sweep`` (end to end).
 """
 
 from __future__ import annotations
 
 from dse.search.space import Batch, Problem
-from dse.search.spec import SAMPLERS, Spec, load_spec, read_spec
+from dse.search.spec import Spec, load_spec, read_spec
 from dse.search.sweep import SweepReport, run_sweep
 
-__all__ = ["SAMPLERS", "Batch", "Problem", "Spec", "SweepReport", "load_spec", "read_spec", "run_sweep"]
+__all__ = ["Batch", "Problem", "Spec", "SweepReport", "load_spec", "read_spec", "run_sweep"]

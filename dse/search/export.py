@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,19 +124,89 @@ def check_format(fmt: str) -> None:
         raise InputError("--format", "parquet needs pyarrow: pip install 'rtsa-dse[parquet]' (or use csv)")
 
 
+#: temporary files of :func:`atomic_path` (``.<name>.<random>.tmp``), and the results directory's lock
+TMP_GLOB = ".*.tmp"
+WRITE_LOCK = ".write.lock"
+LOCK_TIMEOUT_S = 120.0
+#: output files are readable by the group and others (like a shell's default umask 022 gives)
+FILE_MODE = 0o644
+
+
+def ensure_dir(path: Path, field: str = "--results-dir") -> Path:
+    """Create directory ``path`` (and parents); one-line InputError when a file stands in the way."""
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            raise InputError(field, f"{p} is a file, not a directory")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path):
-    """Yield a temporary path in the target's directory; rename it onto ``path`` on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temporary path in the target's directory; rename it onto ``path`` on success.
+
+    The file gets mode :data:`FILE_MODE`. A reader never sees a half-written file; a killed writer
+    leaves only a ``.<name>.*.tmp`` file, which :func:`results_lock` removes next time.
+    """
+    ensure_dir(path.parent)
+    if path.is_dir():
+        raise InputError("output", f"{path} is a directory; expected a file path")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temp(directory: Path) -> list[Path]:
+    """Remove the temporary files of :func:`atomic_path` left by killed writers in ``directory`` and
+    ``directory/figures`` (call while holding :func:`results_lock`); returns them. Temporary directories
+    (a streamed Parquet dataset, :mod:`dse.search.columnar`) go too."""
+    gone = []
+    for d in (directory, directory / "figures"):
+        if d.is_dir():
+            for f in d.glob(TMP_GLOB):
+                if f.is_dir() and not f.is_symlink():
+                    shutil.rmtree(f, ignore_errors=True)
+                    gone.append(f)
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()
+                    gone.append(f)
+    return gone
+
+
+@contextlib.contextmanager
+def results_lock(directory: Path, timeout_s: float = LOCK_TIMEOUT_S):
+    """Hold ``directory/.write.lock`` (``filelock``) while writing tables, figures and reports there.
+
+    Writers of one results directory take turns; the lock is released by the system if its holder
+    dies. Temporary files present once the lock is held belong to no live writer and are removed.
+    A lock not obtained within ``timeout_s`` raises InputError naming the lock file and its holder's
+    likely identity (another rtsa-dse command writing the same directory).
+    """
+    from filelock import FileLock, Timeout
+
+    ensure_dir(directory)
+    lock = FileLock(str(directory / WRITE_LOCK), timeout=timeout_s, mode=FILE_MODE)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(
+            "results",
+            f"timed out after {timeout_s:.0f} s waiting for {directory / WRITE_LOCK}: another rtsa-dse command "
+            "is writing this results directory; wait for it to finish or use another --results-dir",
+        ) from None
+    try:
+        remove_stale_temp(directory)
+        yield
+    finally:
+        lock.release()
 
 
 def write_table(df: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:

@@ -1,36 +1,329 @@
-"""Exhaustive search: every point of the discretised space, evaluated in large vectorized batches.
+"""Exhaustive search: every point of the discretised space, evaluated in chunks, reduced to the exact front.
 
 No optuna trial is created per point (a 2,560-point ``GridSampler`` took 283 s; this path evaluates
-about 10⁶ points in seconds). The full table is written as ``trials.csv`` like any study's; the study
-storage receives the points as COMPLETE trials (``study.add_trials``) when there are at most
-``sampler.store_limit`` of them (default 20,000 on a journal, 2,000 on an RDB), otherwise only the
-Pareto-optimal ones, so ``export`` and optuna's plots see the front either way.
+about 10⁶ points in seconds). The grid's flat index ``0 … size-1`` (row-major over the searched axes,
+the ``number`` column) is cut into chunks of ``sampler.batch_size`` points (default 131,072). Each chunk:
+
+1. builds its parameter columns from its index range (``numpy.unravel_index``; nothing of size ``size``
+   is ever held), evaluates them in one vectorized :meth:`Problem.evaluate` call,
+2. reduces itself to its feasible non-dominated rows (moocore) and the ideal / nadir of its feasible
+   objectives, and
+3. returns those, plus its whole table when the full table is kept.
+
+Chunks run in this process (``jobs=1``), on local processes through joblib (loky; default: every core),
+or on a Dask cluster through joblib's Dask backend (:func:`dask_client`). The driver writes each full
+chunk table as it arrives (:class:`~dse.search.columnar.TableSink`: partitioned Parquet or one CSV) and
+folds the chunk fronts into a running front. A point on the global front is non-dominated inside its
+own chunk, so the union of the chunk fronts contains the whole front and one more reduction of that
+union gives it exactly, whatever the chunking and the engine; memory is bounded by a few chunks plus
+the front. The grid's full table has no ``pareto`` column (the front is only known at the end;
+``pareto.csv`` holds it, joined on ``number``) and no timing columns, so the same grid gives the same
+tables whatever the engine.
+
+The study storage receives the points as COMPLETE trials (``study.add_trials``) when there are at
+most ``sampler.store_limit`` of them (default 20,000 on a journal, 2,000 on an RDB), otherwise only
+the Pareto-optimal ones, so ``export`` and optuna's plots see the front either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from optuna.storages import JournalStorage
 from optuna.trial import TrialState
 
+from dse.errors import InputError
+from dse.search.columnar import TableSink
 from dse.search.export import constraint_column
-from dse.search.pareto import nondominated
+from dse.search.optuna_adapter import journal_backend, study_storage
+from dse.search.pareto import minimization_form, nondominated
 from dse.search.space import Batch, Problem
 
 DEFAULT_BATCH = 1 << 17
 DEFAULT_STORE_LIMIT = 20_000
 DEFAULT_STORE_LIMIT_RDB = 2_000  # one transaction per trial on an RDB server
 GRID_ATTR = "dse:grid_points"
+#: the running front is re-reduced once this many chunk-front rows have piled up (or twice its size)
+REDUCE_ROWS = 1 << 16
+
+
+# -- one chunk -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Chunk:
+    """One evaluated chunk ``[start, stop)`` of the grid's flat index, reduced to what the driver needs."""
+
+    index: int
+    start: int
+    stop: int
+    n_ok: int
+    n_feasible: int
+    ideal: np.ndarray | None  # (n_objectives,) minimisation form, of the feasible rows; None if none
+    nadir: np.ndarray | None
+    front: pa.Table  # the chunk's feasible non-dominated rows, every column
+    rows: pa.Table | None  # every row, when the full table is kept
+    eval_s: float  # evaluation and table building
+    front_s: float
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def chunk_spans(size: int, step: int) -> list[tuple[int, int]]:
+    """``[start, stop)`` ranges of ``step`` points covering ``0 … size-1``."""
+    return [(a, min(size, a + step)) for a in range(0, size, max(1, step))]
+
+
+def chunk_params(problem: Problem, start: int, stop: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(values, axis indices) of the searched parameters for grid points ``start … stop-1``."""
+    axes = problem.grid_axes()
+    sizes = [len(v) for _, v in axes]
+    flat = np.arange(start, stop, dtype=np.int64)
+    sub = np.unravel_index(flat, sizes) if sizes else ()
+    values = {name: vals[s] for (name, vals), s in zip(axes, sub, strict=True)}
+    index = {name: s for (name, _), s in zip(axes, sub, strict=True)}
+    return values, index
+
+
+def chunk_table(problem: Problem, start: int, batch: Batch, index: dict[str, np.ndarray]) -> pa.Table:
+    """The chunk as trials-table columns: number, state, parameters, metrics, ``constraint_*``, ``feasible``.
+
+    No timing columns (``duration_s``, ``datetime_start`` of an optuna study's table): the same grid gives
+    the same table, byte for byte, on any engine."""
+    n = len(batch)
+    cols: dict[str, pa.Array] = {
+        "number": pa.array(np.arange(start, start + n, dtype=np.int64)),
+        "state": pc.if_else(pa.array(np.asarray(batch.ok, dtype=bool)), "COMPLETE", "FAIL"),
+    }
+    axes = dict(problem.grid_axes())
+    for name in problem.param_names:
+        if name in index:
+            vals = axes[name]
+            if vals.dtype.kind in "USO":  # strings: one dictionary lookup in C++, not n Python objects
+                cols[name] = pa.array(vals.tolist()).take(pa.array(index[name]))
+            else:
+                cols[name] = pa.array(vals[index[name]])
+        else:
+            cols[name] = pa.repeat(problem.fixed[name], n)
+    for name, v in batch.metrics.items():
+        cols[name] = pa.array(np.ascontiguousarray(v, dtype=float))
+    for j, name in enumerate(problem.constraint_names):
+        cols[constraint_column(name)] = pa.array(np.ascontiguousarray(batch.constraints[:, j], dtype=float))
+    cols["feasible"] = pa.array(np.asarray(batch.feasible, dtype=bool))
+    return pa.table(cols)
+
+
+def evaluate_chunk(problem: Problem, index: int, start: int, stop: int, keep_rows: bool) -> Chunk:
+    """Evaluate grid points ``start … stop-1`` and reduce them to their front (runs on any worker)."""
+    t0 = time.perf_counter()
+    values, axis_index = chunk_params(problem, start, stop)
+    batch = problem.evaluate(values)
+    table = chunk_table(problem, start, batch, axis_index)
+    t1 = time.perf_counter()
+    feasible = batch.feasible & np.all(np.isfinite(batch.objectives), axis=1)
+    rows = np.flatnonzero(feasible)
+    ideal = nadir = None
+    if len(rows):
+        f = minimization_form(batch.objectives[rows], problem.directions)
+        ideal, nadir = f.min(axis=0), f.max(axis=0)
+        rows = rows[nondominated(batch.objectives[rows], problem.directions)]
+    front = table.take(pa.array(rows, type=pa.int64()))
+    front_s = time.perf_counter() - t1
+    return Chunk(index, start, stop, int(np.sum(batch.ok)), int(np.sum(feasible)), ideal, nadir, front,
+                 table if keep_rows else None, t1 - t0, front_s)  # fmt: skip
+
+
+def reduce_front(tables: list[pa.Table], problem: Problem) -> pa.Table:
+    """The non-dominated rows of the union of ``tables`` (feasible rows; duplicates of a front point kept)."""
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pa.table({})
+    t = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    values = np.column_stack([t.column(m).to_numpy() for m in problem.objective_names])
+    return t.filter(pa.array(nondominated(values, problem.directions)))
+
+
+# -- engines ---------------------------------------------------------------------------------------
+
+
+def parse_cluster(address: str) -> tuple[str, int | str]:
+    """``local:N`` → ("local", N); ``tcp://HOST:PORT`` (or ``tls://``, ``ucx://``) → ("remote", address)."""
+    if address.startswith("local:"):
+        n = address.split(":", 1)[1]
+        if not n.isdigit() or int(n) < 1:
+            raise InputError("--cluster", f"local:N takes a worker count N ≥ 1, got {address!r}")
+        return "local", int(n)
+    if "://" in address and address.split("://", 1)[1]:
+        return "remote", address
+    raise InputError("--cluster", f"expected tcp://HOST:PORT (a Dask scheduler) or local:N, got {address!r}")
+
+
+@contextlib.contextmanager
+def dask_client(address: str) -> Iterator[object]:
+    """A ``dask.distributed`` client on ``address`` (``local:N`` starts a LocalCluster of N one-thread
+    worker processes for the duration); InputError if dask is missing or no scheduler answers."""
+    kind, target = parse_cluster(address)
+    try:
+        import logging
+
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--cluster", "needs dask.distributed: pip install 'rtsa-dse[dask]'") from None
+    if kind == "local":
+        cluster = LocalCluster(n_workers=int(target), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(str(target), timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise InputError("--cluster", f"no Dask scheduler answers at {target} ({err})") from None
+    with client:
+        yield client
+
+
+def _engine_name(jobs: int, n_chunks: int, cluster: str | None, client: object | None) -> str:
+    if client is not None:
+        workers = len(client.scheduler_info().get("workers", {}))
+        return f"Dask cluster {cluster} ({workers} workers)"
+    return "1 process" if jobs == 1 or n_chunks == 1 else f"{jobs} local processes"
+
+
+@contextlib.contextmanager
+def chunk_results(
+    problem: Problem, spans: list[tuple[int, int]], keep_rows: bool, jobs: int, cluster: str | None, ordered: bool
+) -> Iterator[tuple[str, Iterator[Chunk]]]:
+    """(engine description, iterator over evaluated chunks). In-process for one job or one chunk; else
+    joblib on ``jobs`` local processes (loky) or on the Dask cluster (joblib's Dask backend). joblib keeps
+    at most ``2 × workers`` chunks in flight, so memory does not grow with the grid."""
+    tasks = ((i, a, b) for i, (a, b) in enumerate(spans))
+    if cluster is None and (jobs == 1 or len(spans) == 1):
+        yield _engine_name(1, len(spans), None, None), (evaluate_chunk(problem, i, a, b, keep_rows) for i, a, b in tasks)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    return_as = "generator" if ordered else "generator_unordered"
+    calls = (delayed(evaluate_chunk)(problem, i, a, b, keep_rows) for i, a, b in tasks)
+    if cluster is None:
+        yield _engine_name(jobs, len(spans), None, None), Parallel(n_jobs=jobs, backend="loky", return_as=return_as)(calls)
+        return
+    with dask_client(cluster) as client, parallel_config(backend="dask"):
+        yield _engine_name(jobs, len(spans), cluster, client), Parallel(n_jobs=-1, return_as=return_as)(calls)
+
+
+# -- the whole grid --------------------------------------------------------------------------------
+
+
+@dataclass
+class GridRun:
+    """A grid reduced to its front: counts, the front's rows, bounds and where the time went (s)."""
+
+    size: int
+    chunks: int
+    engine: str
+    n_ok: int
+    n_feasible: int
+    front: pd.DataFrame  # feasible non-dominated rows, every column, sorted by number
+    rows: pd.DataFrame | None  # every row (only when kept in memory)
+    ideal: np.ndarray | None  # minimisation form, over every feasible row
+    nadir: np.ndarray | None
+    eval_s: float = 0.0  # chunk evaluation (wall time of the chunk loop not spent on fronts or writing)
+    front_s: float = 0.0  # fronts, in the driver (the chunks' own fronts too when they run in-process)
+    write_s: float = 0.0  # the streamed full table
+    timings: dict[str, float] = field(default_factory=dict)  # the later steps, by name
+    table_path: Path | None = None  # the full table, once committed
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def run_grid(
+    problem: Problem,
+    *,
+    keep_rows: bool = False,
+    sink: TableSink | None = None,
+    jobs: int = 1,
+    cluster: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> GridRun:
+    """Evaluate the whole grid in chunks and return its exact front; stream every row into ``sink`` if
+    given, and keep every row in memory if ``keep_rows``. See the module docstring for the engines."""
+    size = problem.grid_size()
+    spans = chunk_spans(size, problem.spec.option("batch_size", DEFAULT_BATCH))
+    in_process = cluster is None and (jobs == 1 or len(spans) == 1)
+    want_rows = keep_rows or sink is not None
+    front: pa.Table | None = None
+    pending: list[pa.Table] = []
+    pending_rows = 0
+    kept: list[pa.Table] = []
+    n_ok = n_feasible = 0
+    ideal = nadir = None
+    front_s = write_s = 0.0
+    t0 = time.perf_counter()
+    ordered = sink is not None and sink.fmt == "csv"
+    with chunk_results(problem, spans, want_rows, jobs, cluster, ordered) as (engine, results):
+        start_s = time.perf_counter() - t0
+        for chunk in results:
+            n_ok += chunk.n_ok
+            n_feasible += chunk.n_feasible
+            if chunk.ideal is not None:
+                ideal = chunk.ideal if ideal is None else np.minimum(ideal, chunk.ideal)
+                nadir = chunk.nadir if nadir is None else np.maximum(nadir, chunk.nadir)
+            if in_process:
+                front_s += chunk.front_s
+            t1 = time.perf_counter()
+            pending.append(chunk.front)
+            pending_rows += chunk.front.num_rows
+            if pending_rows > max(REDUCE_ROWS, 2 * (front.num_rows if front is not None else 0)):
+                front = reduce_front(([front] if front is not None else []) + pending, problem)
+                pending, pending_rows = [], 0
+            t2 = time.perf_counter()
+            front_s += t2 - t1
+            if chunk.rows is not None:
+                if sink is not None:
+                    sink.write(chunk.index, chunk.rows)
+                if keep_rows:
+                    kept.append(chunk.rows)
+            write_s += time.perf_counter() - t2
+            if progress is not None:
+                progress(len(chunk))
+    loop_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    front = reduce_front(([front] if front is not None else []) + pending, problem)
+    front_df = _sorted_frame(front)
+    front_s += time.perf_counter() - t1
+    rows_df = _sorted_frame(pa.concat_tables(kept)) if keep_rows and kept else None
+    run = GridRun(size, len(spans), engine, n_ok, n_feasible, front_df, rows_df, ideal, nadir,
+                  eval_s=max(loop_s - start_s - write_s - front_s, 0.0), front_s=front_s, write_s=write_s)  # fmt: skip
+    if cluster is not None:
+        run.timings["cluster start"] = start_s
+    return run
+
+
+def _sorted_frame(table: pa.Table) -> pd.DataFrame:
+    df = table.to_pandas()
+    if "number" in df.columns:
+        df = df.sort_values("number", kind="stable").reset_index(drop=True)
+    return df
+
+
+# -- in memory, for analysis in Python ---------------------------------------------------------------
 
 
 @dataclass
 class GridResult:
-    """All grid points: parameter columns, the evaluated batch, the Pareto mask and timings."""
+    """All grid points in memory: parameter columns, the evaluated batch, the Pareto mask and timings."""
 
     params: dict[str, np.ndarray]
     batch: Batch
@@ -54,91 +347,74 @@ def _concat(batches: list[Batch]) -> Batch:
 
 
 def evaluate_grid(problem: Problem, batch_points: int | None = None, progress=None) -> GridResult:
-    """Evaluate the whole grid and extract its exact Pareto front (feasible points only)."""
-    axes = problem.grid_axes()
-    sizes = [len(v) for _, v in axes]
-    total = int(np.prod(sizes)) if sizes else 1
+    """Evaluate the whole grid in this process and keep every point (for analysis in Python; the sweep
+    uses :func:`run_grid`, whose memory does not grow with the grid)."""
+    size = problem.grid_size()
     step = batch_points or problem.spec.option("batch_size", DEFAULT_BATCH)
     t0 = time.perf_counter()
-    params = {name: np.empty(total, dtype=vals.dtype) for name, vals in axes}
+    params = {name: np.empty(size, dtype=vals.dtype) for name, vals in problem.grid_axes()}
     batches = []
-    for start in range(0, total, step):
-        idx = np.arange(start, min(total, start + step))
-        sub = np.unravel_index(idx, sizes) if sizes else ()
-        points = {name: vals[s] for (name, vals), s in zip(axes, sub, strict=True)}
+    for start, stop in chunk_spans(size, step):
+        points, _ = chunk_params(problem, start, stop)
         for name, v in points.items():
-            params[name][start : start + len(idx)] = v
+            params[name][start:stop] = v
         batches.append(problem.evaluate(points))
         if progress is not None:
-            progress.update(len(idx))
+            progress.update(stop - start)
     batch = _concat(batches)
     t1 = time.perf_counter()
     feasible = batch.feasible
-    pareto = np.zeros(total, dtype=bool)
+    pareto = np.zeros(size, dtype=bool)
     if feasible.any():
         pareto[feasible] = nondominated(batch.objectives[feasible], problem.directions)
     return GridResult(params, batch, pareto, t1 - t0, time.perf_counter() - t1)
 
 
-def grid_table(problem: Problem, result: GridResult) -> pd.DataFrame:
-    """The grid as a trials table (same columns as a study's ``trials.csv``)."""
-    n = len(result)
-    cols: dict[str, object] = {"number": np.arange(n), "state": np.where(result.batch.ok, "COMPLETE", "FAIL")}
-    for name in problem.param_names:
-        cols[name] = result.params[name] if name in result.params else np.full(n, problem.fixed[name], dtype=object)
-    cols.update(result.batch.metrics)
-    for j, name in enumerate(problem.constraint_names):
-        cols[constraint_column(name)] = result.batch.constraints[:, j]
-    per_point = (result.eval_s / n) if n else 0.0
-    cols.update(feasible=result.batch.feasible, duration_s=np.full(n, per_point), datetime_start=None)
-    cols["pareto"] = result.pareto
-    return pd.DataFrame(cols)
+# -- the study record ------------------------------------------------------------------------------
 
 
-def store_grid(study: optuna.Study, problem: Problem, result: GridResult) -> int:
-    """Add the grid points (all, or the front if more than ``store_limit``) to the study; returns the count.
+def store_limit(study: optuna.Study, problem: Problem) -> int:
+    """Grids up to this many points are stored whole in the study, larger ones by their front."""
+    default = DEFAULT_STORE_LIMIT if isinstance(study_storage(study), JournalStorage) else DEFAULT_STORE_LIMIT_RDB
+    return problem.spec.option("store_limit", default)
 
-    Skipped when the study already holds this grid (a re-run adds nothing).
-    """
-    n = len(result)
-    if study.user_attrs.get(GRID_ATTR) == n:
+
+def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: int, kind: str) -> int:
+    """Add ``rows`` (every point when ``kind == "all"``, else the front) to the study as trials whose
+    ``dse:grid_index`` is their ``number``; returns how many were added. Skipped when the study already
+    holds this grid (a re-run adds nothing); after an interrupted store only the missing rows are added."""
+    if study.user_attrs.get(GRID_ATTR) == size:
         return 0
-    default = DEFAULT_STORE_LIMIT if isinstance(study._storage, JournalStorage) else DEFAULT_STORE_LIMIT_RDB
-    limit = problem.spec.option("store_limit", default)
-    rows = np.arange(n) if n <= limit else np.flatnonzero(result.pareto)
     done = {t.system_attrs.get("dse:grid_index") for t in study.get_trials(deepcopy=False)}
-    rows = [i for i in rows if int(i) not in done]  # an interrupted earlier store: add only the rest
+    rows = rows[~rows["number"].isin([d for d in done if d is not None])]
     dists = problem.distributions()
-    report = list(result.batch.metrics)
-    metrics = np.column_stack([np.asarray(result.batch.metrics[m], dtype=float) for m in report])
+    report = [m for m in problem.report_names() if m in rows.columns]
+    objectives = rows[problem.objective_names].to_numpy(dtype=float)
+    metrics = rows[report].to_numpy(dtype=float)
+    cons = rows[[constraint_column(c) for c in problem.constraint_names]].to_numpy(dtype=float)
+    params = {k: rows[k].tolist() for k in dists}
+    ok = (rows["state"] == "COMPLETE").to_numpy()
+    numbers = rows["number"].tolist()
     trials = []
-    now = optuna.trial.create_trial  # local alias
-    for i in rows:
-        ok = bool(result.batch.ok[i])
-        system_attrs = {
-            f"constraints:{c}": float(result.batch.constraints[i, j]) for j, c in enumerate(problem.constraint_names)
-        }
-        system_attrs["dse:grid_index"] = int(i)
+    for i in range(len(rows)):
+        system_attrs = {f"constraints:{c}": float(cons[i, j]) for j, c in enumerate(problem.constraint_names)}
+        system_attrs["dse:grid_index"] = int(numbers[i])
         trials.append(
-            now(
-                state=TrialState.COMPLETE if ok else TrialState.FAIL,
-                values=result.batch.objectives[i].tolist() if ok else None,
-                params={k: _py(result.params[k][i]) for k in dists},
+            optuna.trial.create_trial(
+                state=TrialState.COMPLETE if ok[i] else TrialState.FAIL,
+                values=objectives[i].tolist() if ok[i] else None,
+                params={k: v[i] for k, v in params.items()},
                 distributions=dists,
                 user_attrs=dict(zip(report, metrics[i].tolist(), strict=True)),
                 system_attrs=system_attrs,
             )
         )
-    backend = getattr(study._storage, "_backend", None) if isinstance(study._storage, JournalStorage) else None
+    backend = journal_backend(study_storage(study))
     if hasattr(backend, "batch"):
         with backend.batch():
             study.add_trials(trials)
     else:
         study.add_trials(trials)
-    study.set_user_attr(GRID_ATTR, n)
-    study.set_user_attr("dse:grid_stored", "all" if n <= limit else "pareto")
+    study.set_user_attr(GRID_ATTR, size)
+    study.set_user_attr("dse:grid_stored", kind)
     return len(trials)
-
-
-def _py(v):
-    return v.item() if hasattr(v, "item") else v

@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import random
+import signal
 import sys
 import threading
 import time
@@ -34,15 +35,20 @@ import optuna
 from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, fail_stale_trials
 from optuna.trial import Trial, TrialState
 
+from dse import plugins
 from dse.errors import InputError
+from dse.search import optuna_adapter as oa
 from dse.search.export import SURPLUS_ATTR
 from dse.search.samplers import batch_size, make_sampler
 from dse.search.space import Problem
 from dse.search.storage import (
+    HEARTBEAT_ATTR,
+    MAX_RETRY,
     WORKER_ATTR,
     BatchedJournalFileBackend,
     StorageConfig,
     recover_dead_trials,
+    without_attrs,
     worker_tag,
     write_trial_attrs,
 )
@@ -50,6 +56,8 @@ from dse.search.storage import (
 PENDING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 #: a worker counts the study's trials before each ask once its last trial number is this close to N
 NEAR_END = 64
+#: longest wait of a worker for other workers' running trials (their heartbeats fresh) before giving up
+PATIENCE_S = 3600.0
 
 
 @dataclass
@@ -62,16 +70,26 @@ class RunStats:
     cache_hits: int = 0  # trials answered from the cache (repeated designs)
     recovered: int = 0  # orphaned trials of dead workers failed and re-queued
     surplus: int = 0  # trials asked past the target by a racing worker, dropped unevaluated
-    incomplete: bool = False  # stopped waiting for other workers' running trials
+    incomplete: bool = False  # stopped short of the target (see ``why``)
+    lost_workers: int = 0  # --jobs worker processes that died (their trials were re-queued)
+    why: str = ""  # why the run stopped short of the target
 
     def __iadd__(self, other: RunStats) -> RunStats:
         for f in self.__dataclass_fields__:
             setattr(
                 self,
                 f,
-                getattr(self, f) | getattr(other, f) if f == "incomplete" else getattr(self, f) + getattr(other, f),
+                _merge(f, getattr(self, f), getattr(other, f)),
             )
         return self
+
+
+def _merge(name: str, a: Any, b: Any) -> Any:
+    if name == "incomplete":
+        return a or b
+    if name == "why":
+        return "; ".join(x for x in dict.fromkeys((a, b)) if x)
+    return a + b
 
 
 @dataclass
@@ -133,14 +151,14 @@ def record(study: optuna.Study, trial: Trial, point: Point) -> bool:
     In memory through ``trial.set_user_attr`` / ``trial.set_constraint``; on a shared storage all at
     once (:func:`~dse.search.storage.write_trial_attrs`, the same ``constraints:<name>`` keys).
     """
-    if isinstance(study._storage, InMemoryStorage):
+    if isinstance(oa.study_storage(study), InMemoryStorage):
         for name, value in point.metrics.items():
             trial.set_user_attr(name, value)
         for name, value in point.constraints.items():
             trial.set_constraint(name, value)
     else:
         system = {f"constraints:{name}": float(v) for name, v in point.constraints.items()}
-        write_trial_attrs(study._storage, trial._trial_id, point.metrics, system)
+        write_trial_attrs(oa.study_storage(study), oa.trial_id(trial), point.metrics, system)
     if not point.ok:
         study.tell(trial, state=TrialState.FAIL)
         return False
@@ -178,6 +196,7 @@ def open_study(problem: Problem, storage: BaseStorage, sampler=None) -> optuna.S
         "dse:directions": problem.directions,
         "dse:constraints": problem.constraint_names,
         "dse:sampler": spec.sampler,
+        plugins.STUDY_ATTR: plugins.loaded_files(),  # re-loaded by report/pareto/export (dse.plugins)
     }
     for k, v in attrs.items():
         study.set_user_attr(k, v)
@@ -238,13 +257,13 @@ def run_embedded(
     backend = BatchedJournalFileBackend(cfg.location)
     storage = JournalStorage(backend)
     disk = open_study(problem, storage)
-    study_id = disk._study_id
+    study_id = oa.study_id(disk)
     # we hold the results directory exclusively: RUNNING/WAITING trials are orphans of dead workers
     orphans = disk.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))
     with backend.batch():
         for t in orphans:
             with contextlib.suppress(Exception):
-                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+                storage.set_trial_state_values(oa.trial_id(t), TrialState.FAIL)
     stored = disk.get_trials(deepcopy=False)
     spec = problem.spec
     mem = optuna.create_study(
@@ -280,6 +299,7 @@ def run_embedded(
     with _progress(n_target, complete, progress) as bar:
         try:
             while complete < n_target and stats.failed < fail_budget:
+                check_interrupt()
                 trials = [mem.ask(dists) for _ in range(min(batch, n_target - complete))]
                 points = evaluator([t.params for t in trials], stats)
                 for t, p in zip(trials, points, strict=True):
@@ -293,6 +313,9 @@ def run_embedded(
                     bar.refresh()
                 if on_batch is not None:
                     on_batch(stats)
+            if complete < n_target:
+                stats.incomplete = True
+                stats.why = f"{stats.failed} trials failed (non-numeric objective)"
         finally:
             persist()  # whatever was told before an interruption
     return mem, stats
@@ -301,30 +324,100 @@ def run_embedded(
 # -- workers on a shared storage ---------------------------------------------------------------
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM during a run; ``code`` is the shell's exit status for it (130, 143)."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def code(self) -> int:
+        return 128 + self.signum
+
+
+_STOP: dict[str, int] = {"signum": 0}
+
+
+def _request_stop(signum, _frame) -> None:
+    """First SIGINT/SIGTERM: stop at the next safe point (between batches); a second one: at once."""
+    if _STOP["signum"]:
+        raise Interrupted(signum)
+    _STOP["signum"] = signum
+
+
+def check_interrupt() -> None:
+    """Raise :class:`Interrupted` if a stop was requested (called between batches and trials, where
+    everything told so far is persisted and no storage lock is held)."""
+    if _STOP["signum"]:
+        raise Interrupted(_STOP["signum"])
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM request a stop that the drivers honour at the next safe
+    point by raising :class:`Interrupted` (their ``finally`` clauses save what finished); a second
+    signal interrupts at once. The previous handlers come back afterwards. A no-op outside the main
+    thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    _STOP["signum"] = 0
+    for s in old:
+        signal.signal(s, _request_stop)
+    try:
+        yield
+        check_interrupt()
+    finally:
+        _STOP["signum"] = 0
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
 class _Heartbeat:
-    """Records RDB heartbeats of the trial in flight from a background thread."""
+    """Signs of life of the trial in flight, from a background thread every ``heartbeat_s``.
 
-    def __init__(self, storage: BaseStorage):
+    RDB: optuna's heartbeat rows (``record_heartbeat``; optuna fails a trial whose row is older than
+    the grace period). Journal: the ``dse:heartbeat`` system attribute (wall-clock time), read by
+    :func:`~dse.search.storage.recover_dead_trials`. Either way the worker's ``dse:worker`` tag is
+    written right after, so a dead local process is noticed at once.
+    """
+
+    def __init__(self, storage: BaseStorage, cfg: StorageConfig):
         self.storage = storage
-        self.interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
+        self.rdb = cfg.kind == "rdb"
+        self.interval = float(cfg.heartbeat_s)
         self.trial_id: int | None = None
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if self.interval:
-            self._thread = threading.Thread(target=self._loop, daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
 
-    def beat(self, trial_id: int | None) -> None:
-        self.trial_id = trial_id
-        if trial_id is not None and self.interval:
+    def _beat(self, trial_id: int) -> None:
+        if self.rdb:
             self.storage.record_heartbeat(trial_id)
+        else:
+            self.storage.set_trial_system_attr(trial_id, HEARTBEAT_ATTR, time.time())
+
+    def start(self, trial_id: int, tag: str) -> None:
+        """The first heartbeat, then the worker tag (a kill between ask and here leaves an untagged
+        trial, which is failed after the grace period)."""
+        with self._lock:
+            self.trial_id = trial_id
+            self._beat(trial_id)
+        self.storage.set_trial_system_attr(trial_id, WORKER_ATTR, tag)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.trial_id = None
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
-            tid = self.trial_id
-            if tid is not None:
-                with contextlib.suppress(Exception):
-                    self.storage.record_heartbeat(tid)
+            with self._lock:
+                if self.trial_id is not None:
+                    with contextlib.suppress(Exception):  # the trial may have just finished
+                        self._beat(self.trial_id)
 
     def close(self) -> None:
         self._stop.set()
@@ -348,9 +441,27 @@ def run_worker(
     poll_s: float = 0.2,
     patience_s: float | None = None,
 ) -> RunStats:
-    """One worker: ask/evaluate/tell on the shared study until it holds ``n_target`` COMPLETE trials."""
+    """One worker: ask/evaluate/tell on the shared study until it holds ``n_target`` COMPLETE trials.
+
+    Every ``heartbeat_s / 2`` (at least 1 s) it fails and re-queues the trials of dead workers
+    (optuna's stale-heartbeat check on an RDB, :func:`~dse.search.storage.recover_dead_trials` on
+    both). When the rest of the target is in flight elsewhere it waits, at most ``patience_s``
+    (default: the grace period twice over plus 30 s), then stops with ``stats.incomplete``. An
+    interruption fails and re-queues the trial in flight, so no RUNNING trial is left behind.
+    """
     with quiet_optuna():
         return _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s)
+
+
+def _requeue(study: optuna.Study, trial_id: int) -> None:
+    """Fail a trial this worker holds and re-queue its parameters (an interrupted worker)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
+    with contextlib.suppress(Exception):
+        if oa.study_storage(study).set_trial_state_values(trial_id, state=TrialState.FAIL):
+            frozen = oa.study_storage(study).get_trial(trial_id)
+            retry(study, without_attrs(frozen, (WORKER_ATTR, HEARTBEAT_ATTR)))
 
 
 def _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s) -> RunStats:
@@ -360,27 +471,28 @@ def _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s) -> 
     study = optuna.load_study(
         study_name=spec.study, storage=storage, sampler=make_sampler(spec, worker_seed(spec.seed, index))
     )
-    is_journal = cfg.kind == "journal"
-    heart = _Heartbeat(study._storage) if not is_journal else None
+    heart = _Heartbeat(oa.study_storage(study), cfg)
     tag = worker_tag()
     evaluator = Evaluator(problem)
     dists = problem.distributions()
     check_every = max(1.0, cfg.heartbeat_s / 2)
-    patience = patience_s if patience_s is not None else 6 * cfg.heartbeat_s + 30
+    patience = patience_s if patience_s is not None else PATIENCE_S
+    fail_budget = max(100, n_target)
     last_check = -math.inf
     last_number = n_target  # unknown yet: count on the first pass
     waited_since: float | None = None
     rng = random.Random(index)
+    inflight: int | None = None
     try:
         with _progress(n_target, 0, progress) as bar:
-            while True:
+            while stats.failed < fail_budget:
+                check_interrupt()
                 now = time.monotonic()
                 if now - last_check >= check_every:
                     last_check = now
-                    if is_journal:
-                        stats.recovered += recover_dead_trials(study)
-                    else:
-                        fail_stale_trials(study)
+                    if cfg.kind == "rdb":
+                        fail_stale_trials(study)  # optuna's heartbeat rows
+                    stats.recovered += recover_dead_trials(study, grace_s=cfg.grace_s)
                 # far from the target there is no need to count (one storage read less per trial):
                 # the check after ask keeps the total exact in any case
                 trials = study.get_trials(deepcopy=False) if last_number + NEAR_END >= n_target else []
@@ -395,14 +507,16 @@ def _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s) -> 
                     waited_since = waited_since or now
                     if now - waited_since > patience:
                         stats.incomplete = True
+                        stats.why = (
+                            f"{running} trials of other workers still RUNNING after {patience:.0f} s (heartbeats fresh)"
+                        )
                         break
                     time.sleep(poll_s * (0.5 + rng.random()))
                     continue
                 waited_since = None
                 trial = study.ask(dists)
-                if heart is not None:
-                    heart.beat(trial._trial_id)
-                study._storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, tag)  # dead-worker check, provenance
+                inflight = oa.trial_id(trial)
+                heart.start(inflight, tag)  # heartbeat, then the dead-worker tag (also provenance)
                 last_number = trial.number
                 # fewer than N trials numbered below ours may be complete, running or queued; trivially
                 # so while our number is below N
@@ -411,32 +525,82 @@ def _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s) -> 
                     pending = study.get_trials(deepcopy=False, states=PENDING)
                     ahead = sum(1 for t in pending if t.number < trial.number)
                 if ahead >= n_target:  # a racing worker took the last slot: drop this one unevaluated
-                    study._storage.set_trial_system_attr(trial._trial_id, SURPLUS_ATTR, True)
+                    oa.study_storage(study).set_trial_system_attr(oa.trial_id(trial), SURPLUS_ATTR, True)
                     study.tell(trial, state=TrialState.FAIL)
+                    inflight = None
+                    heart.stop()
                     stats.surplus += 1
                     continue
                 (point,) = evaluator([trial.params], stats)
                 done = record(study, trial, point)
-                if heart is not None:
-                    heart.beat(None)
+                inflight = None
+                heart.stop()
                 stats.run += done
                 stats.failed += not done
+            else:
+                stats.incomplete = True
+                stats.why = f"{stats.failed} trials failed (non-numeric objective)"
     finally:
-        if heart is not None:
-            heart.close()
+        heart.close()
+        if inflight is not None:  # interrupted mid-trial: hand it back
+            _requeue(study, inflight)
     return stats
 
 
+# -- local worker processes ----------------------------------------------------------------------
+
+
+def _child(problem: Problem, cfg: StorageConfig, n_target: int, index: int, conn) -> None:
+    """Entry point of a ``--jobs`` worker process: run, send the stats back, exit 0 (130/143 if stopped)."""
+    try:
+        with interruptible():
+            stats = run_worker(problem, cfg, n_target, index=index)
+    except Interrupted as err:
+        raise SystemExit(err.code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    conn.send(stats)
+    conn.close()
+
+
 def run_workers(problem: Problem, cfg: StorageConfig, n_target: int, jobs: int, progress: bool) -> RunStats:
-    """``jobs`` local worker processes (joblib/loky) on one study that already exists in ``cfg``."""
+    """``jobs`` workers on one study that already exists in ``cfg``: this process and ``jobs - 1``
+    child processes (``multiprocessing``, spawn).
+
+    A child that dies (SIGKILL, out of memory) costs only its trial in flight, which the surviving
+    workers fail and re-queue (:func:`run_worker`); its death is counted in ``stats.lost_workers``.
+    On an interruption the children are stopped (SIGTERM) and waited for.
+    """
     if jobs == 1:
         return run_worker(problem, cfg, n_target, progress=progress)
-    from joblib import Parallel, delayed
+    import multiprocessing
 
-    results = Parallel(n_jobs=jobs, backend="loky")(
-        delayed(run_worker)(problem, cfg, n_target, index=i, progress=progress and i == 0) for i in range(jobs)
-    )
+    ctx = multiprocessing.get_context("spawn")
+    children = []
+    for i in range(1, jobs):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(problem, cfg, n_target, i, send), daemon=False)
+        proc.start()
+        send.close()
+        children.append((proc, recv))
     total = RunStats()
-    for r in results:
-        total += r
+    try:
+        total += run_worker(problem, cfg, n_target, index=0, progress=progress)
+        for proc, recv in children:
+            proc.join()
+            if recv.poll():
+                with contextlib.suppress(EOFError, OSError):
+                    total += recv.recv()
+            if proc.exitcode != 0:
+                total.lost_workers += 1
+    finally:
+        for proc, _ in children:
+            if proc.is_alive():
+                proc.terminate()
+        for proc, recv in children:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            recv.close()
     return total

@@ -8,18 +8,19 @@ arrays of shape ``(n_points, n_resolutions)`` and aggregated along axis 1.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
-from dse import accelerators
+from dse import accelerators, scenario
 from dse.accelerators import Accelerator, Param
 from dse.errors import InputError
-from dse.search.spec import WORKLOAD_DIMS, Dimension, Resolution, Spec
-from dse.workloads import build, get_spec
+from dse.search import samplers
+from dse.search.spec import SPECIAL_CONSTRAINTS, WORKLOAD_DIMS, Dimension, Resolution, Spec
+from dse.workloads import build
+from dse.workloads.models import load_model
 
 MAX_WORKLOAD_VALUES = 10_000
 DEFAULT_GRID_MAX_POINTS = 2_000_000
@@ -52,10 +53,18 @@ class Problem:
     def __init__(self, spec: Spec, accelerator: Accelerator | None = None):
         self.spec = spec
         self.accelerator = accelerator or accelerators.get(spec.accelerator)
-        try:
-            self.model = get_spec(spec.scenario.model)
+        sc = spec.scenario
+        try:  # a zoo name, model file or ONNX graph, with the spec's architecture overrides
+            self.model = load_model(sc.model, sc.base_dir or None, "workload.model", **dict(sc.overrides)).spec
         except InputError as err:
-            raise InputError("workload.model", str(err).split(": ", 1)[1]) from None
+            field = err.field if err.field.startswith("workload") else f"workload.{err.field}"
+            raise InputError(field, str(err).split(": ", 1)[1]) from None
+        #: what build() takes for this model, and its options (overrides, the sparsity table minus the
+        #: quantities an explicitly set knob overrides)
+        self.model_ref = sc.model_ref
+        self.build_options = sc.build_options(explicit=[d.name for d in spec.space])
+        #: fixed values that differ per point of a mix (``{ video = … }`` knobs): shape (1, points)
+        self.per_point = {d.name: np.asarray([d.per_point]) for d in spec.space if d.per_point and sc.is_mix}
         self._check_scenario()
         self.dims: dict[str, Dimension] = {}
         for dim in spec.space:
@@ -63,7 +72,8 @@ class Problem:
         self.fixed = {d.name: d.value for d in self.dims.values() if not d.searched}
         self.searched = [d for d in self.dims.values() if d.searched]
         self.param_names = list(self.dims)
-        self.metric_names = self._probe_metrics()
+        self.metric_names = [m for m in self.accelerator.metrics]
+        self.scenario = self._scenario()
         self._check_metrics()
         self._check_sampler()
         self.baselines = [self._check_baseline(i, b) for i, b in enumerate(spec.baselines)]
@@ -72,7 +82,7 @@ class Problem:
 
     def _build(self, resolution: Any, frames: Any, field: str):
         try:
-            return build(self.model.name, resolution, frames)
+            return build(self.model_ref, resolution, frames, **self.build_options)
         except InputError as err:
             msg = str(err).split(": ", 1)[1]
             if field == "workload":
@@ -153,10 +163,15 @@ class Problem:
             return Dimension(dim.name, "choice", choices=tuple(int(v) for v in dim.choices))
         return dim
 
-    def _probe_metrics(self) -> list[str]:
-        point = {d.name: np.asarray([self._values_of(d)[0]]) for d in self.searched}
-        ev = self._evaluate_raw(self.accelerator, point, {**self.fixed}, 1)
-        return [k for k, v in ev.items() if np.asarray(v).dtype.kind in "biuf"]
+    def _scenario(self) -> scenario.Scenario:
+        """The spec's workload as a :class:`dse.scenario.Scenario` (defaults resolved, columns labelled)."""
+        sc = self.spec.scenario
+        points = []
+        for res, frames, weight in zip(sc.resolutions, sc.frames, sc.weights, strict=True):
+            wl = build(self.model_ref, res, frames, **self.build_options)
+            h, w, f = int(np.asarray(wl.height)), int(np.asarray(wl.width)), int(np.asarray(wl.frames))
+            points.append(scenario.Point(h, w, f, float(weight), _res_label(res)))
+        return scenario.Scenario(self.model_ref, tuple(points), sc.aggregate, options=self.build_options)
 
     def _check_metrics(self) -> None:
         allowed = ", ".join(self.metric_names)
@@ -167,7 +182,7 @@ class Problem:
                 )
         for con in self.spec.constraints:
             if con.metric not in self.metric_names:
-                if con.name in ("fpga_fit", "max_accuracy_drop"):
+                if con.name in SPECIAL_CONSTRAINTS:
                     raise InputError(
                         f"constraints.{con.name}",
                         f"{self.accelerator.name} reports no {con.metric} metric; metrics: {allowed}",
@@ -178,11 +193,11 @@ class Problem:
 
     def _check_sampler(self) -> None:
         spec = self.spec
-        if spec.sampler == "gp" and importlib.util.find_spec("torch") is None:
-            raise InputError(
-                "sampler",
-                "gp needs PyTorch (pip install torch); samplers without it: nsga2, nsga3, tpe, random, qmc, grid",
-            )
+        missing = samplers.get(spec.sampler).missing()
+        if missing:
+            usable = ", ".join(n for n in samplers.names() if not samplers.get(n).missing())
+            need = " ".join(missing)
+            raise InputError("sampler", f"{spec.sampler} needs {need} (pip install {need}); samplers ready: {usable}")
         if spec.sampler == "grid":
             for d in self.searched:
                 if d.kind == "float" and d.step is None and d.points is None:
@@ -271,7 +286,8 @@ class Problem:
 
     @property
     def constraint_names(self) -> list[str]:
-        return [c.name for c in self.spec.constraints]
+        """Constraint columns: the spec's constraints, then ``valid`` (the accelerator's own rules)."""
+        return [c.name for c in self.spec.constraints] + ["valid"]
 
     def report_names(self) -> list[str]:
         """Columns reported per design: every metric, plus per-resolution objectives of a mix."""
@@ -281,85 +297,31 @@ class Problem:
 
     # -- evaluation -----------------------------------------------------------------------------
 
-    def _evaluate_raw(self, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], n: int) -> dict:
-        """Metrics broadcast to ``(n,)`` or ``(n, n_resolutions)``: one vectorized model call, or one per
-        value of a parameter the model takes as a single value per call (structural, e.g. a block count)."""
-        try:
-            return self._evaluate_once(acc, points, fixed, n)
-        except InputError as err:
-            key = err.field
-            if key not in points or np.unique(np.asarray(points[key])).size <= 1:
-                raise
-        vals = np.asarray(points[key])
-        out: dict[str, np.ndarray] = {}
-        for v in np.unique(vals):
-            idx = np.flatnonzero(vals == v)
-            part = self._evaluate_raw(acc, {k: np.asarray(a)[idx] for k, a in points.items()}, fixed, len(idx))
-            for k, a in part.items():
-                if k not in out:
-                    out[k] = np.empty((n, *a.shape[1:]), dtype=a.dtype)
-                out[k][idx] = a
-        return out
-
-    def _evaluate_once(self, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], n: int) -> dict:
-        sc = self.spec.scenario
-        mix = sc.is_mix
-        values = {**fixed, **points}
+    def _evaluate(self, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], n: int):
+        """One vectorized evaluation of ``n`` designs on the study's scenario (:func:`dse.scenario.evaluate`)."""
+        values = {**fixed, **{k: v for k, v in self.per_point.items() if k in fixed}, **points}
         res = values.pop("resolution", None)
         frames = values.pop("frames", None)
-        if mix:
-            default = self.model.resolution
-            pairs = [(r, r) if isinstance(r, int) else (r or (default, default)) for r in sc.resolutions]
-            h = np.asarray([[p[0] for p in pairs]])
-            w = np.asarray([[p[1] for p in pairs]])
-            if frames is None:
-                frames = np.asarray([[f or self.model.frames for f in sc.frames]])
-            else:
-                frames = np.asarray(frames).reshape(-1, 1)
-            resolution: Any = (h, w)
-            values = {k: (np.asarray(v).reshape(-1, 1) if np.ndim(v) else v) for k, v in values.items()}
-            shape: tuple[int, ...] = (n, len(pairs))
-        else:
-            resolution = sc.resolutions[0] if res is None else np.asarray(res)
-            if isinstance(resolution, tuple):
-                resolution = tuple(np.asarray(x) for x in resolution)
-            frames = sc.frames[0] if frames is None else np.asarray(frames)
-            shape = (n,)
-        wl = build(self.model.name, resolution, frames)
-        ev = acc.evaluate(wl, values)
-        return {k: np.broadcast_to(np.asarray(v, dtype=float) if np.asarray(v).dtype.kind in "biuf" else v, shape)
-                for k, v in ev.metrics.items()}  # fmt: skip
-
-    def _aggregate(self, raw: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Mix → per-point metrics (weighted mean or worst case) plus per-resolution objective columns."""
-        sc = self.spec.scenario
-        if not sc.is_mix:
-            return raw, {}
-        maximized = {o.metric for o in self.spec.objectives if o.direction == "maximize"}
-        w = np.asarray(sc.weights)
-        out = {}
-        for k, v in raw.items():
-            if sc.aggregate == "mean":
-                out[k] = v @ w
-            else:
-                out[k] = v.min(axis=1) if k in maximized else v.max(axis=1)
-        extra = {
-            f"{m}@{_res_label(r)}": raw[m][:, j] for m in self.objective_names for j, r in enumerate(sc.resolutions)
-        }
-        return out, extra
+        return scenario.evaluate(acc, self.scenario, values, n, resolution=res, frames=frames)
 
     def evaluate(self, points: dict[str, np.ndarray]) -> Batch:
         """Evaluate design points given as ``{searched parameter: array (n,)}``."""
         n = len(next(iter(points.values()))) if points else 1
-        raw = self._evaluate_raw(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n)
-        metrics, extra = self._aggregate({k: raw[k] for k in self.metric_names})
+        result = self._evaluate(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n)
+        raw = {k: np.broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
+               for k, v in result.evaluation.metrics.items()}  # fmt: skip
+        metrics = {k: result.metrics[k] for k in self.metric_names}
+        extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_names}
         objectives = np.column_stack([metrics[m] for m in self.objective_names])
         cons = []
         for c in self.spec.constraints:
             v = c.violation(raw[c.metric])  # worst case over a mix: every resolution must satisfy it
             v = v.max(axis=1) if v.ndim == 2 else v
             cons.append(np.where(np.isnan(v), np.inf, v))
-        constraints = np.column_stack(cons) if cons else np.zeros((n, 0))
+        # the accelerator's own rules: an invalid design (valid = 0) violates this implicit constraint
+        valid = result.metrics.get("valid", np.ones(n))  # an accelerator that declares no rules breaks none
+        cons.append(np.where(valid > 0.5, -1.0, 1.0))
+        constraints = np.column_stack(cons)
         ok = ~np.any(np.isnan(objectives), axis=1)
         return Batch({**metrics, **extra}, objectives, constraints, ok)
 
@@ -367,12 +329,12 @@ class Problem:
         """Each baseline at its defaults (overlaid with its params) on the same scenario: one row each."""
         rows = []
         for label, acc, params in self.baselines:
-            raw = self._evaluate_raw(acc, {}, params, 1)
-            metrics, extra = self._aggregate(raw)
+            result = self._evaluate(acc, {}, params, 1)
+            raw, metrics, extra = result.evaluation.metrics, result.metrics, result.per_point
             row: dict[str, Any] = {"baseline": label, "accelerator": acc.name}
             row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in {**metrics, **extra}.items()
                         if np.asarray(v).dtype.kind in "biuf"})  # fmt: skip
-            feasible = True
+            feasible = bool(np.all(np.asarray(metrics.get("valid", 1.0)) > 0.5))
             for c in self.spec.constraints:
                 if c.metric in raw:
                     v = np.asarray(c.violation(raw[c.metric]), dtype=float)

@@ -18,32 +18,27 @@ from typing import Any
 import numpy as np
 
 from dse.errors import InputError, choice_error
+from dse.search import samplers
 
-SAMPLERS = ("nsga2", "nsga3", "tpe", "gp", "random", "qmc", "grid")
 DEFAULT_SAMPLER = "nsga2"
 AGGREGATES = ("mean", "max")
 DIRECTIONS = ("minimize", "maximize")
 WORKLOAD_DIMS = ("resolution", "frames")
-#: options each sampler accepts in ``[sampler]`` (besides ``name``), with their types
-SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "nsga2": {"population_size": int, "mutation_prob": float, "crossover_prob": float, "swapping_prob": float},
-    "nsga3": {"population_size": int, "mutation_prob": float, "crossover_prob": float, "swapping_prob": float},
-    "tpe": {"n_startup_trials": int, "multivariate": bool, "constant_liar": bool},
-    "gp": {"n_startup_trials": int},
-    "random": {},
-    "qmc": {"qmc_type": str, "scramble": bool},
-    "grid": {"batch_size": int, "store_limit": int, "max_points": int},
-}
 TOP_KEYS = (
     "study", "description", "accelerator", "sampler", "trials", "seed", "results_dir",
     "workload", "objectives", "space", "constraints", "baselines",
 )  # fmt: skip
-WORKLOAD_KEYS = ("model", "resolution", "frames", "resolutions", "weights", "aggregate")
+#: architecture overrides ``[workload]`` takes (as `rtsa-dse workloads show` and `eval` do)
+WORKLOAD_ARCH_KEYS = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window", "attention")
+WORKLOAD_KEYS = ("model", "resolution", "frames", "resolutions", "weights", "aggregate", "sparsity",
+                 *WORKLOAD_ARCH_KEYS)  # fmt: skip
 RANGE_KEYS = ("low", "high", "step", "log", "points")
 SPECIAL_CONSTRAINTS = {"fpga_fit": ("fpga_fits", "min", 1.0), "max_accuracy_drop": ("accuracy_drop", "max", None)}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 Resolution = int | tuple[int, int]
+_IF_SET = {"identity": "if-set"}  # a study's identity holds the field only when it differs from its default
+_NOT_IDENTITY = {"identity": False}
 
 
 @dataclass(frozen=True)
@@ -59,6 +54,9 @@ class Dimension:
     log: bool = False
     points: int | None = None
     choices: tuple[Any, ...] = ()
+    #: a fixed value that differs per point of a resolution mix (a ``{ video = … }`` knob measured at each
+    #: resolution); ``value`` is then their weighted mean, for display
+    per_point: tuple[float, ...] = field(default=(), metadata=_IF_SET)
 
     @property
     def searched(self) -> bool:
@@ -74,10 +72,48 @@ class Scenario:
     frames: tuple[int | None, ...] = (None,)
     weights: tuple[float, ...] = (1.0,)
     aggregate: str = "mean"
+    #: architecture overrides of the model (``depth = 8``…), as sorted (key, value) pairs
+    overrides: tuple[tuple[str, Any], ...] = field(default=(), metadata=_IF_SET)
+    #: per-layer sparsity table (a CSV path as written in the spec)
+    sparsity: str | None = field(default=None, metadata=_IF_SET)
+    #: SHA-256 of the model file and sparsity table the spec names (a study's identity follows their content)
+    digests: tuple[str, ...] = field(default=(), metadata=_IF_SET)
+    #: folder that relative paths in the spec are relative to (the spec's own folder)
+    base_dir: str = field(default="", compare=False, metadata=_NOT_IDENTITY)
 
     @property
     def is_mix(self) -> bool:
         return len(self.resolutions) > 1
+
+    @property
+    def model_ref(self) -> str:
+        """What :func:`dse.workloads.build` takes: the zoo name, or the model file's absolute path."""
+        from dse.workloads import is_model_file
+        from dse.workloads.models import resolve_path
+
+        if not is_model_file(self.model):
+            return self.model
+        return str(resolve_path(self.model, self.base_dir or None, "workload.model"))
+
+    def build_options(self, explicit: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+        """Keyword options of :func:`dse.workloads.build`: the overrides and the sparsity table, whose delta
+        (attention) values give way where ``explicit`` names ``sparsity_linear`` (``sparsity_attention``)."""
+        out: dict[str, Any] = dict(self.overrides)
+        if self.sparsity is not None:
+            from dse.sparsity.table import SparsityRef
+            from dse.workloads.models import resolve_path
+
+            path = str(resolve_path(self.sparsity, self.base_dir or None, "workload.sparsity"))
+            out["sparsity"] = SparsityRef(path, "sparsity_linear" not in explicit, "sparsity_attention" not in explicit)
+        return out
+
+    def files(self) -> list[Path]:
+        """The model file and sparsity table the scenario reads (to keep with a study's results)."""
+        from dse.workloads import is_model_file
+        from dse.workloads.models import resolve_path
+
+        refs = [r for r in (self.model if is_model_file(self.model) else None, self.sparsity) if r]
+        return [resolve_path(r, self.base_dir or None) for r in refs]
 
 
 @dataclass(frozen=True)
@@ -154,7 +190,14 @@ class Spec:
 def _plain(obj: Any) -> Any:
     """Dataclass → JSON-friendly dict (tuples → lists), for the stored identity."""
     if hasattr(obj, "__dataclass_fields__"):
-        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__}
+        out = {}
+        for k, f in obj.__dataclass_fields__.items():
+            how = f.metadata.get("identity", True)
+            v = getattr(obj, k)
+            if how is False or (how == "if-set" and v == f.default):
+                continue
+            out[k] = _plain(v)
+        return out
     if isinstance(obj, tuple | list):
         return [_plain(v) for v in obj]
     return obj
@@ -216,9 +259,48 @@ def _resolution(value: Any, field_: str) -> Resolution:
 # sections
 
 
-def _scenario(table: Any) -> Scenario:
+def _scenario(table: Any, base_dir: str = "") -> Scenario:
+    """``[workload]``: the model (zoo name, model file or ONNX graph, paths relative to the spec's folder),
+    its architecture overrides, a per-layer sparsity table, and the (resolution, frames) point or mix."""
+    from dataclasses import replace
+
+    from dse.workloads import is_model_file
+    from dse.workloads.models import file_digest, resolve_path
+
     _want(table, "workload", "table")
     _known_keys(table, WORKLOAD_KEYS, "workload")
+    rest = {k: v for k, v in table.items() if k not in WORKLOAD_ARCH_KEYS and k != "sparsity"}
+    sc = _scenario_points(rest)
+    overrides = []
+    for key in WORKLOAD_ARCH_KEYS:
+        if key not in table:
+            continue
+        where = f"workload.{key}"
+        v = table[key]
+        if key == "mlp_ratio":
+            v = float(_want(v, where, "number"))
+            if v <= 0:
+                raise InputError(where, f"must be > 0, got {v!r}")
+        elif key == "attention":
+            v = _want(v, where, "string")
+        elif key == "window" and isinstance(v, list):
+            if len(v) != 3:
+                raise InputError(where, f"expected a side or [t, h, w], got {v!r}")
+            v = tuple(_positive_int(x, where) for x in v)
+        else:
+            v = _positive_int(v, where)
+        overrides.append((key, v))
+    digests = []
+    if is_model_file(sc.model):
+        digests.append(file_digest(resolve_path(sc.model, base_dir or None, "workload.model")))
+    sparsity = None
+    if "sparsity" in table:
+        sparsity = _want(table["sparsity"], "workload.sparsity", "string")
+        digests.append(file_digest(resolve_path(sparsity, base_dir or None, "workload.sparsity")))
+    return replace(sc, overrides=tuple(overrides), sparsity=sparsity, digests=tuple(digests), base_dir=base_dir)
+
+
+def _scenario_points(table: dict[str, Any]) -> Scenario:
     if "model" not in table:
         raise InputError("workload.model", "missing; name a model of `rtsa-dse workloads`")
     model = _want(table["model"], "workload.model", "string")
@@ -369,25 +451,21 @@ def _sampler(raw: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
         raw = {"name": raw}
     _want(raw, "sampler", "table")
     name = _want(raw.get("name", DEFAULT_SAMPLER), "sampler.name", "string")
-    if name not in SAMPLERS:
-        raise choice_error("sampler", name, SAMPLERS)
-    allowed = SAMPLER_OPTIONS[name]
+    allowed = samplers.get(name).options  # the sampler registry: one row per sampler
     _known_keys(raw, ("name", *allowed), "sampler")
     opts = []
     for key, value in raw.items():
         if key == "name":
             continue
-        typ = allowed[key]
-        kind = {int: "integer", float: "number", bool: "boolean", str: "string"}[typ]
+        opt = allowed[key]
+        kind = {int: "integer", float: "number", bool: "boolean", str: "string"}[opt.type]
         _want(value, f"sampler.{key}", kind)
-        if typ is int and value < 1:
-            raise InputError(f"sampler.{key}", f"must be ≥ 1, got {value}")
-        if key.endswith("_prob") and not 0 <= value <= 1:
-            raise InputError(f"sampler.{key}", f"must be in [0, 1], got {value}")
-        if key == "population_size" and value < 2:
-            raise InputError(f"sampler.{key}", f"must be ≥ 2, got {value}")
-        if key == "qmc_type" and value not in ("sobol", "halton"):
-            raise choice_error("sampler.qmc_type", value, ("sobol", "halton"))
+        if opt.choices and value not in opt.choices:
+            raise choice_error(f"sampler.{key}", value, opt.choices)
+        if opt.low is not None and opt.high is not None and not opt.low <= value <= opt.high:
+            raise InputError(f"sampler.{key}", f"must be in [{opt.low:g}, {opt.high:g}], got {value}")
+        if opt.low is not None and value < opt.low:
+            raise InputError(f"sampler.{key}", f"must be ≥ {opt.low:g}, got {value}")
         opts.append((key, value))
     return name, tuple(opts)
 
@@ -414,33 +492,43 @@ def _baselines(raw: Any) -> tuple[Baseline, ...]:
     return tuple(out)
 
 
-VIDEO_KEYS = ("video", "threshold", "level", "max_frames")
+VIDEO_KEYS = ("video", "threshold", "level", "max_frames", "stride")
 
 
-def _resolve_video_knobs(space: Any, scenario: Scenario) -> Any:
+def _resolve_video_knobs(space: Any, scenario: Scenario) -> tuple[Any, dict[str, tuple[float, ...]]]:
     """``knob = { video = "bikes", threshold = 4 }`` → the delta sparsity measured on that clip.
 
     The measurement is ``rtsa-dse profile-video`` (:func:`dse.video.delta_sparsity`) at the scenario's
-    resolution (the model's default when unset); for a resolution mix, the weighted mean over the mix.
+    resolution (the model's default when unset), at the model's patch size and between frames ``stride``
+    apart (default: the gap the model sees, its tubelet × sampling interval). A resolution mix uses each
+    resolution's own value (returned per knob as the second item; the knob's value is their weighted mean).
     """
     if not isinstance(space, dict):
-        return space
+        return space, {}
     out = dict(space)
+    per_point: dict[str, tuple[float, ...]] = {}
     for name, raw in space.items():
         if not (isinstance(raw, dict) and "video" in raw):
             continue
         where = f"space.{name}"
         _known_keys(raw, VIDEO_KEYS, where)
         from dse.video import delta_sparsity
-        from dse.workloads import get_spec
+        from dse.workloads.models import load_model
 
-        default = get_spec(scenario.model).resolution
-        res = [default if r is None else (min(r) if isinstance(r, tuple) else r) for r in scenario.resolutions]
+        try:
+            model = load_model(scenario.model, scenario.base_dir or None, "workload.model",
+                               **dict(scenario.overrides)).spec  # fmt: skip
+        except InputError as err:
+            raise InputError(f"workload.{err.field}" if "." not in err.field else err.field,
+                             str(err).split(": ", 1)[1]) from None  # fmt: skip
+        res = [model.resolution if r is None else (min(r) if isinstance(r, tuple) else r) for r in scenario.resolutions]
+        stride = _positive_int(raw.get("stride", model.tubelet * model.frame_interval), f"{where}.stride")
         try:
             vals = [
                 float(delta_sparsity(r, threshold=float(raw.get("threshold", 4.0)), clip=str(raw["video"]),
-                                     level=str(raw.get("level", "element")),
-                                     max_frames=int(raw.get("max_frames", 64))))
+                                     patch=model.patch, level=str(raw.get("level", "element")),
+                                     max_frames=int(raw.get("max_frames", 64)),
+                                     stride=stride))
                 for r in res
             ]  # fmt: skip
         except InputError as err:
@@ -448,10 +536,12 @@ def _resolve_video_knobs(space: Any, scenario: Scenario) -> Any:
         except (TypeError, ValueError) as err:
             raise InputError(where, f"bad video knob: {err}") from None
         out[name] = float(np.average(vals, weights=scenario.weights))
-    return out
+        if scenario.is_mix:
+            per_point[name] = tuple(vals)
+    return out, per_point
 
 
-def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "") -> Spec:
+def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "", base_dir: str = "") -> Spec:
     """Turn a parsed TOML document into a :class:`Spec` (schema checks only, no accelerator)."""
     _known_keys(data, TOP_KEYS, "")
     for key in ("study", "accelerator", "workload", "objectives"):
@@ -467,8 +557,13 @@ def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "") -> Spe
         trials = 0
     else:
         raise InputError("trials", "missing; the number of completed trials to reach")
-    scenario = _scenario(data["workload"])
-    space = _space(_resolve_video_knobs(data.get("space", {}), scenario))
+    base_dir = base_dir or (str(Path(path).resolve().parent) if path else "")
+    scenario = _scenario(data["workload"], base_dir)
+    resolved, per_point = _resolve_video_knobs(data.get("space", {}), scenario)
+    space = tuple(
+        Dimension(d.name, d.kind, value=d.value, per_point=per_point[d.name]) if d.name in per_point else d
+        for d in _space(resolved)
+    )
     objectives = _objectives(data["objectives"])
     if len({o.metric for o in objectives}) != len(objectives):
         raise InputError("objectives", "duplicate metric")
@@ -522,8 +617,7 @@ def load_spec(path: str | Path, **overrides: Any):
     if "study" in changes and not _NAME_RE.match(changes["study"]):
         raise InputError("--study", f"{changes['study']!r}: use letters, digits, '_', '-', '.'")
     if "sampler" in changes:
-        if changes["sampler"] not in SAMPLERS:
-            raise choice_error("--sampler", changes["sampler"], SAMPLERS)
+        samplers.get(changes["sampler"], "--sampler")
         if changes["sampler"] != spec.sampler:
             changes["sampler_options"] = ()
     if "trials" in changes and changes["trials"] < 1:

@@ -12,10 +12,9 @@ whose local worker process is gone.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import socket
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +27,38 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from dse.errors import InputError
+from dse.search import optuna_adapter as oa
+from dse.search.optuna_adapter import encode_journal_logs
 
 JOURNAL_NAME = "study.journal"
 WORKER_ATTR = "dse:worker"
+#: wall-clock time (s since the epoch) of a journal worker's last heartbeat on its running trial
+HEARTBEAT_ATTR = "dse:heartbeat"
+#: a design whose trial was orphaned this many times is not re-queued again
+MAX_RETRY = 3
 RDB_PREFIXES = ("sqlite", "postgresql", "postgres", "mysql", "oracle", "mssql")
+
+
+class JournalFlock:
+    """The journal's write lock as an OS file lock (``filelock``: ``flock``) on ``<journal>.wlock``.
+
+    optuna's default symlink lock outlives a writer killed while holding it: the other writers then
+    wait out its 30 s grace period. A kernel file lock is released when its holder dies. Every
+    rtsa-dse writer of a journal uses this lock (a plain optuna process writing the same file at the
+    same time would use its own; reading is always safe).
+    """
+
+    def __init__(self, journal_path: str):
+        from filelock import FileLock
+
+        self._lock = FileLock(journal_path + ".wlock", mode=0o644)
+
+    def acquire(self) -> bool:
+        self._lock.acquire()
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
 
 
 class BatchedJournalFileBackend(JournalFileBackend):
@@ -44,20 +71,22 @@ class BatchedJournalFileBackend(JournalFileBackend):
     """
 
     def __init__(self, file_path: str) -> None:
-        super().__init__(file_path)
+        self.journal_lock = JournalFlock(file_path)  # released by the kernel if its holder dies
+        self.journal_path = file_path
+        super().__init__(file_path, lock_obj=self.journal_lock)
         self._batch_depth = 0
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         if not self._batch_depth:
             super().append_logs(logs)
             return
-        data = ("\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n").encode("utf-8")
-        self._lock.acquire()  # blocking (optuna's symlink lock)
+        data = encode_journal_logs(logs)  # the records optuna's own append_logs writes
+        self.journal_lock.acquire()  # blocking
         try:
-            with open(self._file_path, "ab") as f:
+            with open(self.journal_path, "ab") as f:
                 f.write(data)
         finally:
-            self._lock.release()
+            self.journal_lock.release()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -67,7 +96,7 @@ class BatchedJournalFileBackend(JournalFileBackend):
         finally:
             self._batch_depth -= 1
             if not self._batch_depth:
-                fd = os.open(self._file_path, os.O_RDONLY)
+                fd = os.open(self.journal_path, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:
@@ -89,6 +118,11 @@ class StorageConfig:
         """Tolerates several writing processes (journal file, server RDB; not one SQLite file)."""
         return not (self.kind == "rdb" and self.location.startswith("sqlite"))
 
+    @property
+    def grace_s(self) -> float:
+        """Seconds a running trial may go without a heartbeat before it is failed and re-queued."""
+        return 3.0 * self.heartbeat_s
+
     def describe(self) -> str:
         if self.kind == "journal":
             return f"journal file {self.location}"
@@ -105,8 +139,8 @@ class StorageConfig:
                     self.location,
                     engine_kwargs={"pool_pre_ping": True},
                     heartbeat_interval=self.heartbeat_s,
-                    grace_period=3 * self.heartbeat_s,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+                    grace_period=int(self.grace_s),
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY),
                 )
             except ImportError as err:
                 raise InputError("--storage", f"driver missing for {mask_password(self.location)}: {err}") from None
@@ -151,29 +185,9 @@ def write_trial_attrs(storage: BaseStorage, trial_id: int, user: dict[str, Any],
     ~2 ms each on PostgreSQL); on a journal: one ``fsync``. Falls back to the public per-attribute
     API if optuna's internals change.
     """
-    rdb = getattr(storage, "_backend", storage)
-    if isinstance(rdb, RDBStorage):
-        try:
-            from optuna.storages._rdb import models
-            from optuna.storages._rdb.storage import _create_scoped_session
-
-            with _create_scoped_session(rdb.scoped_session, True) as session:
-                row = models.TrialModel.find_or_raise_by_id(trial_id, session)
-                rdb.check_trial_is_updatable(trial_id, row.state)
-                for model, attrs in (
-                    (models.TrialUserAttributeModel, user),
-                    (models.TrialSystemAttributeModel, system),
-                ):
-                    have = {a.key: a for a in session.query(model).filter(model.trial_id == trial_id)}
-                    for key, value in attrs.items():
-                        if key in have:  # a re-run trial inherits attributes
-                            have[key].value_json = json.dumps(value)
-                        else:
-                            session.add(model(trial_id=trial_id, key=key, value_json=json.dumps(value)))
-            return
-        except (ImportError, AttributeError):
-            pass
-    backend = getattr(storage, "_backend", None)
+    if oa.rdb_set_trial_attrs(storage, trial_id, user, system):
+        return
+    backend = oa.journal_backend(storage)
     batch = backend.batch() if isinstance(backend, BatchedJournalFileBackend) else contextlib.nullcontext()
     with batch:
         for key, value in user.items():
@@ -187,16 +201,22 @@ def write_trial_attrs(storage: BaseStorage, trial_id: int, user: dict[str, Any],
 
 @contextlib.contextmanager
 def exclusive(out_dir: Path) -> Iterator[None]:
-    """Hold ``out_dir/.sweep.lock`` for the whole run: one sweep command per results directory."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / ".sweep.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold ``out_dir/.sweep.lock`` (``filelock``) for the whole run: one sweep command per results
+    directory with the embedded journal. Not waited for: a second command fails at once, in one line."""
+    from filelock import FileLock, Timeout
+
+    from dse.search.export import FILE_MODE, ensure_dir
+
+    ensure_dir(out_dir)
+    lock = FileLock(str(out_dir / ".sweep.lock"), timeout=0, mode=FILE_MODE)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            lock.acquire()
+        except Timeout:
             raise InputError(
-                "study", f"{out_dir} is in use by another sweep; for several workers use --jobs N or --storage URL"
+                "study",
+                f"{out_dir} is in use by another sweep (it holds {out_dir / '.sweep.lock'}); for several "
+                "workers use --jobs N or --storage URL",
             ) from None
         journal = out_dir / JOURNAL_NAME
         stale = Path(str(journal) + ".lock")  # left by a killed writer: no one else writes now
@@ -205,7 +225,7 @@ def exclusive(out_dir: Path) -> Iterator[None]:
         drop_torn_tail(journal)
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def drop_torn_tail(journal: Path) -> None:
@@ -262,34 +282,69 @@ def _alive(tag: str) -> bool:
     return not start or _start_time(pid) in ("", start)
 
 
-def recover_dead_trials(study: optuna.Study, *, all_running: bool = False) -> int:
-    """Fail the RUNNING trials of dead local workers and re-queue their parameters; returns the count.
+def _age_s(t: FrozenTrial) -> float:
+    """Seconds since the trial's last sign of life: its heartbeat attribute (journal), else its start."""
+    beat = t.system_attrs.get(HEARTBEAT_ATTR)
+    if isinstance(beat, int | float) and not isinstance(beat, bool):
+        return time.time() - float(beat)
+    if t.datetime_start is None:
+        return 0.0
+    return time.time() - t.datetime_start.timestamp()
+
+
+def stale_reason(t: FrozenTrial, grace_s: float | None, *, journal: bool) -> str | None:
+    """Why a RUNNING trial is orphaned (its worker is gone), or None while it may still run.
+
+    * its worker is a dead process on this host (``dse:worker`` tag);
+    * it has no tag and started more than ``grace_s`` ago (a worker killed between ``ask`` and the
+      tag; on an RDB it has no heartbeat row either, which optuna's stale check needs);
+    * on a journal: its worker's last heartbeat (``dse:heartbeat``) is older than ``grace_s`` (a
+      worker on another host, or a hung one). On an RDB, optuna's own heartbeat rows cover this case.
+    """
+    tag = t.system_attrs.get(WORKER_ATTR)
+    if tag is not None and not _alive(tag):
+        return "worker process gone"
+    if grace_s is None:
+        return None
+    if tag is None and _age_s(t) > grace_s:
+        return "no worker tag or heartbeat"
+    if journal and tag is not None and _age_s(t) > grace_s:
+        return "heartbeat stale"
+    return None
+
+
+def recover_dead_trials(study: optuna.Study, *, all_running: bool = False, grace_s: float | None = None) -> int:
+    """Fail the RUNNING trials whose worker is gone and re-queue their parameters; returns the count.
 
     ``all_running``: every RUNNING trial is orphaned (the caller holds the study exclusively).
-    Trials on RDB storages are handled by optuna's heartbeats instead.
+    ``grace_s``: how long a trial may go without a sign of life (see :func:`stale_reason`); None
+    checks only for dead local processes. The re-queued copy (optuna's
+    :class:`~optuna.storages.RetryHeartbeatStaleTrialCallback`, at most :data:`MAX_RETRY` times per
+    design) records the failed trial's number in ``failed_trial``. Several workers may run this at
+    once: only the one whose FAIL lands re-queues.
     """
     n = 0
+    journal = not oa.is_rdb(oa.study_storage(study))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        retry = RetryHeartbeatStaleTrialCallback(max_retry=3)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        tag = t.system_attrs.get(WORKER_ATTR)
-        if not all_running and (tag is None or _alive(tag)):
+        if not all_running and stale_reason(t, grace_s, journal=journal) is None:
             continue
         with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
-            if study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+            if oa.study_storage(study).set_trial_state_values(oa.trial_id(t), state=TrialState.FAIL):
                 n += 1
-                frozen = study._storage.get_trial(t._trial_id)
-                retry(study, _without(frozen, WORKER_ATTR))
+                frozen = oa.study_storage(study).get_trial(oa.trial_id(t))
+                retry(study, without_attrs(frozen, (WORKER_ATTR, HEARTBEAT_ATTR)))
     return n
 
 
-def _without(trial: FrozenTrial, key: str) -> FrozenTrial:
+def without_attrs(trial: FrozenTrial, keys: tuple[str, ...]) -> FrozenTrial:
     trial = optuna.trial.FrozenTrial(
         number=trial.number, state=trial.state, value=None, values=trial.values,
         datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete, params=trial.params,
         distributions=trial.distributions, user_attrs=trial.user_attrs,
-        system_attrs={k: v for k, v in trial.system_attrs.items() if k != key},
-        intermediate_values=trial.intermediate_values, trial_id=trial._trial_id,
+        system_attrs={k: v for k, v in trial.system_attrs.items() if k not in keys},
+        intermediate_values=trial.intermediate_values, trial_id=oa.trial_id(trial),
     )  # fmt: skip
     return trial

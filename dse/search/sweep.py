@@ -15,14 +15,23 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from dse.errors import InputError
-from dse.search.export import check_format, pareto_table, study_tables, write_table, write_text
-from dse.search.grid import GridResult, evaluate_grid, grid_table, store_grid
+from dse.search.export import check_format, pareto_table, results_lock, study_tables, write_table, write_text
+from dse.search.columnar import TableSink, remove_table
+from dse.search.grid import GRID_ATTR, GridRun, run_grid, store_grid, store_limit
 from dse.search.pareto import HV_REFERENCE, hypervolume, minimization_form, normalized_hypervolume
 from dse.search.runner import RunStats, open_study, quiet_optuna, run_embedded, run_workers
 from dse.search.space import Problem
 from dse.search.storage import StorageConfig, exclusive, recover_dead_trials, storage_config
 
 DEFAULT_RESULTS = "results"
+TABLES = ("full", "front", "none")
+#: ``--table`` default: every design's row up to this many designs, only the front's above
+FULL_TABLE_MAX = 100_000
+
+
+def default_table(n_designs: int) -> str:
+    """``full`` for up to :data:`FULL_TABLE_MAX` designs (grid points or trials), else ``front``."""
+    return "full" if n_designs <= FULL_TABLE_MAX else "front"
 
 
 @dataclass
@@ -42,20 +51,39 @@ class SweepReport:
     hv_kind: str
     paths: list[Path] = field(default_factory=list)
     baselines: list[dict[str, Any]] = field(default_factory=list)
-    grid: GridResult | None = None
+    grid: GridRun | None = None
+    table: str = "full"  # what the trials table holds: every design, the front's, or no table
+    #: where the time went (s), by step: evaluation, front, trials table, study, baselines, outputs
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_complete(self) -> int:
+        if self.grid is not None:
+            return self.grid.n_ok
         return int((self.trials["state"] == "COMPLETE").sum()) if len(self.trials) else 0
 
     @property
+    def short_of_target(self) -> str:
+        """Why the run ended with fewer than ``target`` complete trials ("" when it reached it)."""
+        if self.grid is not None or self.n_complete >= self.target:
+            return ""
+        why = [self.stats.why] if self.stats.why else []
+        if self.stats.lost_workers:
+            why.append(f"{self.stats.lost_workers} worker process(es) died")
+        return "; ".join(why) or "the workers stopped early"
+
+    @property
     def n_feasible(self) -> int:
+        if self.grid is not None:
+            return self.grid.n_feasible
         return int(self.trials["feasible"].sum()) if len(self.trials) else 0
 
     def best(self) -> list[tuple[str, str, float, dict[str, Any]]]:
-        """Per objective: (metric, direction, best feasible value, the design's row)."""
+        """Per objective: (metric, direction, best feasible value, the design's row). The best value of
+        an objective over the feasible designs is reached on the front, so a grid looks there only."""
         out = []
-        ok = self.trials[self.trials["feasible"]]
+        table = self.grid.front if self.grid is not None else self.trials
+        ok = table[table["feasible"]] if len(table) else table
         for obj in self.problem.spec.objectives:
             if not len(ok):
                 continue
@@ -65,8 +93,10 @@ class SweepReport:
         return out
 
 
-def front_hypervolume(problem: Problem, trials: pd.DataFrame) -> tuple[float, str]:
-    """Hypervolume of the feasible front: in metric units if every objective has a reference, else normalised."""
+def front_hypervolume(problem: Problem, trials: pd.DataFrame, bounds=None) -> tuple[float, str]:
+    """Hypervolume of the feasible front: in metric units if every objective has a reference, else normalised
+    (between the ideal and nadir of the feasible ``trials``, or ``bounds`` = (ideal, nadir) in minimisation
+    form when ``trials`` holds only the front of a larger set)."""
     objs = problem.spec.objectives
     names = [o.metric for o in objs]
     ok = trials[trials["feasible"]] if len(trials) else trials
@@ -77,42 +107,63 @@ def front_hypervolume(problem: Problem, trials: pd.DataFrame) -> tuple[float, st
         ref = minimization_form(np.array([[o.reference for o in objs]]), problem.directions)[0]
         return hypervolume(minimization_form(values, problem.directions), ref), "reference point from the spec"
     kind = f"objectives normalised to [0, 1], reference {HV_REFERENCE}"
-    return normalized_hypervolume(values, problem.directions), kind
+    ideal, nadir = bounds if bounds is not None else (None, None)
+    return normalized_hypervolume(values, problem.directions, ideal, nadir), kind
 
 
 def run_sweep(
     problem: Problem,
     *,
     storage: str | None = None,
-    jobs: int = 1,
+    jobs: int | None = None,
     results_dir: str | None = None,
     fmt: str = "csv",
     progress: bool = False,
     heartbeat_s: int = 10,
     on_batch: Callable[[RunStats], None] | None = None,
+    table: str | None = None,
+    cluster: str | None = None,
 ) -> SweepReport:
-    """Run (or resume) the sweep of ``problem`` and write ``trials``, ``pareto``, the spec copy and baselines."""
+    """Run (or resume) the sweep of ``problem`` and write ``trials``, ``pareto``, the spec copy and baselines.
+
+    ``jobs``: worker processes (default: 1 for optuna samplers, every core for the grid). ``table``: what
+    the trials table holds, ``full`` / ``front`` / ``none`` (default :func:`default_table`). ``cluster``
+    (grid only): ``tcp://HOST:PORT`` of a Dask scheduler or ``local:N``; the grid's chunks run there.
+    """
     spec = problem.spec
     check_format(fmt)
-    if jobs < 1:
+    grid_run = spec.sampler == "grid"
+    if jobs is not None and jobs < 1:
         raise InputError("--jobs", f"must be ≥ 1, got {jobs}")
+    if table is not None and table not in TABLES:
+        raise InputError("--table", f"unknown value {table!r}; allowed: {', '.join(TABLES)}")
+    if cluster is not None and not grid_run:
+        raise InputError("--cluster", "only the grid sampler runs on a Dask cluster; optuna samplers share a "
+                         "study through --storage (run the same command on each machine)")  # fmt: skip
+    if cluster is not None and jobs is not None:
+        raise InputError("--jobs", "with --cluster the cluster's workers run the chunks; drop --jobs")
+    table = table or default_table(problem.grid_size() if grid_run else spec.trials)
     out_dir = Path(results_dir or spec.results_dir or DEFAULT_RESULTS) / spec.study
     cfg = storage_config(storage, out_dir, heartbeat_s)
-    if jobs > 1 and not cfg.concurrent:
+    if (jobs or 1) > 1 and not cfg.concurrent and not grid_run:
         raise InputError(
             "--jobs", "one SQLite file does not take concurrent writers; use the default journal or a PostgreSQL URL"
         )
-    if jobs > 1 and spec.sampler == "grid":
-        raise InputError("--jobs", "the grid sampler is vectorized in one process; drop --jobs")
+    if grid_run:
+        from joblib import cpu_count
+
+        jobs = jobs or cpu_count()
+    else:
+        jobs = jobs or 1
     t0 = time.perf_counter()
     stats = RunStats()
     grid = None
     hold = exclusive(out_dir) if cfg.embedded else contextlib.nullcontext()
     with hold, quiet_optuna():
-        if spec.sampler == "grid":
-            grid, study, previously = _run_grid(problem, cfg, progress)
-            trials = grid_table(problem, grid)
-            pareto = pareto_table(trials, problem.param_names, problem.objective_names)
+        if grid_run:
+            grid, study, previously = _run_grid(problem, cfg, out_dir, fmt, table, jobs, cluster, progress)
+            trials = grid.rows if grid.rows is not None else grid.front
+            pareto = pareto_table(grid.front.assign(pareto=True), problem.param_names, problem.objective_names)
             stats.run = len(grid) - previously
             stats.evaluations = len(grid)
             target = len(grid)
@@ -128,45 +179,117 @@ def run_sweep(
                 study = optuna.load_study(study_name=spec.study, storage=cfg.open())
             trials, pareto, _ = study_tables(study)
             previously = int((trials["state"] == "COMPLETE").sum()) - stats.run
-        wall = time.perf_counter() - t0
-        hv, hv_kind = front_hypervolume(problem, trials)
+        if grid is not None:
+            hv, hv_kind = front_hypervolume(problem, grid.front, (grid.ideal, grid.nadir))
+        else:
+            hv, hv_kind = front_hypervolume(problem, trials)
         report = SweepReport(
-            problem, out_dir, cfg, trials, pareto, stats, wall, target, previously, hv, hv_kind, grid=grid
+            problem, out_dir, cfg, trials, pareto, stats, 0.0, target, previously, hv, hv_kind, grid=grid, table=table
         )
+        if grid is not None:
+            report.timings.update(evaluation=grid.eval_s, front=grid.front_s, **grid.timings)
+        t1 = time.perf_counter()
         report.baselines = problem.evaluate_baselines()
+        t2 = time.perf_counter()
         report.paths = write_outputs(report, fmt)
+        report.timings.update(baselines=t2 - t1, outputs=time.perf_counter() - t2)
+        report.wall_s = time.perf_counter() - t0
     return report
 
 
-def _run_grid(problem: Problem, cfg: StorageConfig, progress: bool) -> tuple[GridResult, optuna.Study, int]:
+def _run_grid(
+    problem: Problem,
+    cfg: StorageConfig,
+    out_dir: Path,
+    fmt: str,
+    table: str,
+    jobs: int,
+    cluster: str | None,
+    progress: bool,
+) -> tuple[GridRun, optuna.Study, int]:
+    """Evaluate the grid (streaming the full table into ``out_dir`` when ``table == "full"``) and record
+    it in the study: every point up to the store limit, else the front."""
+    study = open_study(problem, cfg.open())  # a different sweep under this name fails here, before the work
+    size = problem.grid_size()
+    previously = size if study.user_attrs.get(GRID_ATTR) == size else 0
+    keep_rows = size <= store_limit(study, problem) and not previously
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=problem.grid_size(), unit="pt", unit_scale=True, leave=False, dynamic_ncols=True)
+        bar = tqdm(total=size, unit="pt", unit_scale=True, leave=False, dynamic_ncols=True)
     try:
-        result = evaluate_grid(problem, progress=bar)
+        with results_lock(out_dir):
+            sink = TableSink(out_dir / "trials", fmt) if table == "full" else None
+            try:
+                grid = run_grid(problem, keep_rows=keep_rows, sink=sink, jobs=jobs, cluster=cluster,
+                                progress=bar.update if bar is not None else None)  # fmt: skip
+                if sink is not None:
+                    t = time.perf_counter()
+                    grid.table_path = sink.commit()
+                    grid.write_s += time.perf_counter() - t
+            except BaseException:
+                if sink is not None:
+                    sink.abort()
+                raise
     finally:
         if bar is not None:
             bar.close()
-    study = open_study(problem, cfg.open())
-    previously = len(result) if study.user_attrs.get("dse:grid_points") == len(result) else 0
-    store_grid(study, problem, result)
-    return result, study, previously
+    grid.timings["trials table"] = grid.write_s
+    t = time.perf_counter()
+    if not previously:
+        store_grid(study, problem, grid.rows if keep_rows else grid.front, size, "all" if keep_rows else "pareto")
+    grid.timings["study"] = time.perf_counter() - t
+    return grid, study, previously
 
 
 def write_outputs(report: SweepReport, fmt: str) -> list[Path]:
-    """``trials``, ``pareto``, ``spec.toml`` and ``baselines`` into the results directory, atomically."""
+    """``trials`` (as ``report.table`` says), ``pareto``, ``spec.toml`` and ``baselines`` into the results
+    directory, atomically; a trials table of the other format or of an earlier run is removed."""
     out = report.out_dir
-    paths = [write_table(report.trials, out / "trials", fmt), write_table(report.pareto, out / "pareto", fmt)]
-    spec = report.problem.spec
-    if spec.source:
-        paths.append(write_text(spec.source, out / "spec.toml"))
-    if report.baselines:
-        paths.append(write_table(pd.DataFrame(report.baselines), out / "baselines", fmt))
+    grid = report.grid
+    with results_lock(out):
+        paths = []
+        if grid is not None and grid.table_path is not None:
+            paths.append(grid.table_path)  # streamed while the grid was evaluated
+        elif report.table == "none":
+            remove_table(out / "trials")
+        else:
+            rows = report.trials
+            if report.table == "front":
+                rows = grid.front if grid is not None else rows[rows["pareto"]]
+            paths.append(write_table(rows, out / "trials", fmt))
+            remove_table(out / "trials", keep=paths[-1])
+        paths.append(write_table(report.pareto, out / "pareto", fmt))
+        spec = report.problem.spec
+        if spec.source:
+            paths.append(write_text(spec.source, out / "spec.toml"))
+        paths += keep_inputs(spec.scenario.files(), out)
+        if report.baselines:
+            paths.append(write_table(pd.DataFrame(report.baselines), out / "baselines", fmt))
     if report.storage.kind == "journal":
         paths.append(Path(report.storage.location))
     return paths
+
+
+def keep_inputs(files: list[Path], out: Path) -> list[Path]:
+    """Copy the model file / ONNX graph and sparsity table a study reads into ``out/inputs/``, where the
+    commands that read the study (report, pareto) find them when the originals have moved."""
+    import shutil
+
+    from dse.search.export import atomic_path
+    from dse.workloads.models import INPUTS_DIR, file_digest
+
+    kept = []
+    for src in files:
+        dst = out / INPUTS_DIR / src.name
+        if dst.resolve() == src.resolve():
+            continue
+        if not (dst.is_file() and dst.stat().st_size == src.stat().st_size and file_digest(dst) == file_digest(src)):
+            with atomic_path(dst) as tmp:
+                shutil.copyfile(src, tmp)
+        kept.append(dst)
+    return kept
 
 
 def count_complete(study: optuna.Study) -> int:

@@ -1,4 +1,4 @@
-"""Inter-frame delta sparsity for linear projections (RTSA, facts.md §1).
+"""Inter-frame delta sparsity for linear projections (RTSA [src:rtsa-tc2025]).
 
 Frame slice t computes ``W·Δₜ`` with ``Δₜ = xₜ − xₜ₋₁`` pruned below a threshold, then adds the previous
 slice's output: ``yₜ = yₜ₋₁ + W·Δₜ``. Work scales with the non-zero deltas. Every ``key_interval``-th

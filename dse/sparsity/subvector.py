@@ -1,4 +1,4 @@
-"""Sub-vector attention sparsity (RTSA, facts.md §1).
+"""Sub-vector attention sparsity (RTSA [src:rtsa-tc2025]).
 
 Each column of the attention matrix (one key j, all queries) is cut into sub-vectors of ``L``
 consecutive queries; a fraction ``p`` of the sub-vectors is pruned. QKᵀ computes only the kept

@@ -1,4 +1,4 @@
-"""Windowed attention (the poster, facts.md §2): each patch query sees a k×k window of patch keys on the
+"""Windowed attention (the poster [src:windowed-poster]): each patch query sees a k×k window of patch keys on the
 grid (clipped at the borders) plus the CLS key; the CLS query sees every key.
 
 The kept fraction of the N×N attention map is computed exactly from the grid: 5.14% (94.86% pruned)

@@ -6,38 +6,55 @@ shapes, MACs and sizes then come back as arrays broadcast to the same shape.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from dse.errors import InputError, choice_error
 from dse.workloads.ops import KINDS, ROLES, STAGES, Op
-from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec, with_overrides
+from dse.workloads.zoo import ALIASES, ATTENTION_TYPES, BUILDERS, SPECS, ModelSpec, attention_type, with_overrides
 
 __all__ = [
     "KINDS",
+    "ROLES",
     "STAGES",
     "Op",
     "ModelSpec",
     "SPECS",
     "Workload",
     "build",
+    "build_spec",
     "gemm_workload",
     "get_spec",
     "model_names",
 ]
 
-OVERRIDABLE = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window")
+OVERRIDABLE = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window", "attention")
+#: file suffixes of models defined outside the zoo: a model file (a zoo family member) or an ONNX graph
+MODEL_SUFFIXES = (".toml", ".onnx")
 
 
 def model_names() -> list[str]:
     return list(SPECS)
 
 
+def is_model_file(model: object) -> bool:
+    """True when ``model`` names a model file (``*.toml``) or an ONNX graph (``*.onnx``) rather than a zoo model."""
+    return isinstance(model, str | os.PathLike) and str(model).lower().endswith(MODEL_SUFFIXES)
+
+
 def get_spec(model: str) -> ModelSpec:
+    """A zoo model's spec, or the spec of a model file / ONNX graph (see :mod:`dse.workloads.models`)."""
+    if is_model_file(model):
+        from dse.workloads.models import load_model
+
+        return load_model(model).spec
     key = ALIASES.get(model, model)
     if key not in SPECS:
-        raise choice_error("model", model, model_names())
+        raise InputError(
+            "model", f"unknown value {model!r}; allowed: {', '.join(model_names())}, or a model .toml / .onnx file"
+        )
     return SPECS[key]
 
 
@@ -105,14 +122,42 @@ def _positive_int_array(field: str, value) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def build(model: str, resolution=None, frames=None, **overrides) -> Workload:
-    """Build a workload. ``resolution``: int, (H, W) or arrays; defaults are the model's published input."""
-    spec = get_spec(model)
+def build(model: str, resolution=None, frames=None, sparsity=None, **overrides) -> Workload:
+    """Build a workload. ``resolution``: int, (H, W) or arrays; defaults are the model's published input.
+
+    ``model``: a zoo name, a model file (``*.toml``) or an ONNX graph (``*.onnx``), paths relative to the
+    working directory; ``overrides``: architecture options (:data:`OVERRIDABLE`); ``sparsity``: a per-layer
+    sparsity table (a CSV path, :class:`~dse.sparsity.table.SparsityRef` or table) whose per-op values the
+    ops carry (:mod:`dse.sparsity.table`). Raises :class:`~dse.errors.InputError` on malformed input.
+    """
+    if is_model_file(model):
+        from dse.workloads.models import load_model
+
+        wl = load_model(model, **overrides).build(resolution, frames)
+    else:
+        wl = build_spec(apply_overrides(get_spec(model), **overrides), resolution, frames)
+    if sparsity is not None:
+        from dse.sparsity.table import apply_sparsity
+
+        wl = apply_sparsity(wl, sparsity)
+    return wl
+
+
+def apply_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
+    """``spec`` with validated architecture overrides (:data:`OVERRIDABLE`; ``None`` values are ignored)."""
     bad = set(overrides) - set(OVERRIDABLE)
     if bad:
         raise choice_error("override", sorted(bad)[0], OVERRIDABLE)
     for key, val in overrides.items():
         if val is None:
+            continue
+        if key == "attention":
+            current = attention_type(spec)
+            if current in ("image", "window") and val != current:
+                raise InputError("attention", f"{spec.name} has {current} attention; only video transformers of "
+                                 f"the isotropic families take another attention type")  # fmt: skip
+            if val != current and val not in ATTENTION_TYPES:
+                raise choice_error("attention", val, tuple(ATTENTION_TYPES))
             continue
         if key == "window":
             w = (val,) if np.ndim(val) == 0 else tuple(val)
@@ -126,11 +171,18 @@ def build(model: str, resolution=None, frames=None, **overrides) -> Workload:
                 raise InputError(key, f"must be > 0 (got {val!r})")
         else:
             _positive_int_array(key, val)
-    spec = with_overrides(spec, **overrides)
-    if spec.dim % spec.heads:
-        raise InputError("heads", f"must divide dim={spec.dim} (got {spec.heads})")
-    if spec.family == "swin" and "depth" in overrides and overrides["depth"] is not None:
+    out = with_overrides(spec, **overrides)
+    if out.dim % out.heads:
+        raise InputError("heads", f"must divide dim={out.dim} (got {out.heads})")
+    if out.family == "swin" and "depth" in overrides and overrides["depth"] is not None:
         raise InputError("depth", "Video Swin depth is set per stage by the model (depths); not overridable")
+    if out.family == "vivit" and out.variant == "m4" and out.heads < 2:
+        raise InputError("heads", "factorised-dot-product attention splits the heads in two: needs heads ≥ 2")
+    return out
+
+
+def build_spec(spec: ModelSpec, resolution=None, frames=None) -> Workload:
+    """Build the workload of a (validated) :class:`ModelSpec` at ``resolution`` and ``frames``."""
     if resolution is None:
         resolution = spec.resolution
     if isinstance(resolution, tuple | list) and len(resolution) == 2:

@@ -9,8 +9,12 @@ All shape fields are numpy int64 arrays broadcastable against each other (scalar
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from dse.sparsity.table import OpSparsity
 
 # kind -> stage (the two stages RTSA is about, "other" for the rest)
 KINDS: dict[str, str] = {
@@ -62,6 +66,8 @@ class Op:
     temporal: bool = False
     #: the op runs on a plain token sequence that token pruning (e.g. HeatViT's selectors) may shrink
     prunable: bool = False
+    #: measured sparsity of this op from a per-layer table (:mod:`dse.sparsity.table`); None: the knobs apply
+    sparsity: OpSparsity | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

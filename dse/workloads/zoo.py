@@ -1,7 +1,7 @@
 """The model zoo: published shapes of image and video transformers, and builders of their ops.
 
-Shapes and published operation counts: ``../shared/reference/facts.md`` §5 (mmpretrain, mmaction2,
-Video-Swin repo, ViViT paper). "FLOPs" in those zoos are MACs. Every builder takes height, width and
+Shapes and published operation counts: [src:mmpretrain] [src:mmaction2] [src:videoswin-zoo] [src:vivit2021]
+[src:timesformer2021]. "FLOPs" in those zoos are MACs. Every builder takes height, width and
 frames as numpy arrays (one value per design point) and returns ops whose shapes are arrays.
 """
 
@@ -39,6 +39,9 @@ class ModelSpec:
     temporal_depth: int = 4  # ViViT model 2 temporal encoder depth
     depths: tuple[int, ...] = ()  # swin stage depths
     window: tuple[int, int, int] = (8, 7, 7)  # swin window (t, h, w)
+    #: frames between consecutive input frames in the model's sampling pipeline (1 for images): the
+    #: delta between token slices spans tubelet × frame_interval source frames
+    frame_interval: int = 1
     published_gmacs: float | None = None
     source: str = ""
     description: str = ""
@@ -49,11 +52,11 @@ class ModelSpec:
         return self.dim // self.heads
 
 
-_IMG = "facts.md §5: mmpretrain DeiT/ViT configs"
-_MAE = "facts.md §5: mmaction2 VideoMAE K400 configs"
-_TSF = "facts.md §5: mmaction2 TimeSformer configs / TimeSformer paper Table"
-_VIV = "facts.md §5: ViViT paper (Arnab et al. 2021) Table; [R] recalled, analytic within 1%"
-_SWN = "facts.md §5: Video-Swin repo model zoo (K400)"
+_IMG = "mmpretrain DeiT/ViT configs [src:mmpretrain]"
+_MAE = "mmaction2 VideoMAE K400 configs [src:mmaction2]"
+_TSF = "mmaction2 TimeSformer configs [src:mmaction2]; 3-crop count of the TimeSformer paper [src:timesformer2021]"
+_VIV = "ViViT paper (Arnab et al. 2021) [src:vivit2021]; [R] recalled, analytic within 1%"
+_SWN = "Video-Swin repo model zoo (K400) [src:videoswin-zoo]"
 
 SPECS: dict[str, ModelSpec] = {
     s.name: s
@@ -252,6 +255,11 @@ SPECS: dict[str, ModelSpec] = {
         ),
     ]
 }
+#: frames between sampled input frames in each family's published test pipeline: the mmaction2 config names
+#: ``16x4x1`` (VideoMAE), ``8x32x1`` (TimeSformer), ``32x2x1`` (Video Swin) are clip length × frame interval ×
+#: clips [src:mmaction2] [src:videoswin-zoo]; ViViT samples 32 frames at stride 2 [src:vivit2021] [R]
+FRAME_INTERVAL: dict[str, int] = {"vit": 1, "videomae": 4, "timesformer": 32, "vivit": 2, "swin": 2}
+SPECS = {name: replace(s, frame_interval=FRAME_INTERVAL[s.family]) for name, s in SPECS.items()}
 ALIASES: dict[str, str] = {
     "deit-t": "deit-tiny", "deit-s": "deit-small", "deit-b": "deit-base", "vit-b": "vit-base",
     "vit-l": "vit-large", "timesformer-b-divided": "timesformer-b", "video-swin-tiny": "video-swin-t",
@@ -358,9 +366,36 @@ BUILDERS = {"vit": _vit_family, "videomae": _vit_family, "timesformer": _vit_fam
             "swin": _swin}  # fmt: skip
 
 
+#: attention types of the isotropic video families (the ``attention`` override) → (family, variant) that builds it
+ATTENTION_TYPES: dict[str, tuple[str, str]] = {
+    "joint": ("videomae", ""),  # one attention over all space-time tokens (VideoMAE, TimeSformer-joint, ViViT m1)
+    "divided": ("timesformer", "divided"),  # temporal then spatial attention in each block
+    "space": ("timesformer", "space"),  # attention inside each frame only
+    "factorised-encoder": ("vivit", "m2"),  # a spatial encoder per time slice, then a temporal encoder
+    "factorised-self-attention": ("vivit", "m3"),  # spatial then temporal attention in each block
+    "factorised-dot-product": ("vivit", "m4"),  # half the heads spatial, half temporal
+}
+
+
+def attention_type(spec: ModelSpec) -> str:
+    """The attention type of ``spec``: a key of :data:`ATTENTION_TYPES`, ``window`` (Video Swin) or ``image``."""
+    if spec.family == "vit":
+        return "image"
+    if spec.family == "swin":
+        return "window"
+    for name, (family, variant) in ATTENTION_TYPES.items():
+        if (spec.family, spec.variant) == (family, variant):
+            return name
+    return "joint"  # videomae, timesformer joint, vivit m1
+
+
 def with_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
-    """Return ``spec`` with architecture overrides (depth, dim, heads, mlp_ratio, patch, tubelet, window)."""
+    """Return ``spec`` with architecture overrides (depth, dim, heads, mlp_ratio, patch, tubelet, window,
+    attention: a key of :data:`ATTENTION_TYPES`, which moves the model to the family that builds it)."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     if "window" in clean and isinstance(clean["window"], int):
         clean["window"] = (spec.window[0], clean["window"], clean["window"])
+    attention = clean.pop("attention", None)
+    if attention is not None and attention != attention_type(spec):
+        clean["family"], clean["variant"] = ATTENTION_TYPES[attention]
     return replace(spec, **clean)

@@ -7,11 +7,10 @@ import pytest
 
 from dse.accelerators import get
 from dse.accelerators.heatvit import pruned_ops
-from dse.errors import InputError
 from dse.hardware import cost, fpga
 from dse.workloads import build
 
-# HeatViT abstract (facts.md §4): 28.4%–65.3% computation reduction at similar accuracy (DeiT-T/S/B, LV-ViT).
+# HeatViT abstract [src:heatvit2023]: 28.4%–65.3% computation reduction at similar accuracy (DeiT-T/S/B, LV-ViT).
 PUBLISHED_REDUCTION = (0.284, 0.653)
 NO_PRUNING = {"keep1": 1.0, "keep2": 1.0, "keep3": 1.0}
 
@@ -43,8 +42,10 @@ def test_keep_one_reproduces_dense_engine(heatvit):
     ev = heatvit.evaluate(wl, NO_PRUNING)
     assert ev["macs"] == pytest.approx(float(wl.macs), rel=1e-12)
     assert ev["selector_macs"] == 0 and ev["computation_reduction"] == pytest.approx(0.0, abs=1e-12)
-    works = [cost.dense_work(op, p) for op in wl.ops]
-    dense = cost.summarize(wl, works, {**p, "leakage_mw_per_mm2": 0.0}, cost.area_mm2(p), p["rows"] * p["cols"])
+    geom = cost.ArrayGeometry.of(p)
+    works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in wl.ops]
+    ctx = cost.asic_context({**p, "leakage_mw_per_mm2": 0.0}, cost.array_area_mm2(p), p["rows"] * p["cols"])
+    dense = cost.summarize(wl, works, ctx)
     assert ev["cycles"] == pytest.approx(float(dense["cycles"]), rel=1e-12)
 
 
@@ -69,7 +70,7 @@ def test_fpga_resources(heatvit):
     ev = heatvit.evaluate(build("deit-tiny"))
     assert ev["fpga_fits"] == 1 and ev["dsp"] <= 2520 and ev["bram"] <= 912
     big = heatvit.evaluate(build("deit-tiny"), {"rows": 64, "cols": 64})  # 4,096 lanes > 2,520 DSPs
-    assert big["fpga_fits"] == 0 and big.notes
+    assert big["fpga_fits"] == 0 and big["valid"] == 0 and "budget" in big.reasons.item()
     packed = heatvit.evaluate(build("deit-tiny"), {"rows": 64, "cols": 64, "macs_per_dsp": 2})
     assert packed["fpga_fits"] == 1
 
@@ -96,6 +97,11 @@ def test_batch_equals_pointwise(heatvit):
             assert batch[key][i] == pytest.approx(float(one[key]), rel=1e-12)
 
 
-def test_selector_order_is_checked(heatvit):
-    with pytest.raises(InputError):
-        heatvit.evaluate(build("deit-tiny"), {"select1_at": 0.8, "select2_at": 0.5})
+def test_out_of_order_selectors_are_invalid_not_errors(heatvit):
+    """A design breaking HeatViT's own rule is an output (valid = 0 with a reason), never an exception."""
+    at1 = np.array([0.25, 0.8, 0.25])
+    at2 = np.array([0.5, 0.5, 0.9])
+    ev = heatvit.evaluate(build("deit-tiny"), {"select1_at": at1, "select2_at": at2})
+    assert list(ev["valid"]) == [1.0, 0.0, 0.0]
+    assert ev.reasons[0] == "" and "out of order" in ev.reasons[1] and "out of order" in ev.reasons[2]
+    assert np.all(np.isfinite(ev["latency_s"]))

@@ -133,13 +133,13 @@ def test_evaluation_is_complete_and_consistent(acc):
 def test_bound_shifts_from_launch_or_linear_to_attention_with_resolution():
     res = np.array([112, 448])
     cpu = CPU().evaluate(build("videomae-b", res, 16))
-    assert list(cpu.bound) == ["linear", "attention"]  # facts.md §7: the CPU bottleneck shift
+    assert list(cpu.bound) == ["linear", "attention"]  # [src:measured-xeon16-fp32]: the CPU bottleneck shift
     gpu = GPU().evaluate(build("videomae-b", res, 16))
-    assert list(gpu.bound) == ["launch", "attention"]  # facts.md §7: launch-bound until attention grows
+    assert list(gpu.bound) == ["launch", "attention"]  # [src:measured-h100-fp16]: launch-bound until attention grows
 
 
 def test_jetson_tx2_matches_the_edgegpu_data_point():
-    """facts.md §3: DeiT-Tiny body on Jetson TX2 (TensorRT, profiling) ≈ 14.9 ms, MatMul 58%, softmax 9%."""
+    """[src:vitcod-tx2-profile] DeiT-Tiny body on Jetson TX2 (TensorRT, profiling) ≈ 14.9 ms, MatMul 58%, softmax 9%."""
     ev = GPU().evaluate(build("deit-tiny"), {"platform": "jetson-tx2", "precision": "fp16"})
     body = [r for r in ev.ops if r["block"] == "block"]
     total = sum(float(r["latency_s"]) for r in body)

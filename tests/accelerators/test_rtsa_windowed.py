@@ -19,7 +19,7 @@ DENSE = {"sparsity_linear": 0.0, "sparsity_attention": 0.0, "mask_overhead": 0.0
 
 
 def test_window_kept_fraction_deit_tiny():
-    # facts.md §2: 5.14% kept (94.86% pruned) for 14×14 + CLS, 3×3
+    # [src:windowed-poster]: 5.14% kept (94.86% pruned) for 14×14 + CLS, 3×3
     assert window_kept_fraction(14, 14, 3) == pytest.approx(0.0514, abs=5e-5)
     assert window_kept_fraction(14, 14, 29) == pytest.approx(1.0)  # window covers the grid: dense
 
@@ -28,7 +28,7 @@ def test_windowed_whole_model_mac_drop():
     wl = build("deit-tiny")
     ev = WIN.evaluate(wl)
     drop = 1 - float(ev["macs"]) / float(wl.macs)
-    assert drop == pytest.approx(0.068, abs=0.002)  # facts.md §2: ~6.8%
+    assert drop == pytest.approx(0.068, abs=0.002)  # [src:windowed-poster]: ~6.8%
     assert float(ev["attention_kept"]) == pytest.approx(0.5 + 0.5 * 0.0514, abs=1e-3)
 
 
@@ -131,7 +131,7 @@ def test_poster_configuration_resources():
     from dse.accelerators.windowed import poster_config
 
     ev = WIN.evaluate(build("deit-tiny"), poster_config())
-    assert float(ev["dsp"]) == 20 and float(ev["bram"]) == 131 and float(ev["lut"]) == 20_879  # facts.md §2
+    assert float(ev["dsp"]) == 20 and float(ev["bram"]) == 131 and float(ev["lut"]) == 20_879  # [src:windowed-poster]
 
 
 @settings(max_examples=40, deadline=None)

@@ -9,7 +9,7 @@ from dse.accelerators import get
 from dse.accelerators.vitcod import _attention_pass
 from dse.workloads import build
 
-# GATECH-EIC/ViTCoD Hardware/Simulator/masks/deit_tiny_lowrank, DeiT-Tiny 95% (facts.md §3): whole model,
+# GATECH-EIC/ViTCoD Hardware/Simulator/masks/deit_tiny_lowrank, DeiT-Tiny 95% [src:vitcod-sim]: whole model,
 # 12 layers, all heads of a layer in parallel.
 LOG_ATTENTION = 9492  # vitcod_atten_0.95_wo.txt "Total cycles" (= total preloading cycles)
 LOG_PRELOAD, LOG_DECODER, LOG_COMPUTE = 9492, 4728, 4709

@@ -58,7 +58,7 @@ def test_reproduce_reports_every_claim(run):
 
 
 def test_vitcod_logs_reproduced_within_10pct():
-    """ViTCoD released logs (facts.md §3), DeiT-Tiny 95% mask, 512 MACs."""
+    """ViTCoD released logs [src:vitcod-sim], DeiT-Tiny 95% mask, 512 MACs."""
     df = all_claims().set_index("claim")
     for c in ("attention cycles", "linear (QKV + proj) cycles, 12 layers", "MLP cycles, 12 layers"):
         assert abs(df.loc[c, "ratio"] - 1) < 0.10

@@ -16,7 +16,7 @@ SYS = accelerators.get("systolic")
 
 
 def test_scalesim_facts_qkv_16x16():
-    """facts.md §9: SCALE-Sim 3.0.0, M=197 K=192 N=576 on 16×16: OS 103,895, WS 104,975, IS 97,031."""
+    """[src:scalesim3]: SCALE-Sim 3.0.0, M=197 K=192 N=576 on 16×16: OS 103,895, WS 104,975, IS 97,031."""
     for df, ref in (("os", 103_895), ("ws", 104_975), ("is", 97_031)):
         cyc = array.gemm_cycles(1, 197, 192, 576, 16, 16, df)
         assert abs(cyc / ref - 1) < 0.05
@@ -38,12 +38,12 @@ def test_mixed_dataflow_array_equals_scalar():
 
 def test_technology_tables():
     assert tech.energy_scale(45) == pytest.approx(1.0)
-    assert tech.energy_scale(28) == pytest.approx(0.513, rel=0.01)  # facts.md §6
-    assert tech.area_scale(28) == pytest.approx(0.377, rel=0.01)  # facts.md §6
-    assert tech.mac_energy_pj("int8", 28) == pytest.approx(0.15, rel=0.05)  # facts.md §6 [D]
+    assert tech.energy_scale(28) == pytest.approx(0.513, rel=0.01)  # [src:stillmaker2017]
+    assert tech.area_scale(28) == pytest.approx(0.377, rel=0.01)  # [src:stillmaker2017]
+    assert tech.mac_energy_pj("int8", 28) == pytest.approx(0.15, rel=0.05)  # [D] [src:horowitz2014]
     assert tech.sram_read_pj_per_byte(32, 45) * 8 == pytest.approx(17.0, rel=1e-6)  # CACTI 45 nm 32 KB
     assert tech.sram_area_mm2(128, 45) == pytest.approx(0.430, rel=1e-6)
-    # 28 nm SRAM ≈ 1.4e-3 mm²/KB (facts.md §6)
+    # 28 nm SRAM ≈ 1.4e-3 mm²/KB [src:cacti7]
     assert tech.sram_area_mm2(512, 28) / 512 == pytest.approx(1.4e-3, rel=0.15)
     assert tech.dram_pj_per_byte("lpddr4") == 64.0
     assert list(tech.lookup(np.array(["int8", "fp32"]), tech.BYTES)) == [1, 4]

@@ -130,3 +130,64 @@ def test_quickstart_with_jobs_on_postgres(run, pg_study, tmp_path):
     assert len(_complete(pg_study)) == 80
     r = run("export", "--storage", URL, "--study", pg_study, "-o", tmp_path / "x.csv")
     assert r.code == 0 and (tmp_path / "x.csv").exists()
+
+
+def test_orphan_killed_before_its_first_heartbeat_is_retried(pg_study, tmp_path):
+    """A worker killed between ``ask`` and its first heartbeat leaves a RUNNING trial with no heartbeat
+    row (optuna's stale check never sees it) and no worker tag: it is failed after the grace period."""
+    from test_sweep_support import register, unregister
+
+    from dse.search import load_spec, run_sweep
+    from dse.search.runner import open_study
+    from dse.search.storage import storage_config
+
+    register()
+    try:
+        problem = load_spec(write_spec(tmp_path, "pgorphan", trials=10), study=pg_study)
+        cfg = storage_config(URL, tmp_path, heartbeat_s=1)
+        study = open_study(problem, cfg.open())
+        orphan = study.ask(problem.distributions())  # no heartbeat, no tag: the kill landed right here
+        time.sleep(cfg.grace_s + 0.5)
+        report = run_sweep(problem, storage=URL, results_dir=str(tmp_path), heartbeat_s=1)
+    finally:
+        unregister()
+    trials = _trials(pg_study)
+    assert report.n_complete == 10 and not report.short_of_target
+    assert trials[orphan.number].state == TrialState.FAIL
+    assert any(t.params == orphan.params and t.system_attrs.get("failed_trial") == orphan.number for t in trials)
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+
+
+def test_jobs_2_on_postgres_survives_a_killed_child(pg_study, tmp_path):
+    """``--jobs 2 --storage postgresql://…``: one worker process is SIGKILLed mid-trial; exactly N, exit 0."""
+    spec = write_spec(tmp_path, "pgjobs", trials=30)
+    os.environ["TOY_SLEEP_S"] = "0.05"
+    try:
+        proc = cli_process("sweep", spec, "--storage", URL, "--study", pg_study, "--jobs", 2, "--heartbeat", 1,
+                           "--results-dir", tmp_path, "--no-progress", "--no-figures")  # fmt: skip
+    finally:
+        os.environ.pop("TOY_SLEEP_S")
+    deadline = time.monotonic() + 60
+    child = None
+    while child is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            trials = _trials(pg_study)
+        except KeyError:
+            continue
+        if sum(t.state == TrialState.COMPLETE for t in trials) < 3:
+            continue
+        for t in trials:
+            tag = t.system_attrs.get(WORKER_ATTR, "")
+            if t.state == TrialState.RUNNING and tag and int(tag.rsplit(":", 2)[1]) != proc.pid:
+                child = int(tag.rsplit(":", 2)[1])
+    assert child is not None, "no running trial of the child worker appeared"
+    os.kill(child, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    trials = _trials(pg_study)
+    assert len([t for t in trials if t.state == TrialState.COMPLETE]) == 30
+    assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    failed = [t for t in trials if t.state == TrialState.FAIL and not t.system_attrs.get("dse:surplus")]
+    assert failed and {t.number for t in failed} <= {t.system_attrs.get("failed_trial") for t in trials}
+    assert "1 worker processes died" in out

@@ -250,8 +250,11 @@ def test_video_measured_delta_sparsity_as_knob(tmp_path):
     text = (ROOT / "sweeps" / "rtsa_battery_mix.toml").read_text()
     spec = read_spec(ROOT / "sweeps" / "rtsa_battery_mix.toml")
     dim = next(d for d in spec.space if d.name == "sparsity_linear")
-    expect = 0.5 * delta_sparsity(112) + 0.3 * delta_sparsity(160) + 0.2 * delta_sparsity(224)
+    # at the gap VideoMAE-B sees (tubelet 2 × sampling interval 4 = 8 frames), each resolution its own value
+    per = [delta_sparsity(r, stride=8) for r in (112, 160, 224)]
+    expect = 0.5 * per[0] + 0.3 * per[1] + 0.2 * per[2]
     assert dim.kind == "fixed" and 0 < dim.value < 1 and abs(dim.value - expect) < 1e-9
+    assert dim.per_point == pytest.approx(per) and per[0] != per[2]
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace('video = "bigbuckbunny"', 'video = "no-such-clip"'))
     with pytest.raises(InputError) as err:

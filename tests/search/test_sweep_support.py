@@ -32,7 +32,9 @@ class Toy(Accelerator):
         Param("clock_mhz", 500.0, "MHz", "test", "float", 1, 5000),
         Param("sparsity", 0.0, "", "test", "float", 0, 0.95),
     )
-    extra_metrics = ("accuracy_drop", "fpga_fits")
+    #: a plug-in may report a subset of the schema's metrics: it declares exactly those
+    metrics = ("cycles", "latency_s", "energy_j", "area_mm2", "macs", "dram_bytes", "utilization", "edp",
+               "accuracy_drop", "fpga_fits")  # fmt: skip
 
     def _evaluate(self, workload, p) -> Evaluation:
         if os.environ.get("TOY_SLEEP_S"):  # a slow model, so that a killed worker dies mid-trial

@@ -8,7 +8,7 @@ import pytest
 from dse.errors import InputError
 from dse.workloads import SPECS, build
 
-# Published GMACs per view at the default input, ../shared/reference/facts.md §5.
+# Published GMACs per view at the default input [src:mmpretrain] [src:mmaction2] [src:vivit2021] [src:videoswin-zoo].
 PUBLISHED_GMACS = {
     "deit-tiny": 1.26,  # mmpretrain deit-tiny_4xb256_in1k: 1.26 GFLOPs (=MACs)
     "deit-small": 4.61,  # mmpretrain deit-small: 4.61
@@ -17,7 +17,7 @@ PUBLISHED_GMACS = {
     "timesformer-b": 196,  # mmaction2 TimeSformer divST 8x32x1: 196 G (paper's 0.59 T is 3 crops)
     "timesformer-b-joint": 180,  # mmaction2 TimeSformer jointST: 180 G
     "timesformer-b-space": 141,  # mmaction2 TimeSformer spaceOnly: 141 G
-    "videomae-s": 57,  # mmaction2 VideoMAE ViT-S 16x4x1: 57 G ([R] in facts.md)
+    "videomae-s": 57,  # mmaction2 VideoMAE ViT-S 16x4x1: 57 G ([R] [src:mmaction2])
     "videomae-b": 180,  # mmaction2 VideoMAE ViT-B 16x4x1: 180 G
     "videomae-l": 597,  # mmaction2 VideoMAE ViT-L 16x4x1: 597 G
     "vivit-b-m1": 455.2,  # ViViT paper (Arnab et al. 2021) model 1, B/16x2 ([R])
