@@ -32,6 +32,7 @@ def _register() -> None:
         evaluate,
         export,
         pareto,
+        profile_model,
         profile_video,
         report,
         reproduce,
@@ -40,8 +41,8 @@ def _register() -> None:
         workloads,
     )
 
-    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, sweep, export, pareto, report,
-                   sources):  # fmt: skip
+    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, profile_model, sweep, export,
+                   pareto, report, sources):  # fmt: skip
         cli.add_command(module.command)
     cli.add_command(evaluate.accelerators_command)
 

@@ -83,11 +83,14 @@ METRICS: dict[str, Metric] = {
            "stall", "Mcycles", 1e-6),
         _m("stall_share", "1", _MIN, "stall cycles / period cycles: the share of each period the faster array of a split design waits",
            "stall share"),
+        _m("split_effective", "1", _MIN, "share of PE rows on the split design's linear array after rounding to "
+           "whole rows", "effective split"),
         # -- validity ---------------------------------------------------------------------------------
         _m("valid", "1", _MAX, "1 when the design obeys its accelerator's own rules, else 0 (see reasons)",
            "valid", flag=True),
         # -- sparsity and accuracy -----------------------------------------------------------------------
-        _m("computation_saving", "×", _MAX, "dense MACs / performed MACs", "computation saving", "×"),
+        _m("computation_saving", "×", _MAX, "dense MACs / MACs the sparsity leaves (ideal: every op in its sparse "
+           "mode; `macs` counts what the hardware performs after its dense fallback)", "computation saving", "×"),
         _m("computation_reduction", "1", _MAX, "1 − performed / dense MACs", "computation reduction"),
         _m("accuracy_drop", "pp", _MIN, "estimated top-1 accuracy drop from published points (an estimate)",
            "accuracy drop", "pp"),

@@ -33,12 +33,14 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "rtsa_dse.accelerators"
 BUILTIN = "built-in"
+#: origin of a registration made by Python code outside a plugin file or entry point (a script, a test)
+RUNTIME = "registered at run time"
 
 
 @dataclass(frozen=True)
 class Entry:
     """One registered accelerator: its ``name``, the model, and ``origin`` (``built-in``,
-    ``entry point NAME (DIST VERSION)`` or ``plugin /abs/FILE.py``)."""
+    ``entry point NAME (DIST VERSION)``, ``plugin /abs/FILE.py`` or ``registered at run time``)."""
 
     name: str
     accelerator: Accelerator
@@ -64,13 +66,12 @@ def register(obj: Any) -> Any:
     or another plugin file already has. Registering the same class again is a no-op.
     """
     acc = obj() if isinstance(obj, type) and issubclass(obj, Accelerator) else obj
-    where = plugins.current_origin() or BUILTIN
+    where = plugins.current_origin() or RUNTIME
     if not isinstance(acc, Accelerator):
         raise InputError("plugin", f"{where}: register() takes an Accelerator subclass or instance, got {obj!r}")
     if not acc.name or not isinstance(acc.name, str) or any(c.isspace() for c in acc.name):
         raise InputError("plugin", f"{where}: accelerator {type(acc).__name__} needs a name without spaces")
-    if where != BUILTIN:
-        _load_builtins()  # a plugin must not shadow a built-in loaded later
+    _load_builtins()  # a plugin must not shadow a built-in loaded later
     old = REGISTRY.get(acc.name)
     if old is not None:
         old_where = _ORIGINS.get(acc.name, BUILTIN)

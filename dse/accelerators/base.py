@@ -35,6 +35,9 @@ class Param:
     #: the parameter changes the op list (e.g. a block count): a model call takes one value of it, and the
     #: search evaluates each value's points in their own call
     structural: bool = False
+    #: declared uncertainty of the value (a :class:`dse.uncertainty.Uncertain`, e.g. from a plugin); the
+    #: built-in declarations live in :mod:`dse.uncertainty.declared`
+    uncertainty: Any = None
 
     def coerce(self, value: Any) -> np.ndarray:
         """Validate a user value (scalar, string or array) → numpy array; error names the parameter."""
@@ -48,6 +51,8 @@ class Param:
             if all(isinstance(c, int | float) and not isinstance(c, bool) for c in self.choices):
                 return arr.astype(float)
             return arr.astype(str)
+        if _has_bool(value):  # True is not 1 here: a boolean where a number belongs is a mistake
+            raise InputError(self.name, f"expected a number in {self.range_text()} ({self.unit}), got {value!r}")
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
@@ -70,8 +75,28 @@ class Param:
         return f"[{lo}, {hi}]"
 
 
+def _has_bool(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype == bool or (value.dtype == object and any(isinstance(v, bool) for v in value.flat))
+    if isinstance(value, list | tuple):
+        return any(_has_bool(v) for v in value)
+    return False
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A physical limit of a design (e.g. the node's maximum clock): where ``violated`` holds the design is
+    invalid in a search, and ``rtsa-dse eval`` refuses it with ``message`` naming ``field``."""
+
+    field: str
+    violated: np.ndarray
+    message: str
+
+
 STAGES = ("linear", "attention", "other")
-COMPONENTS = ("mac", "buffer", "dram", "sfu", "leakage")
+COMPONENTS = ("mac", "buffer", "dram", "sfu", "clock", "leakage")
 
 
 def _ro(d: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -278,9 +303,22 @@ class Accelerator:
         """
         p = self.resolve(values)
         split = [k for k in self.structural if np.unique(p[k]).size > 1]
-        if not split:
-            return self._evaluate(workload, p)
-        return _stitch(self, workload, p, split[0])
+        ev = self._evaluate(workload, p) if not split else _stitch(self, workload, p, split[0])
+        for lim in self.limits(p):
+            ev = ev.invalid_where(lim.violated, lim.message)
+        return ev
+
+    def limits(self, p: Mapping[str, np.ndarray]) -> list[Limit]:
+        """Physical limits of the design at parameter values ``p`` (arrays over points). Default: an ASIC's
+        clock must not exceed its node's maximum (:func:`dse.hardware.technology.max_clock_mhz`)."""
+        if "clock_mhz" not in p or "node_nm" not in p:
+            return []
+        from dse.hardware.technology import max_clock_mhz
+
+        f_max = max_clock_mhz(p["node_nm"])
+        over = np.asarray(p["clock_mhz"]) > f_max
+        top = float(np.min(f_max))
+        return [Limit("clock_mhz", over, f"clock above the node's maximum ({top:.0f} MHz at its overdrive supply)")]
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:  # pragma: no cover
         raise NotImplementedError

@@ -30,6 +30,9 @@ def array_params(rows=16, cols=32, lanes=1, dataflow="os", glb_kib=256, dram_gbp
         Param("sfu_lanes", sfu_lanes, "elements/cycle", _ASSUMED, "int", 1, 4096,
               help="softmax/layernorm/GELU unit throughput"),
         Param("overlap", 1, "", "double-buffered transfers overlap compute (1) or not (0)", "int", 0, 1),
+        Param("sfu_overlap", 1, "", "softmax/layernorm/GELU stream on the output of the GEMM producing their "
+              "input (1, a pipelined SFU as the accelerators modelled here describe) or run after it (0)",
+              "int", 0, 1),
         Param("leakage_mw_per_mm2", 5.0, "mW/mm²",
               "calibration knob [assumption]: ~5 mW/mm² static power of a 28 nm LP logic+SRAM die; "
               "no published source — set it for your process", "float", 0, 1000),

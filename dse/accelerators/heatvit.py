@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from dse.accelerators.base import Accelerator, Evaluation, Param
+from dse.accelerators.base import Accelerator, Evaluation, Limit, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, fpga
 from dse.hardware import technology as tech
@@ -203,6 +203,11 @@ class HeatViT(Accelerator):
     )
     params = _params()
     extra_metrics = ("computation_reduction", "selector_macs", "tokens_final", "dsp", "bram", "fpga_fits")
+
+    def limits(self, p) -> list[Limit]:
+        """ZCU102's DSP48E2 clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""
+        fmax = fpga.FMAX_MHZ["zcu102"]
+        return [Limit("clock_mhz", np.asarray(p["clock_mhz"]) > fmax, f"clock above ZCU102's DSP maximum ({fmax:.0f} MHz)")]
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         ops, selectors, final = pruned_ops(workload, p)

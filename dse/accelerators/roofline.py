@@ -37,11 +37,12 @@ their kind.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, OpCost, Param, StageCost
+from dse.hardware.factors import factor
 from dse.workloads import Op, Workload
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -69,13 +70,24 @@ class Platform:
     gemm_half: float  # min(M, N) at which a GEMM reaches half of eff_gemm
     eff_sdpa: float  # fused-attention efficiency (fraction of peak)
     sdpa_launches: float  # dispatch cost of one fused-attention call, in kernel launches
-    launch_us: float  # per-kernel dispatch + launch overhead, µs
+    launch_us: float  # host dispatch of one eager op that launches one kernel (any precision), µs
     power_w: float  # average power while running (TDP / module power), W
     area_mm2: float  # die area, mm²
     clock_mhz: float  # clock used to express latency in cycles, MHz
     overlap: bool = False  # kernel launches overlap execution (a kernel costs max(exec, launch))
     softmax_kernels: int = 2  # PyTorch eager: ``* scale`` pass + softmax (measure_blocks.py); TensorRT fuses: 1
     calibration: str = ""  # where the calibration constants come from
+    # per precision (fp32, fp16, int8): the small-kernel floor of a GEMM op (see :meth:`gemm_floor_us`)
+    gemm_launches: tuple[float, float, float] = (1.0, 1.0, 1.0)  # kernels one GEMM call launches
+    extra_launch_us: float = 0.0  # host time of each further kernel launched inside one library call, µs
+    precision_check_us: tuple[float, float, float] = (0.0, 0.0, 0.0)  # host work of a GEMM call at that precision
+
+    def gemm_floor_us(self, precision: str) -> float:
+        """Small-kernel floor of one GEMM op at ``precision`` (µs): the host time of its dispatch,
+        ``launch_us + (gemm_launches − 1) · extra_launch_us + precision_check_us``. Element-wise kernels cost
+        ``launch_us`` at every precision (one TensorIterator launch, no precision-dependent host work)."""
+        i = PRECISIONS.index(precision)
+        return self.launch_us + (self.gemm_launches[i] - 1) * self.extra_launch_us + self.precision_check_us[i]
 
 
 _FIT = "tools/fit_roofline.py: differential evolution + Nelder-Mead, minimax |rel err| of linear_us and attn_us"
@@ -98,6 +110,10 @@ XEON16 = Platform(
     eff_sdpa=0.2752,  # fitted to measured/xeon16 sdpa_us
     sdpa_launches=2.146,  # fitted to measured/xeon16 sdpa_us
     launch_us=15.43,  # fitted to measured/xeon16 (eager op dispatch + OpenMP fork/join per kernel)
+    # Small-kernel floor per precision: the same at fp32 (measured), fp16 and int8. On a CPU the floor is the
+    # eager dispatch and the thread pool's fork/join of one op, done by the same host code whatever the dtype
+    # (a GEMM is one BLAS call, no second kernel); a dtype conversion pass, where the ISA needs one, moves data
+    # and is execution time, not floor [assumption]. gemm_launches, extra_launch_us: defaults (1, 0).
     power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP (Intel ARK) [assumption, as above]
     area_mm2=440.0,  # 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R] [src:die-area-estimates]
     clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
@@ -122,6 +138,24 @@ H100 = Platform(
     eff_sdpa=0.3361,  # fitted to measured/h100 sdpa_us
     sdpa_launches=2.024,  # fitted to measured/h100 sdpa_us (backend selection + launch)
     launch_us=18.56,  # fitted to measured/h100 (eager host dispatch per kernel; all small blocks are launch-bound)
+    # Small-kernel floor per precision (gemm_floor_us; measured only at fp16, so fp32 and int8 are derived):
+    # * fp16 / int8: tensor-core GEMMs, one kernel per call. A 128×128 output tile over deit-tiny's K = 192
+    #   takes 128·128·192 / (494.7 TMAC/s / 132 SMs) = 0.84 µs on one SM, a fifth of the GPU's fixed per-kernel
+    #   latency (≈4.3 µs, mem_half above), so splitting K across CTAs cannot pay; the fitted launch_us is the
+    #   floor of one such call [src:measured-h100-fp16].
+    # * fp32: PyTorch keeps TF32 off, so cuBLAS runs SIMT FFMA GEMMs at 33.45 TMAC/s / 132 = 0.253 TMAC/s per
+    #   SM: the same tile takes 12.4 µs (≈3× the per-kernel latency) and a batch-1 layer has fewer output tiles
+    #   than SMs, so the library splits K over CTAs and sums the partials in a second, separate reduction kernel
+    #   [src:cutlass-splitk-reduce] [src:cublaslt-reduction-scheme]: 2 launches per GEMM call. Each further
+    #   launch costs the host 5 µs, the low end of PyTorch's measured 5–20 µs CPU-side launch time
+    #   [src:hta-launch-stats] (range 5–20 µs; the high end would exceed a whole fitted eager op). Every fp32
+    #   cuBLAS call also runs PyTorch's TF32-precision checks, skipped for other dtypes: 0.30 µs of an 8.23 µs
+    #   eager matmul, 3.6% [src:pytorch-fp32-precision-overhead], applied to this host's 18.56 µs → 0.67 µs.
+    #   fp32 GEMM floor = 18.56 + (2 − 1) · 5 + 0.67 = 24.23 µs (1.31× fp16); element-wise kernels keep
+    #   18.56 µs at every precision. Not derived here: the second kernel's GPU time beyond its fixed latency.
+    gemm_launches=(2.0, 1.0, 1.0),
+    extra_launch_us=5.0,
+    precision_check_us=(round(0.30 / 8.23 * 18.56, 2), 0.0, 0.0),
     power_w=700.0,  # NVIDIA H100 SXM5 datasheet: TDP up to 700 W
     area_mm2=814.0,  # NVIDIA Hopper whitepaper: GH100 die 814 mm², TSMC 4N
     clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet boost clock)
@@ -153,6 +187,9 @@ JETSON_TX2 = Platform(
     # which synchronises per layer); every kernel is then launch-bound and the kernel-count shares give
     # MatMul 60% / softmax 10% (the profile: 58% / 9%). Not profiled TensorRT would be faster: override launch_us.
     softmax_kernels=1,  # TensorRT folds the 1/√d scale into the QKᵀ GEMM
+    # Small-kernel floor: launch_us at every precision. The reference is a TensorRT engine whose per-layer
+    # floor is the profiler's synchronisation, not library dispatch, and whose kernels (fp32 and fp16 alike
+    # on sm_62's CUDA cores, no tensor cores) are chosen when the engine is built [src:vitcod-tx2-profile].
     power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
     area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override it] [src:die-area-estimates]
     clock_mhz=1300.0,  # Jetson TX2 GPU max clock (above)
@@ -180,6 +217,7 @@ CORTEX_A57 = Platform(
     eff_sdpa=XEON16.eff_sdpa,  # = xeon16 fit
     sdpa_launches=XEON16.sdpa_launches,  # = xeon16 fit
     launch_us=round(3 * XEON16.launch_us, 1),  # xeon16 fit × 3: ~⅓ the single-thread speed [assumption]
+    # small-kernel floor: launch_us at every precision, as for xeon16
     power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W [src:tx2-cpu-power]
     area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: Exynos 5433 die shots] [src:die-area-estimates]
     clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz
@@ -187,9 +225,12 @@ CORTEX_A57 = Platform(
 )
 
 PLATFORMS: dict[str, Platform] = {p.name: p for p in (XEON16, CORTEX_A57, H100, JETSON_TX2)}
+#: constants given per precision, as (fp32, fp16, int8) tuples
+_PER_PRECISION = ("peak_tmacs", "gemm_launches", "precision_check_us")
 _CALIBRATED = tuple(
-    f.name for f in fields(Platform) if f.name not in ("name", "kind", "description", "overlap", "calibration")
-)
+    f.name for f in fields(Platform)
+    if f.name not in ("name", "kind", "description", "overlap", "calibration", *_PER_PRECISION)
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -209,6 +250,8 @@ class Machine:
     launch_s: np.ndarray
     softmax_kernels: np.ndarray
     overlap: np.ndarray  # bool: launches overlap execution (GPU)
+    gemm_kernels: np.ndarray  # kernels one GEMM call launches at the point's precision
+    gemm_extra_s: np.ndarray  # host time of a GEMM call beyond launch_s: Platform.gemm_floor_us − launch_us
     sdpa: np.ndarray  # bool: fused attention
 
 
@@ -226,13 +269,17 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
     peak = np.zeros(shape)
     overlap = np.zeros(shape, dtype=bool)
     sm_kernels = np.zeros(shape)
+    gemm_kernels = np.ones(shape)
+    gemm_extra_us = np.zeros(shape)
     for name, pf in presets.items():  # loop over presets, not design points
         sel = plat == name
         for f in _CALIBRATED:
-            if f != "peak_tmacs":
-                val[f] = np.where(sel, getattr(pf, f), val[f])
+            val[f] = np.where(sel, getattr(pf, f), val[f])
         for i, pr in enumerate(PRECISIONS):
-            peak = np.where(sel & (prec == pr), pf.peak_tmacs[i] * 1e12, peak)
+            here = sel & (prec == pr)
+            peak = np.where(here, pf.peak_tmacs[i] * 1e12, peak)
+            gemm_kernels = np.where(here, pf.gemm_launches[i], gemm_kernels)
+            gemm_extra_us = np.where(here, pf.gemm_floor_us(pr) - pf.launch_us, gemm_extra_us)
         overlap = np.where(sel, pf.overlap, overlap)
         sm_kernels = np.where(sel, pf.softmax_kernels, sm_kernels)
     bpe = np.zeros(shape)
@@ -244,7 +291,7 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         user = np.asarray(ov.get(key, 0.0), dtype=float)
         return np.where(user > 0, user * scale, preset)
 
-    return Machine(
+    return _fit_factor(plat, presets, Machine(
         macs_per_s=pick("peak_tflops", peak, 1e12 / 2),
         bytes_per_elem=bpe,
         dram_bps=pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"],
@@ -258,8 +305,10 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         launch_s=pick("launch_us", val["launch_us"] * 1e-6, 1e-6),
         softmax_kernels=sm_kernels,
         overlap=overlap,
+        gemm_kernels=gemm_kernels,
+        gemm_extra_s=gemm_extra_us * 1e-6,
         sdpa=np.asarray(attention).astype(str) == "sdpa",
-    )
+    ))
 
 
 @dataclass(frozen=True)
@@ -273,6 +322,7 @@ class KernelCost:
     exec_s: np.ndarray  # max(compute, memory)
     bytes: np.ndarray
     dram_bytes: np.ndarray
+    dispatch_s: np.ndarray  # host time to dispatch it: launch_s per eager call + a GEMM's precision extras
 
 
 def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -295,34 +345,38 @@ def op_cost(op: Op, m: Machine) -> KernelCost:
         eff = m.eff_gemm * size / (size + m.gemm_half)
         compute = op.macs / (m.macs_per_s * eff)
         nbytes = (op.in_elems + op.weight_elems + op.out_elems) * bpe
-        kernels = zero + 1
+        kernels = zero + m.gemm_kernels  # e.g. split-K GEMM + its reduction kernel (fp32 on h100)
+        dispatch = zero + m.launch_s + m.gemm_extra_s  # one library call: Platform.gemm_floor_us
     else:
         compute = zero
         kernels = zero + (m.softmax_kernels if op.kind == "softmax" else 1)
         nbytes = (op.in_elems + op.out_elems) * bpe * kernels
+        dispatch = kernels * m.launch_s
     if op.kind == "attn_score":  # fused: QKᵀ + A·V MACs; reads Q, K, V, writes O (each batch·M·K elements)
         f_compute = 2 * op.macs / (m.macs_per_s * m.eff_sdpa)
         f_bytes = 4 * op.batch * op.m * op.k * bpe
         compute, nbytes = np.where(m.sdpa, f_compute, compute), np.where(m.sdpa, f_bytes, nbytes)
         kernels = np.where(m.sdpa, m.sdpa_launches, kernels)
+        dispatch = np.where(m.sdpa, m.sdpa_launches * m.launch_s, dispatch)
     elif op.kind in ("softmax", "attn_context"):  # folded into the fused kernel
-        compute, nbytes, kernels = (np.where(m.sdpa, 0, x) for x in (compute, nbytes, kernels))
+        compute, nbytes, kernels, dispatch = (np.where(m.sdpa, 0, x) for x in (compute, nbytes, kernels, dispatch))
     cache_s, dram_s, dram_bytes = _memory(nbytes, np.where(m.sdpa & (op.kind == "attn_score"), 1, kernels), m)
     exec_s = np.maximum(compute, cache_s + dram_s)
     return KernelCost(kernels + zero, compute + zero, cache_s + zero, dram_s + zero, exec_s + zero, nbytes + zero,
-                  dram_bytes + zero)  # fmt: skip
+                      dram_bytes + zero, dispatch_s=dispatch + zero)  # fmt: skip
 
 
 def op_times(ops: Sequence[Op], costs: Sequence[KernelCost], m: Machine) -> list[np.ndarray]:
     """Wall time of each op over all its repeats.
 
-    CPU (synchronous eager dispatch): ``exec + kernels · launch``. GPU (asynchronous stream): the host
-    dispatches kernels while earlier ones run, so in steady state a kernel costs the larger of its
-    execution and its dispatch: ``max(exec, kernels · launch)`` (launch-bound at batch 1 for small ops).
+    CPU (synchronous eager dispatch): ``exec + dispatch``. GPU (asynchronous stream): the host
+    dispatches kernels while earlier ones run, so in steady state an op costs the larger of its
+    execution and its dispatch: ``max(exec, dispatch)`` (launch-bound at batch 1 for small ops).
+    ``dispatch`` = ``kernels · launch`` for element-wise ops, the precision's GEMM floor for a GEMM call.
     """
     out = []
     for op, c in zip(ops, costs, strict=True):
-        launch = c.kernels * m.launch_s
+        launch = c.dispatch_s
         out.append(np.where(m.overlap, np.maximum(c.exec_s, launch), c.exec_s + launch) * op.repeat)
     return out
 
@@ -361,7 +415,7 @@ class Roofline(Accelerator):
         for name in self.platforms:
             for f in preset:
                 preset[f] = np.where(plat == name, getattr(PLATFORMS[name], f), preset[f])
-        power = np.where(p["power_w"] > 0, p["power_w"], preset["power_w"])
+        power = np.where(p["power_w"] > 0, p["power_w"], preset["power_w"]) * _kind_factor(plat, PLATFORMS, "power")
         area = np.where(p["area_mm2"] > 0, p["area_mm2"], preset["area_mm2"])
         clock_hz = preset["clock_mhz"] * 1e6
         shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
@@ -434,6 +488,24 @@ class Roofline(Accelerator):
         }
         notes = ("energy = average power × latency; components by share of time (roofline.py)",)
         return Evaluation.build(workload, metrics, stages, energy, {"die": area + z}, bound, rows, notes)
+
+
+def _kind_factor(plat, presets: dict[str, Platform], what: str):
+    """The declared Monte Carlo factor ``cpu_<what>`` / ``gpu_<what>`` (:mod:`dse.hardware.factors`) per point."""
+    gpu = np.isin(np.asarray(plat).astype(str), [n for n, pf in presets.items() if pf.kind == "gpu"])
+    return np.where(gpu, factor(f"gpu_{what}"), factor(f"cpu_{what}"))
+
+
+def _fit_factor(plat, presets: dict[str, Platform], m: Machine) -> Machine:
+    """Every kernel time × the fit-residual factor ``cpu_time`` / ``gpu_time`` (1 outside a Monte Carlo run):
+    execution rates ÷ it and dispatch × it scale each op's time by it exactly."""
+    f = _kind_factor(plat, presets, "time")
+    if np.all(f == 1.0):
+        return m
+    ones = np.ones_like(f, dtype=np.float64)
+    return replace(m, macs_per_s=m.macs_per_s / f, dram_bps=m.dram_bps / f, cache_bps=m.cache_bps / f,
+                   launch_s=m.launch_s * f, gemm_extra_s=m.gemm_extra_s * f, cache_bytes=m.cache_bytes * ones,
+                   mem_half_bytes=m.mem_half_bytes * ones)
 
 
 def peak_macs_per_s(m: Machine) -> np.ndarray:

@@ -18,6 +18,8 @@ defaults below are documented choices, the same in every comparison.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from dse.accelerators.base import Accelerator, Evaluation, Param
@@ -44,35 +46,61 @@ _SPARSITY_PARAMS = (
 # [src:rtsa-tc2025]; chosen once, used everywhere).
 _ARRAY = array_params(rows=16, cols=16, lanes=4, glb_kib=512, clock_mhz=500)
 _ARRAY = tuple(p for p in _ARRAY if p.name != "dataflow")  # the vector-scalar mapping has no dataflow choice
+#: rtsa-split's default PE split (see its ``split`` parameter)
+SPLIT_DEFAULT = 0.75
 
 
-def rtsa_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork:
-    """Cost of one op on a vector-scalar array of ``rows`` × ``cols`` PEs with sparsity knobs ``p``."""
+def dense_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork:
+    """``op`` run dense on the vector-scalar array (GEMMs) or the SFU (element-wise ops)."""
+    if not op.is_gemm:
+        return cost.sfu_work(op, p["sfu_lanes"])
+    e = tech.lookup(p["precision"], tech.BYTES)
+    acc = tech.lookup(p["precision"], tech.ACC_BYTES)
+    dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, p["glb_kib"] * 1024.0, op.b_is_weight)
+    units = vs.dense_units(op.batch, op.m, op.k, op.n, p["lanes"])
+    sram = vs.sram_bytes(units, rows, cols, p["lanes"], e, op.out_elems, acc)
+    return cost.OpWork(op, vs.cycles(units, rows * cols, rows, cols), op.macs.astype(float), sram + dram, dram)
+
+
+def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork | None:
+    """``op`` in RTSA's sparse mode — delta linear projection, sub-vector SDDMM/SpMM, softmax on kept scores —
+    or ``None`` when the op has no sparse mode (classifier, layernorm, activation)."""
     pes = rows * cols
     lanes = p["lanes"]
     e = tech.lookup(p["precision"], tech.BYTES)
     acc = tech.lookup(p["precision"], tech.ACC_BYTES)
     glb = p["glb_kib"] * 1024.0
+    sp = op.sparsity  # measured per-op values of a sparsity table (dse.sparsity.table) replace the knobs
+    s_att = p["sparsity_attention"] if sp is None else sp.attention_sparsity(p["sparsity_attention"], p["sub_len"])
+    s_lin = p["sparsity_linear"] if sp is None else sp.delta_sparsity(p["sparsity_linear"])
+    if op.role == "softmax":
+        w = cost.sfu_work(op, p["sfu_lanes"], op.out_elems * (1.0 - s_att))
+        return cost.OpWork(op, w.compute_cycles, w.macs, w.sram_bytes, w.dram_bytes, w.sfu_elems, mode="subvector")
     if not op.is_gemm:
-        keep = (1.0 - p["sparsity_attention"]) if op.kind == "softmax" else 1.0
-        elems = op.out_elems * keep
-        return cost.sfu_work(op, p["sfu_lanes"], elems)
+        return None
     dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb, op.b_is_weight)
     if op.kind in ("attn_score", "attn_context"):
-        w = subvector_attention(op, p["sparsity_attention"], p["sub_len"], pes, lanes, p["mask_overhead"], e)
+        w = subvector_attention(op, s_att, p["sub_len"], pes, lanes, p["mask_overhead"], e)
         dram = dram - w.score_bytes_saved + w.mask_bytes
         sram = vs.sram_bytes(w.units, rows, cols, lanes, e, op.out_elems, acc) + w.mask_bytes
         return cost.OpWork(op, vs.cycles(w.units, pes, rows, cols), w.macs, sram + dram, dram, mode="subvector")
     if op.kind in ("linear", "patch_embed"):
-        d = delta_linear(op, p["sparsity_linear"], p["key_interval"], pes, lanes, e, glb)
+        d = delta_linear(op, s_lin, p["key_interval"], pes, lanes, e, glb)
         dram = dram + d.extra_dram_bytes
         sram = vs.sram_bytes(d.units, rows, cols, lanes, e, op.out_elems, acc) + d.meta_bytes
         # the augmented PEs compute Δ (subtract, compare with the threshold) and accumulate yₜ₋₁ in their lanes
         cyc = vs.cycles(d.units, pes, rows, cols) + d.elementwise / (pes * lanes)
         return cost.OpWork(op, cyc, d.macs, sram + dram, dram, lane_ops=d.elementwise, mode="delta")
-    units = vs.dense_units(op.batch, op.m, op.k, op.n, lanes)  # classifier: dense
-    sram = vs.sram_bytes(units, rows, cols, lanes, e, op.out_elems, acc)
-    return cost.OpWork(op, vs.cycles(units, pes, rows, cols), op.macs.astype(float), sram + dram, dram)
+    return None
+
+
+def rtsa_work(op: Op, p: dict[str, np.ndarray], rows, cols, ctx: cost.CostContext) -> cost.OpWork:
+    """Cost of one op on a vector-scalar array of ``rows`` × ``cols`` PEs: the sparse mode where it is no
+    slower and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`;
+    the chosen mode is reported per op)."""
+    dense = dense_work(op, p, rows, cols)
+    sparse = sparse_work(op, p, rows, cols)
+    return dense if sparse is None else cost.cheaper(dense, sparse, ctx)
 
 
 class RTSA(Accelerator):
@@ -83,42 +111,68 @@ class RTSA(Accelerator):
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         rows, cols = p["rows"], p["cols"]
-        works = [rtsa_work(op, p, rows, cols) for op in workload.ops]
         peak = rows * cols * p["lanes"]
-        ev = cost.summarize(workload, works, cost.asic_context(p, cost.array_area_mm2(p), peak))
-        return _add_accuracy(ev, workload)
+        ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
+        pairs = [(dense_work(op, p, rows, cols), sparse_work(op, p, rows, cols)) for op in workload.ops]
+        works = [d if s is None else cost.cheaper(d, s, ctx) for d, s in pairs]  # = rtsa_work, pairs kept
+        return _add_accuracy(cost.summarize(workload, works, ctx), workload, _ideal_macs(pairs))
+
+
+def split_rows(rows, split) -> tuple[np.ndarray, np.ndarray]:
+    """PE rows of the linear and the attention array: ``split`` of ``rows`` rounded to whole rows, each ≥ 1
+    (``rows`` ≥ 2)."""
+    rows = np.asarray(rows)
+    rows_lin = np.clip(np.round(rows * np.asarray(split)), 1, rows - 1)
+    return rows_lin, rows - rows_lin
 
 
 class RTSASplit(Accelerator):
     name = "rtsa-split"
     description = (
-        "two vector-scalar arrays with a fixed PE split (linear | attention), pipelined; the slower stage bounds"
+        "the split design RTSA argues against: a linear array and an attention array (fixed PE split) pipelined "
+        "across inputs on one DRAM interface and one SFU pool"
     )
-    params = _ARRAY + _SPARSITY_PARAMS + (
-        Param("split", 0.5, "fraction", "share of PE rows given to the linear-projection array (design choice)",
-              "float", 0.05, 0.95),
+    params = tuple(
+        replace(q, low=2, help="PE array rows, split between the two arrays (≥ 2: one row each at least)")
+        if q.name == "rows" else q for q in _ARRAY
+    ) + _SPARSITY_PARAMS + (
+        Param("split", SPLIT_DEFAULT, "fraction",
+              "share of PE rows given to the linear-projection array; default: the best static split for the "
+              "default resolution set 112–448² on videomae-b (lowest mean period, derived by "
+              "tools/best_static_split.py and checked by tests/accelerators/test_split.py)",
+              "float", 0.0, 1.0, help="rounded to whole rows, at least one row per array"),
     )  # fmt: skip
-    extra_metrics = ("accuracy_drop", "computation_saving")
+    extra_metrics = ("accuracy_drop", "computation_saving", "split_effective")
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         rows, cols = p["rows"], p["cols"]
-        rows_lin = np.clip(np.round(rows * p["split"]), 1, np.maximum(rows - 1, 1))
-        rows_att = np.maximum(rows - rows_lin, 1)
-        works = [
-            rtsa_work(op, p, rows_att, cols) if op.stage == "attention" else rtsa_work(op, p, rows_lin, cols)
-            for op in workload.ops
-        ]
+        rows_lin, rows_att = split_rows(rows, p["split"])
         peak = rows * cols * p["lanes"]
-        ctx = cost.with_pipelining(cost.asic_context(p, cost.array_area_mm2(p), peak))
-        return _add_accuracy(cost.summarize(workload, works, ctx), workload)
+        ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
+        ctx = cost.with_pipelining(ctx, rows_lin / rows, rows_att / rows)
+        pairs = [
+            (dense_work(op, p, r, cols), sparse_work(op, p, r, cols))
+            for op, r in ((op, rows_att if op.stage == "attention" else rows_lin) for op in workload.ops)
+        ]
+        works = [d if s is None else cost.cheaper(d, s, ctx) for d, s in pairs]  # = rtsa_work, pairs kept
+        ev = _add_accuracy(cost.summarize(workload, works, ctx), workload, _ideal_macs(pairs))
+        return ev.with_metrics(split_effective=rows_lin / rows)
 
 
-def _add_accuracy(ev: Evaluation, workload: Workload) -> Evaluation:
-    """Estimated accuracy drop (pp) from the sparsity knobs — an estimate fitted to published points only."""
+def _ideal_macs(pairs) -> np.ndarray:
+    """MACs with every op in its sparse mode (dense where it has none), whatever mode the hardware picks."""
+    return sum(d.op.repeat * (d if s is None else s).macs for d, s in pairs)
+
+
+def _add_accuracy(ev: Evaluation, workload: Workload, ideal_macs=None) -> Evaluation:
+    """Estimated accuracy drop (pp) from the MACs the hardware prunes — an estimate fitted to published points
+    only — and the ideal computation saving: dense MACs / MACs the sparsity leaves (RTSA's "ideal
+    computation saving" [src:rtsa-tc2025]; with the dense fallback the performed ``macs`` may be more)."""
     from dse.accuracy import estimate_accuracy_drop
 
-    saving = workload.macs / ev.metrics["macs"]  # ideal computation saving (dense MACs / performed MACs)
-    drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / saving)
+    performed = workload.macs / ev.metrics["macs"]
+    saving = performed if ideal_macs is None else workload.macs / ideal_macs
+    drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / performed)
     return ev.with_metrics(accuracy_drop=drop, computation_saving=saving)
 
 

@@ -64,10 +64,10 @@ def _params() -> tuple[Param, ...]:
         Param("pe_rows", 8, "PEs", _SIM + ": PE_height = 8", "int", 1, 1024),
         Param("pe_cols", 64, "PEs", _SIM + ": PE_width = 64 (64×8 = 512 MACs)", "int", 2, 1024,
               help="PE columns, divided between the denser and sparser engines"),
-        Param("attn_rows", 64, "PEs",
-              "released simulator commit b2f7fb5 (the one that wrote the 9,492-cycle log) splits rows per head "
-              "as PE_width/head = 64/3 in SDDMM/SpMM/decoder, i.e. 64 rows; set 8 (= pe_rows) for a physical "
-              "512-MAC attention engine [src:vitcod-sim]", "int", 1, 1024,
+        Param("attn_rows", 8, "PEs",
+              "8 = pe_rows: the physical 512-MAC attention engine. The released simulator commit b2f7fb5 (the one "
+              "that wrote the 9,492-cycle log) splits rows per head as PE_width/head = 64/3 in SDDMM/SpMM/decoder, "
+              "i.e. 64 rows: the preset vitcod:released-sim [src:vitcod-sim]", "int", 1, 1024,
               help="PE rows the attention engines divide among heads"),
         Param("clock_mhz", 500, "MHz", _SIM + ": SRAM.py clock_frequency = 500 MHz", "float", 1, 5000),
         Param("dram_gbps", 76.8, "GB/s", _SIM + ": SRAM.py bandwidth = 76.8 GB/s (HBM to SRAM)", "float", 0.1, 4096),
@@ -191,6 +191,9 @@ class ViTCoD(Accelerator):
     )  # fmt: skip
 
     _BUFFERS = ("q_buf_kib", "k_buf_kib", "v_buf_kib", "index_buf_kib", "out_buf_kib")
+    #: named parameter sets: ``released-sim`` counts attention cycles as the released simulator does (64 PE rows
+    #: split among the heads, 8× the physical engine's MACs/cycle), to reproduce its logs
+    presets = {"released-sim": {"attn_rows": 64}}
 
     def budget(self, p) -> dict[str, float]:
         """Peak MACs = pe_rows × pe_cols; buffer = the sum of the Q/K/V/index/output buffers."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dse.accelerators.base import Accelerator, Evaluation, Param
+from dse.accelerators.base import Accelerator, Evaluation, Limit, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, fpga, memory
 from dse.hardware import technology as tech
@@ -149,6 +149,12 @@ class Windowed(Accelerator):
                                       windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
         ev = ev.with_metrics(attention_kept=kept_share, accuracy_drop=drop)
         return ev.invalid_where(ev.metrics["fpga_fits"] < 1, "does not fit the FPGA (DSP, BRAM or LUT budget)")
+
+    def limits(self, p) -> list[Limit]:
+        """The device's DSP clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""
+        fmax = tech.lookup(p["fpga"], fpga.FMAX_MHZ)
+        return [Limit("clock_mhz", np.asarray(p["clock_mhz"]) > fmax,
+                      f"clock above the FPGA's DSP maximum ({float(np.min(fmax)):.0f} MHz)")]  # fmt: skip
 
     @staticmethod
     def _fpga_metrics(p, dsp) -> dict[str, np.ndarray]:

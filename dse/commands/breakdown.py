@@ -106,8 +106,10 @@ def _mass_lost(wl, sub_lens: np.ndarray) -> np.ndarray | None:
 @architecture_options()
 @sparsity_option
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+@click.option("--output", "-o", "output", metavar="FILE", help="rtsa-split: also draw the unified-vs-split figure "
+              "(.png, .svg or .pdf).")  # fmt: skip
 @format_option
-def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets, fmt, **arch) -> None:
+def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets, output, fmt, **arch) -> None:
     """Per resolution: latency of the linear and attention stages, which one bounds, and any stall.
 
     ``dense_bound`` is the stage with more MACs before sparsity: where the workload's bottleneck lies.
@@ -115,8 +117,15 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
     Without a sparsity table the keep share is the ``sparsity_attention`` knob at every length, so only
     the mask size and load imbalance move; a table from ``profile-model`` gives the measured keep share
     per length.
+
+    With ``-a rtsa-split`` (and no --sub-len): RTSA, the split re-tuned at each resolution (an oracle) and
+    the split fixed once (its ``split``, or with none set the best static split for these resolutions),
+    same PEs, buffer and bandwidth, compared by period and latency (:mod:`dse.split_argument`).
     """
     res = parse_int_list("resolutions", resolutions)
+    if accelerator == "rtsa-split" and sub_len is None and sparsity is None and not any(arch.values()):
+        _split_argument(workload, res, frames, parse_sets(sets), output, fmt)
+        return
     lens = parse_int_list("--sub-len", sub_len) if sub_len is not None else None
     acc = accelerators.get(accelerator)
     explicit = parse_sets(sets)
@@ -131,3 +140,28 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
         echo_json({"accelerator": accelerator, "workload": workload, "rows": df.to_dict(orient="records")})
         return
     echo_frame(df, fmt, title=f"{accelerator} on {workload}: stage latency by resolution")
+
+
+def _split_argument(workload, res, frames, user: dict, output, fmt) -> None:
+    from dse.split_argument import unified_vs_split
+
+    df, static = unified_vs_split(workload, [int(r) for r in res], user, frames)
+    if output:
+        from dse.plots import figures, style
+
+        style.output_format(__import__("pathlib").Path(output))
+        with style.styled():
+            fig = figures.split_argument_figure(df, static, f"{workload}: one array vs a split design")
+        style.save(fig, output)
+    if fmt == "json":
+        echo_json({"accelerator": "rtsa-split", "workload": workload, "static_split": static,
+                   "rows": df.to_dict(orient="records")})  # fmt: skip
+        return
+    if fmt == "csv":
+        echo_frame(df, "csv")
+        return
+    click.echo(f"{workload}: RTSA vs the split design on the same PEs, buffer and bandwidth; static split "
+               f"{static:.3g} of the rows (period = time per input in steady state)")  # fmt: skip
+    show = df[["resolution", "rtsa_period_ms", "oracle_split", "oracle_period_ms", "static_period_ms",
+               "static_stall_share", "rtsa_vs_static_period", "rtsa_vs_static_latency"]]  # fmt: skip
+    echo_frame(show, "table")

@@ -9,6 +9,7 @@ import pandas as pd
 from dse import accelerators
 from dse.accelerators.base import Evaluation
 from dse.commands.output import echo_frame, echo_json, format_option, to_builtin
+from dse.commands.uncertainty_options import uncertainty_file_option, uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
@@ -86,9 +87,16 @@ def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> di
 @sparsity_option
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set an accelerator parameter.")
 @click.option("--ops/--no-ops", "show_ops", default=False, help="Table format: also print per-op rows.")
+@uncertainty_options()
 @format_option
-def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, show_ops, fmt, **arch) -> None:
-    """Evaluate one design on a workload (or a single GEMM): latency, energy, area, breakdowns."""
+def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, show_ops, uncertainty, uncertainty_file,
+            seed, fmt, **arch) -> None:  # fmt: skip
+    """Evaluate one design on a workload (or a single GEMM): latency, energy, area, breakdowns.
+
+    With --uncertainty N: the median and 5–95% interval of every metric over N joint samples of the declared
+    uncertain inputs (`rtsa-dse accelerators` lists them; parameters you --set are not perturbed as design
+    choices).
+    """
     acc = accelerators.get(accelerator)
     if (workload is None) == (gemm is None):
         raise InputError("--workload", "give exactly one of --workload MODEL or --gemm M,K,N")
@@ -99,8 +107,16 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames,
                                              sparsity=sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
     values = acc.resolve(explicit)
+    for lim in acc.limits(values):  # a physically impossible design is an input error for one evaluation
+        if np.any(lim.violated):
+            raise InputError(lim.field, f"{lim.message}; got {scalar(values[lim.field])}")
     ev = acc.evaluate(wl, values)
     d = evaluation_dict(acc.name, wl, values, ev)
+    if uncertainty:
+        from dse.commands.uncertain import eval_output
+
+        eval_output(acc, wl, values, set(explicit), ev, d, uncertainty, uncertainty_file, seed, fmt)
+        return
     if fmt == "json":
         echo_json(d)
         return
@@ -133,13 +149,14 @@ def accelerators_command(fmt) -> None:
                          "allowed": p.range_text(), "source": p.source})  # fmt: skip
     if fmt == "json":
         echo_json(
-            {n: {"description": accelerators.get(n).description,
+            {n: {"description": accelerators.get(n).description, "origin": accelerators.origin(n),
                  "params": [r for r in rows if r["accelerator"] == n]} for n in accelerators.names()}
         )  # fmt: skip
         return
     if fmt == "table":
-        for n in accelerators.names():
-            click.echo(f"{n}: {accelerators.get(n).description}")
+        for e in accelerators.entries():
+            origin = "" if e.origin == accelerators.BUILTIN else f"  [{e.origin}]"
+            click.echo(f"{e.name}: {e.accelerator.description}{origin}")
         click.echo("")
     echo_frame(pd.DataFrame(rows), fmt)
 

@@ -8,12 +8,21 @@ import click
 import optuna
 
 from dse.errors import InputError
-from dse.search.export import FORMATS, check_format, export_tables, pareto_table, read_table, study_tables
+from dse.search.export import (
+    FORMATS,
+    check_format,
+    export_tables,
+    pareto_table,
+    read_table,
+    results_lock,
+    study_tables,
+)
 from dse.search.runner import quiet_optuna
-from dse.search.storage import JOURNAL_NAME, storage_config
+from dse.search.storage import JOURNAL_NAME, journal_damage, require_existing, storage_config
 
 
 def _load(storage_url: str, study_name: str | None, base: Path) -> optuna.Study:
+    require_existing(storage_url)  # reading never creates a database or journal
     cfg = storage_config(storage_url, base)
     storage = cfg.open()
     names = [s.study_name for s in storage.get_all_studies()]
@@ -35,7 +44,8 @@ def _load(storage_url: str, study_name: str | None, base: Path) -> optuna.Study:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("-o", "--output", metavar="PATH", help="Directory for trials + pareto, or one file (.csv/.parquet) "
               "for all trials; default: RESULTS_DIR, or results/<study>/ with --storage.")  # fmt: skip
-def command(results_dir, storage, study_name, fmt, output) -> None:
+@click.option("--force", is_flag=True, help="Overwrite a trials table that holds more trials than the study read.")
+def command(results_dir, storage, study_name, fmt, output, force) -> None:
     """Write trials and Pareto tables of a stored study (also one run by plain optuna)."""
     check_format(fmt)
     if (results_dir is None) == (storage is None):
@@ -60,10 +70,32 @@ def command(results_dir, storage, study_name, fmt, output) -> None:
             if full is not None:
                 trials = read_table(full)
                 pareto = pareto_table(trials[trials["pareto"]], meta["params"] or [], meta["objectives"])
+    journal_path = Path(results_dir) / JOURNAL_NAME if results_dir is not None else _journal_path(storage)
+    if journal_path is not None and journal_damage(journal_path)[2]:
+        click.echo(f"warning: {journal_path} ends in a record cut short (a killed writer or a truncated copy); "
+                   f"read {len(trials)} trials", err=True)  # fmt: skip
     out = Path(output) if output else default_out
     single = out.suffix in (".csv", ".parquet")
     if single:
         check_format(out.suffix[1:])
-    paths = export_tables(trials, pareto, out, out.suffix[1:] if single else fmt, single=single)
+    target = out if single else out / f"trials.{fmt}"
+    if not force and target.is_file():
+        try:
+            held = len(read_table(target))
+        except Exception:  # an unreadable old table is replaced
+            held = 0
+        if held > len(trials):
+            raise InputError(
+                "--output", f"{target} holds {held} trials, the study only {len(trials)}: not overwritten; "
+                "write elsewhere with -o PATH, or pass --force",
+            )  # fmt: skip
+    with results_lock(out.parent if single else out):
+        paths = export_tables(trials, pareto, out, out.suffix[1:] if single else fmt, single=single)
     click.echo(f"study {study.study_name}: {len(trials)} trials, {len(pareto)} Pareto-optimal designs")
     click.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _journal_path(storage: str) -> Path | None:
+    if "://" in storage:
+        return None
+    return Path(storage[len("journal:") :] if storage.startswith("journal:") else storage)

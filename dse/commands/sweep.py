@@ -7,11 +7,10 @@ import time
 
 import click
 
-from dse.search import SweepReport, load_spec, run_sweep
+from dse.search import SweepReport, load_spec, run_sweep, samplers
 from dse.search.export import FORMATS
 from dse.search.sweep import FULL_TABLE_MAX, TABLES
 from dse.search.runner import Interrupted, interruptible
-from dse.search import samplers
 
 
 def _fmt(x: float) -> str:

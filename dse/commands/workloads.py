@@ -34,7 +34,7 @@ def ops_frame(wl: Workload) -> pd.DataFrame:
     for op in wl.ops:
         rows.append(
             {
-                "block": op.block, "op": op.name, "kind": op.kind, "role": op.role, "stage": op.stage,
+                "block": op.block, "op": op.name, "kind": op.kind, "stage": op.stage, "role": op.role,
                 "repeat": op.repeat,
                 "batch": int(op.batch), "M": int(op.m), "K": int(op.k), "N": int(op.n),
                 "macs": int(op.macs) * op.repeat, "in_elems": int(op.in_elems), "weight_elems": int(op.weight_elems),

@@ -8,10 +8,20 @@ fabric). :func:`summarize` applies one latency rule and one energy model to ever
 
 * memory cycles = DRAM bytes / (DRAM bytes per cycle); op cycles = max(compute, memory) when transfers
   overlap compute (``overlap``), else their sum; plus any stall cycles the model adds;
-* dynamic energy = scale × [(MACs + lane ops)·E_mac + buffer bytes·E_sram + MACs·E_rf + SFU elems·E_sfu]
-  + DRAM bytes·E_dram (off-chip energy is not scaled by the fabric);
-* static energy = static power × latency, attributed to ops (and so to stages) by their share of busy time;
+* with ``sfu_overlap`` a softmax / layernorm / activation streams on the output of the GEMM that produces
+  its input (the nearest GEMM before it in its block; for a repeated block, wrapping around to the block's
+  last GEMM): only SFU cycles beyond that GEMM's add latency (the SFU-bound share);
+* dynamic energy = scale × V² factor × [(MACs + lane ops)·E_mac + buffer bytes·E_sram + MACs·E_rf
+  + SFU elems·E_sfu + cycles·E_clock] + DRAM bytes·E_dram (off-chip energy is scaled by neither);
+* static energy = static power × the time one input occupies the accelerator (its period), attributed to
+  ops (and so to stages) by their share of busy time;
 * every per-op energy and latency adds up to its stage's, every stage's to the total.
+
+Latency and period: ops running one after another on one array give latency = period = Σ op cycles. A
+pipelined design (``ctx.pipeline``: linear (+ other) ops on one array, attention ops on another, inputs
+streaming back to back) has period = max(linear side, attention side, DRAM time of both, SFU time of both
+— the two arrays share one DRAM interface and one SFU pool) and latency = linear side + attention side
+(one input's blocks alternate between the arrays: pipeline fill included).
 
 Shapes: every array broadcasts over design points (``()`` for one point, ``(n,)`` or ``(n, r)``).
 """
@@ -24,9 +34,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from dse.accelerators.base import Evaluation, OpCost, StageCost
+from dse.accelerators.base import COMPONENTS, Evaluation, OpCost, StageCost
 from dse.hardware import array, memory, sfu
 from dse.hardware import technology as tech
+from dse.hardware.factors import factor  # Monte Carlo factors (dse.uncertainty); 1 by default
 from dse.workloads import STAGES, Op, Workload
 
 ZERO = np.zeros(())
@@ -48,8 +59,9 @@ class OpWork:
     lane_ops: np.ndarray = field(default_factory=lambda: ZERO)
     #: stage this work is attributed to (defaults to the op's stage)
     stage: str | None = None
-    #: execution mode chosen for the op (``dense``, ``delta``, ``subvector``, ``window``, ``sfu`` …)
-    mode: str = "dense"
+    #: execution mode chosen for the op (``dense``, ``delta``, ``subvector``, ``window``, ``sfu`` …); an array
+    #: of them when the mode differs between design points (dense fallback)
+    mode: str | np.ndarray = "dense"
 
 
 @dataclass(frozen=True)
@@ -90,22 +102,31 @@ class CostContext:
     peak_macs_per_cycle: np.ndarray
     area_mm2: Mapping[str, np.ndarray]  # reported area by component
     static_w: np.ndarray  # static power while the accelerator is on (leakage; FPGA static floor)
-    dynamic_scale: np.ndarray  # × on-chip dynamic energy: 1 for an ASIC, the FPGA/ASIC power gap for fabric
+    dynamic_scale: np.ndarray  # × on-chip dynamic energy: (V/V_nom)² for an ASIC, × the FPGA/ASIC power gap
     overlap: np.ndarray  # bool: DRAM transfers overlap compute
-    #: linear (+ other) ops and attention ops run on two arrays pipelined across blocks/frames
-    pipelined: bool = False
+    clock_j_per_cycle: np.ndarray = field(default_factory=lambda: ZERO)  # clock tree, at nominal supply
+    sfu_overlap: np.ndarray = field(default_factory=lambda: np.asarray(False))  # SFU streams on GEMM output
+    #: two arrays pipelined across inputs: (share of PEs on the linear side, on the attention side)
+    pipeline: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def pipelined(self) -> bool:
+        return self.pipeline is not None
 
 
 def asic_context(
     p: Mapping[str, np.ndarray], area_mm2: Mapping[str, np.ndarray], peak_macs_per_cycle, glb_kib=None
 ) -> CostContext:
-    """An ASIC at ``p["node_nm"]``: technology tables (Horowitz, CACTI, DRAM table; see technology.py),
-    static power = ``leakage_mw_per_mm2`` × total area. ``glb_kib`` sizes the buffer energy (default
-    ``p["glb_kib"]``)."""
+    """An ASIC at ``p["node_nm"]``: technology tables (Horowitz, CACTI, DRAM table; see technology.py) at the
+    supply the clock needs (alpha-power V–f law: dynamic energy × (V/V_nom)², static power × V/V_nom),
+    static power = ``leakage_mw_per_mm2`` × total area, a clock tree of ``CLOCK_TREE_MAC_SHARE`` of a MAC's
+    energy per lane per cycle. ``glb_kib`` sizes the buffer energy (default ``p["glb_kib"]``)."""
     node = p["node_nm"]
     glb = p["glb_kib"] if glb_kib is None else glb_kib
     e_mac = tech.mac_energy_pj(p["precision"], node) * 1e-12
     total_area = sum(area_mm2.values())
+    clock = np.asarray(p["clock_mhz"], dtype=np.float64)
+    peak = np.asarray(peak_macs_per_cycle, dtype=np.float64)
     return CostContext(
         clock_hz=np.asarray(p["clock_mhz"], dtype=np.float64) * 1e6,
         dram_bytes_per_s=np.asarray(p["dram_gbps"], dtype=np.float64) * 1e9,
@@ -114,11 +135,14 @@ def asic_context(
         rf_j_per_mac=e_mac * tech.RF_ACCESS_PER_MAC,
         sram_j_per_byte=tech.sram_read_pj_per_byte(glb, node) * 1e-12,
         sfu_j_per_elem=sfu.energy_pj_per_elem(node) * 1e-12,
-        peak_macs_per_cycle=np.asarray(peak_macs_per_cycle, dtype=np.float64),
+        peak_macs_per_cycle=peak,
         area_mm2=MappingProxyType(dict(area_mm2)),
-        static_w=np.asarray(p["leakage_mw_per_mm2"], dtype=np.float64) * 1e-3 * total_area,
-        dynamic_scale=np.ones(()),
+        static_w=np.asarray(p["leakage_mw_per_mm2"], dtype=np.float64) * 1e-3 * total_area
+        * tech.static_voltage_scale(clock, node) * factor("leakage"),
+        dynamic_scale=tech.dynamic_voltage_scale(clock, node),
         overlap=np.asarray(p.get("overlap", 1.0)) > 0.5,
+        clock_j_per_cycle=tech.CLOCK_TREE_MAC_SHARE * factor("clock_tree") * e_mac * peak,
+        sfu_overlap=np.asarray(p.get("sfu_overlap", 0.0)) > 0.5,
     )
 
 
@@ -133,23 +157,59 @@ def fpga_context(
     static_w,
     glb_kib=None,
 ) -> CostContext:
-    """FPGA fabric as a technology variant: the ASIC tables at the device's ``node_nm`` with on-chip dynamic
-    energy × ``power_gap`` and area × ``area_gap`` (Kuon & Rose 2007, dse/hardware/fpga.py), DRAM energy
-    as is, and a fixed ``static_w`` (W) instead of per-area leakage."""
+    """FPGA fabric as a technology variant: the ASIC tables at the device's ``node_nm`` and nominal supply
+    (the fabric's supply is fixed) with on-chip dynamic energy × ``power_gap`` and area × ``area_gap``
+    (Kuon & Rose 2007, dse/hardware/fpga.py), DRAM energy as is, and a fixed ``static_w`` (W) instead of
+    per-area leakage."""
     q = {**p, "node_nm": np.asarray(node_nm, dtype=np.float64), "leakage_mw_per_mm2": np.zeros(())}
-    area = {k: v * area_gap for k, v in asic_area_mm2.items()}
+    area = {k: v * (area_gap * factor("fpga_area_gap")) for k, v in asic_area_mm2.items()}
     ctx = asic_context(q, area, peak_macs_per_cycle, glb_kib)
     return CostContext(
         **{
             **ctx.__dict__,
-            "static_w": np.asarray(static_w, dtype=np.float64),
-            "dynamic_scale": np.asarray(power_gap, dtype=np.float64),
+            "static_w": np.asarray(static_w, dtype=np.float64) * factor("fpga_static"),
+            "dynamic_scale": np.asarray(power_gap, dtype=np.float64) * factor("fpga_power_gap"),
         }
     )
 
 
-def with_pipelining(ctx: CostContext) -> CostContext:
-    return CostContext(**{**ctx.__dict__, "pipelined": True})
+def with_pipelining(ctx: CostContext, linear_share, attention_share) -> CostContext:
+    """``ctx`` for two arrays pipelined across inputs holding these shares of the PEs."""
+    return CostContext(**{**ctx.__dict__, "pipeline": (np.asarray(linear_share), np.asarray(attention_share))})
+
+
+def op_cycles(w: OpWork, ctx: CostContext) -> np.ndarray:
+    """Cycles of one instance of ``w`` alone (compute and DRAM overlapped or not, plus stalls)."""
+    mem_cyc = w.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz)
+    cyc = np.where(ctx.overlap, np.maximum(w.compute_cycles, mem_cyc), w.compute_cycles + mem_cyc)
+    return cyc + w.extra_cycles
+
+
+def op_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
+    """Energy of one instance of ``w`` run alone: dynamic, DRAM, clock tree and static over its cycles."""
+    k = ctx.dynamic_scale
+    cyc = op_cycles(w, ctx)
+    on_chip = (w.macs + w.lane_ops) * ctx.mac_j + w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac
+    on_chip = on_chip + w.sfu_elems * ctx.sfu_j_per_elem + cyc * ctx.clock_j_per_cycle
+    return k * on_chip + w.dram_bytes * ctx.dram_j_per_byte + ctx.static_w * cyc / ctx.clock_hz
+
+
+def cheaper(dense: OpWork, sparse: OpWork, ctx: CostContext) -> OpWork:
+    """Dense fallback: per design point, ``sparse`` where it is no slower *and* costs no more energy than
+    ``dense``, else ``dense``. Because a sparse mode's cost never rises with its sparsity once its fixed
+    overheads (metadata, masks, Δ compares) are on, the chosen cost never rises with sparsity either."""
+    use = (op_cycles(sparse, ctx) <= op_cycles(dense, ctx)) & (op_energy_j(sparse, ctx) <= op_energy_j(dense, ctx))
+
+    def pick(a, b):
+        return np.where(use, b, a)
+
+    return OpWork(
+        dense.op, pick(dense.compute_cycles, sparse.compute_cycles), pick(dense.macs, sparse.macs),
+        pick(dense.sram_bytes, sparse.sram_bytes), pick(dense.dram_bytes, sparse.dram_bytes),
+        pick(dense.sfu_elems, sparse.sfu_elems), pick(dense.extra_cycles, sparse.extra_cycles),
+        pick(dense.lane_ops, sparse.lane_ops), sparse.stage or dense.stage,
+        mode=np.where(use, sparse.mode, dense.mode),
+    )  # fmt: skip
 
 
 def dense_gemm_work(op: Op, g: ArrayGeometry, lanes=None) -> OpWork:
@@ -175,74 +235,110 @@ def dense_work(op: Op, g: ArrayGeometry, sfu_lanes) -> OpWork:
     return dense_gemm_work(op, g) if op.is_gemm else sfu_work(op, sfu_lanes)
 
 
-def area_mm2(pes, glb_kib, sfu_lanes, precision, node_nm) -> dict[str, np.ndarray]:
-    """Area by component (mm²): ``pes`` MAC lanes, a ``glb_kib`` global buffer, ``sfu_lanes`` SFU lanes."""
+def area_mm2(pes, glb_kib, sfu_lanes, precision, node_nm, lanes=1, augmented: bool = False) -> dict[str, np.ndarray]:
+    """Area by component (mm²): ``pes`` PEs of ``lanes`` MAC lanes (per-lane MAC area + per-PE logic,
+    ``augmented`` with RTSA's index/Δ logic), a ``glb_kib`` global buffer, ``sfu_lanes`` SFU lanes."""
     return {
-        "pe": pes * tech.pe_area_mm2(precision, node_nm),
+        "pe": tech.array_pe_area_mm2(pes, lanes, precision, node_nm, augmented),
         "buffer": tech.sram_area_mm2(glb_kib, node_nm),
         "sfu": sfu_lanes * sfu.lane_area_mm2(node_nm),
     }
 
 
-def array_area_mm2(p: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Area of a ``rows × cols × lanes`` array with its global buffer and SFU, from resolved parameters."""
-    pes = p["rows"] * p["cols"] * p.get("lanes", 1)
-    return area_mm2(pes, p["glb_kib"], p["sfu_lanes"], p["precision"], p["node_nm"])
+def array_area_mm2(p: Mapping[str, np.ndarray], augmented: bool = False) -> dict[str, np.ndarray]:
+    """Area of a ``rows × cols`` array of ``lanes``-wide PEs with its global buffer and SFU."""
+    return area_mm2(p["rows"] * p["cols"], p["glb_kib"], p["sfu_lanes"], p["precision"], p["node_nm"],
+                    p.get("lanes", 1), augmented)  # fmt: skip
+
+
+def _producers(works: list[OpWork]) -> list[int | None]:
+    """For each SFU op, the index of the GEMM whose output stream it consumes: the nearest GEMM before it in
+    its block, or (for a block repeated more than once) the block's last GEMM; ``None`` for GEMMs."""
+    out: list[int | None] = []
+    last_in_block: dict[str, int] = {}
+    for i, w in enumerate(works):
+        if w.op.is_gemm:
+            last_in_block[w.op.block] = i
+    seen: dict[str, int] = {}
+    for i, w in enumerate(works):
+        if w.op.is_gemm:
+            seen[w.op.block] = i
+            out.append(None)
+        elif w.op.block in seen:
+            out.append(seen[w.op.block])
+        else:
+            out.append(last_in_block.get(w.op.block) if w.op.repeat > 1 else None)
+    return out
 
 
 def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Evaluation:
-    """Latency, energy, area and their breakdowns (by op, stage and component) from per-op work.
+    """Latency, period, energy, area and their breakdowns (by op, stage and component) from per-op work.
 
-    By default the ops run one after another on one array (latency = Σ op cycles). With
-    ``ctx.pipelined`` the linear (+ other) ops and the attention ops run on two arrays pipelined across
-    blocks / frames: the steady-state time per input is the slower side, and the faster side stalls for
-    the difference (``stall_cycles``).
+    See the module docstring for the rules. Shapes broadcast over design points.
     """
     bytes_per_cycle = ctx.dram_bytes_per_s / ctx.clock_hz
     k = ctx.dynamic_scale
+    alone = [op_cycles(w, ctx) for w in works]
+    producers = _producers(works)
     per_op = []
-    for w in works:
+    sfu_total = ZERO  # SFU pool busy cycles (all SFU work, hidden or not)
+    dram_total = ZERO
+    for i, w in enumerate(works):
         r = w.op.repeat
         mem_cyc = w.dram_bytes / bytes_per_cycle
-        cyc = np.where(ctx.overlap, np.maximum(w.compute_cycles, mem_cyc), w.compute_cycles + mem_cyc)
-        cyc = cyc + w.extra_cycles
+        cyc = alone[i]
+        sfu_cyc = np.where(np.asarray(w.sfu_elems) > 0, w.compute_cycles, 0.0)
+        j = producers[i]
+        if j is not None:
+            # streaming on the producer's output: only the SFU time beyond the producer's adds latency
+            hidden = np.where(ctx.sfu_overlap, np.maximum(cyc - alone[j], 0.0), cyc)
+            cyc = np.where(np.asarray(w.sfu_elems) > 0, hidden, cyc)
+        sfu_total = sfu_total + r * sfu_cyc
+        dram_total = dram_total + r * mem_cyc
         parts = {
             "mac": k * (w.macs + w.lane_ops) * ctx.mac_j,
             "buffer": k * (w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac),
             "dram": w.dram_bytes * ctx.dram_j_per_byte,
             "sfu": k * w.sfu_elems * ctx.sfu_j_per_elem,
         }
-        per_op.append((w, r, cyc, mem_cyc, parts))
+        per_op.append((w, r, cyc, mem_cyc, parts, np.where(np.asarray(w.sfu_elems) > 0, cyc, 0.0)))
 
     busy_by_stage = {s: ZERO for s in STAGES}
-    for w, r, cyc, _, _ in per_op:
+    for w, r, cyc, *_ in per_op:
         s = w.stage or w.op.stage
         busy_by_stage[s] = busy_by_stage[s] + r * cyc
     busy = sum(busy_by_stage.values())
-    if ctx.pipelined:
+    if ctx.pipeline is not None:
+        share_a, share_b = ctx.pipeline
         side_a = busy_by_stage["linear"] + busy_by_stage["other"]
         side_b = busy_by_stage["attention"]
-        cycles = np.maximum(side_a, side_b)
-        stall = np.abs(side_a - side_b)
+        period = np.maximum(np.maximum(side_a, side_b), np.maximum(dram_total, sfu_total))
+        cycles = side_a + side_b  # one input alone: its blocks alternate between the two arrays
+        stall = period - np.minimum(side_a, side_b)  # the faster array's wait per period
+        stall_share = (share_a * (period - side_a) + share_b * (period - side_b)) / period  # idle PE share
     else:
-        cycles = busy
-        stall = ZERO
+        period = cycles = busy
+        stall = stall_share = ZERO
     latency = cycles / ctx.clock_hz
-    static_j = ctx.static_w * latency
-    static_per_busy = static_j / np.maximum(busy, 1e-300)  # J per busy cycle: static attributed by busy time
+    period_s = period / ctx.clock_hz
+    # static power and the clock tree run for as long as one input occupies the accelerator (its period)
+    static_j = ctx.static_w * period_s + k * ctx.clock_j_per_cycle * period
+    static_per_busy = static_j / np.maximum(busy, 1e-300)
 
-    comp = {c: ZERO for c in ("mac", "buffer", "dram", "sfu", "leakage")}
+    comp = {c: ZERO for c in COMPONENTS}
     acc = {s: {f: ZERO for f in ("cycles", "compute_cycles", "memory_cycles", "macs", "dram_bytes", "energy_j")}
            for s in STAGES}  # fmt: skip
     mem_bound, sfu_bound = ZERO, ZERO
     rows = []
-    for w, r, cyc, mem_cyc, parts in per_op:
+    clock_share = k * ctx.clock_j_per_cycle * period / np.maximum(static_j, 1e-300)
+    for w, r, cyc, mem_cyc, parts, sfu_cyc in per_op:
         s = w.stage or w.op.stage
-        leak = r * cyc * static_per_busy
-        e_op = r * sum(parts.values()) + leak
+        idle = r * cyc * static_per_busy  # static + clock-tree energy attributed to this op
+        e_op = r * sum(parts.values()) + idle
         for c, v in parts.items():
             comp[c] = comp[c] + r * v
-        comp["leakage"] = comp["leakage"] + leak
+        comp["clock"] = comp["clock"] + idle * clock_share
+        comp["leakage"] = comp["leakage"] + idle * (1.0 - clock_share)
         a = acc[s]
         a["cycles"] = a["cycles"] + r * cyc
         a["compute_cycles"] = a["compute_cycles"] + r * w.compute_cycles
@@ -251,7 +347,7 @@ def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Eval
         a["dram_bytes"] = a["dram_bytes"] + r * w.dram_bytes
         a["energy_j"] = a["energy_j"] + e_op
         mem_bound = mem_bound + r * np.where(mem_cyc > w.compute_cycles, cyc, 0.0)
-        sfu_bound = sfu_bound + r * np.where(np.asarray(w.sfu_elems) > 0, cyc, 0.0)
+        sfu_bound = sfu_bound + r * sfu_cyc
         rows.append(
             OpCost(
                 block=w.op.block, op=w.op.name, kind=w.op.kind, role=w.op.role, stage=s, repeat=r, mode=w.mode,
@@ -266,29 +362,28 @@ def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Eval
     energy = sum(comp.values())
     macs = sum(a["macs"] for a in acc.values())
     total_area = sum(ctx.area_mm2.values())
-    period = latency  # one input occupies the accelerator for its latency (pipelined: the slower side)
     frames = np.asarray(workload.frames, dtype=np.float64)
     metrics = {
         "cycles": cycles,
         "latency_s": latency,
-        "period_s": period,
-        "inputs_per_s": 1.0 / period,
-        "frames_per_s": frames / period,
+        "period_s": period_s,
+        "inputs_per_s": 1.0 / period_s,
+        "frames_per_s": frames / period_s,
         "energy_j": energy,
         "area_mm2": total_area,
         "macs": macs,
         "dense_macs": workload.macs.astype(np.float64),
         "dram_bytes": sum(a["dram_bytes"] for a in acc.values()),
-        "utilization": macs / np.maximum(cycles * ctx.peak_macs_per_cycle, 1.0),
+        "utilization": macs / np.maximum(period * ctx.peak_macs_per_cycle, 1.0),
         "edp": energy * latency,
-        "power_w": energy / latency,
+        "power_w": energy / period_s,
         "memory_bound_share": mem_bound / np.maximum(busy, 1e-300),
         "sfu_bound_share": sfu_bound / np.maximum(busy, 1e-300),
         "linear_latency_s": stages["linear"].latency_s,
         "attention_latency_s": stages["attention"].latency_s,
         "attention_share": stages["attention"].cycles / np.maximum(busy, 1e-300),
         "stall_cycles": stall,
-        "stall_share": stall / cycles,
+        "stall_share": stall_share,
         "valid": np.ones(()),
     }
     bound = np.where(stages["attention"].cycles > stages["linear"].cycles, "attention", "linear")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dse.hardware.factors import factor  # Monte Carlo factors on the constants below (1 by default)
+
 PRECISIONS = ("int8", "int16", "fp16", "fp32")
 DRAM_TYPES = ("lpddr4", "lpddr5", "ddr4", "hbm2", "gddr5", "ddr3")
 
@@ -95,13 +97,13 @@ def lookup(values, table: dict[str, float]) -> np.ndarray:
 
 
 def mac_energy_pj(precision, node_nm) -> np.ndarray:
-    return lookup(precision, MAC_PJ_45) * energy_scale(node_nm)
+    return lookup(precision, MAC_PJ_45) * energy_scale(node_nm) * factor("mac_energy")
 
 
 def pe_area_mm2(precision, node_nm) -> np.ndarray:
     """Area of one PE (one MAC lane with its registers and control)."""
     rel = lookup(precision, MAC_PJ_45) / MAC_PJ_45["int8"]
-    return PE_AREA_UM2_28_INT8 * 1e-6 * rel * area_scale(node_nm) / area_scale(28.0)
+    return PE_AREA_UM2_28_INT8 * 1e-6 * rel * area_scale(node_nm) / area_scale(28.0) * factor("pe_area")
 
 
 def sram_read_pj_per_byte(kib, node_nm) -> np.ndarray:
@@ -116,14 +118,115 @@ def sram_read_pj_per_byte(kib, node_nm) -> np.ndarray:
     y = np.interp(lk, lx, ly)
     y = np.where(lk < lx[0], ly[0] + slope_lo * (lk - lx[0]), y)
     y = np.where(lk > lx[-1], ly[-1] + slope_hi * (lk - lx[-1]), y)
-    return np.exp(y) / 8.0 * energy_scale(node_nm)
+    return np.exp(y) / 8.0 * energy_scale(node_nm) * factor("sram_energy")
 
 
 def sram_area_mm2(kib, node_nm) -> np.ndarray:
     """SRAM macro area (CACTI, linear interpolation in capacity; linear extrapolation per KB)."""
     per_kb = np.interp(kib, _SRAM_KIB, _SRAM_MM2_45 / _SRAM_KIB)
-    return np.asarray(kib) * per_kb * area_scale(node_nm)
+    return np.asarray(kib) * per_kb * area_scale(node_nm) * factor("sram_area")
 
 
 def dram_pj_per_byte(dram_type) -> np.ndarray:
-    return lookup(dram_type, DRAM_PJ_PER_BIT) * 8.0
+    return lookup(dram_type, DRAM_PJ_PER_BIT) * 8.0 * factor("dram_energy")
+
+
+# --- PE area: per-lane MAC datapath + per-PE control -------------------------------------------------
+# The 1,690 µm² per single-lane int8 PE above (registers, control, interconnect share included) is split
+# into the MAC lane and the PE's own logic (control, accumulator and operand registers, its share of the
+# interconnect). PE_OVERHEAD_SHARE [assumption, range 0.25–0.6]: the share of a single-lane PE that is not
+# the multiplier-adder. A wider PE (lanes > 1) pays the lane area per lane and the PE logic once, so
+# PEs × lanes is a real trade-off: fewer, wider PEs save control area but balance work less well.
+PE_OVERHEAD_SHARE = 0.4
+# RTSA's augmented PE adds index / Δ logic: a threshold comparator and subtractor on the Δ input, the
+# non-zero index register and the yₜ₋₁ accumulate path [assumption: +30% of the PE logic, range 0.1–0.6;
+# RTSA publishes no area breakdown].
+AUGMENTED_PE_EXTRA = 0.3
+
+
+def lane_area_mm2(precision, node_nm) -> np.ndarray:
+    """Area of one MAC lane (multiplier + adder at ``precision``) without the PE's control, mm²."""
+    return pe_area_mm2(precision, node_nm) - pe_logic_area_mm2(node_nm)
+
+
+def pe_logic_area_mm2(node_nm, augmented: bool = False) -> np.ndarray:
+    """Per-PE control, accumulator and operand registers (once per PE whatever its lanes), mm²;
+    ``augmented``: plus RTSA's index / Δ logic."""
+    base = PE_AREA_UM2_28_INT8 * 1e-6 * PE_OVERHEAD_SHARE * area_scale(node_nm) / area_scale(28.0) * factor("pe_area")
+    return base * (1.0 + (AUGMENTED_PE_EXTRA if augmented else 0.0))
+
+
+def array_pe_area_mm2(pes, lanes, precision, node_nm, augmented: bool = False) -> np.ndarray:
+    """Area of ``pes`` PEs of ``lanes`` MAC lanes each, mm² (shapes broadcast)."""
+    return pes * (lanes * lane_area_mm2(precision, node_nm) + pe_logic_area_mm2(node_nm, augmented))
+
+
+# --- supply voltage, clock and the V–f relation ----------------------------------------------------
+# Nominal supply per node [src:stillmaker2017]: the supply of each node's published scaling data.
+_V_NOM_NODES = np.array([7.0, 10.0, 14.0, 16.0, 20.0, 32.0, 45.0, 65.0, 90.0, 130.0])
+_V_NOM = np.array([0.7, 0.75, 0.8, 0.8, 0.9, 0.9, 1.0, 1.1, 1.2, 1.3])
+# Alpha-power law [src:sakurai-newton1990]: gate delay ∝ V / (V − V_t)^α, so f ∝ (V − V_t)^α / V, with
+# α ≈ 1.3 for velocity-saturated short-channel devices. V_t = VT_SHARE · V_nom [assumption, 0.3–0.45].
+ALPHA = 1.3
+VT_SHARE = 0.4
+# Supply range a design may use: down to V_MIN_SHARE · V_nom (SRAM retention / near-threshold margin) and up
+# to V_MAX_SHARE · V_nom (overdrive) [assumption, ranges 0.6–0.75 and 1.1–1.25].
+V_MIN_SHARE = 0.65
+V_MAX_SHARE = 1.2
+# Clock of an accelerator datapath at 28 nm and nominal supply [assumption, 1.2–2.0 GHz: one MAC plus its
+# pipeline register per cycle; published 28 nm DNN accelerators run at 0.2–1 GHz at reduced voltage, and
+# 28 nm HPM application processors reach about 2 GHz]; other nodes scale as (28 / node)^F_NODE_EXPONENT
+# [assumption, 0.3–1.0: the gate-delay gain per node shrank below 28 nm].
+F_NOM_28_MHZ = 1700.0
+F_NODE_EXPONENT = 0.5
+# Clock tree and always-on flops: energy per cycle per MAC lane, as a share of one MAC's energy, while the
+# accelerator is on (clock gating of idle lanes not modelled) [assumption, 0.05–0.3].
+CLOCK_TREE_MAC_SHARE = 0.15
+
+
+def nominal_voltage(node_nm) -> np.ndarray:
+    return np.interp(node_nm, _V_NOM_NODES, _V_NOM)
+
+
+def _speed(v, vt) -> np.ndarray:
+    return np.maximum(v - vt, 1e-9) ** ALPHA / v
+
+
+def nominal_clock_mhz(node_nm) -> np.ndarray:
+    """Clock at the node's nominal supply, MHz."""
+    return F_NOM_28_MHZ * (28.0 / np.asarray(node_nm, dtype=np.float64)) ** F_NODE_EXPONENT * factor("nominal_clock")
+
+
+def max_clock_mhz(node_nm) -> np.ndarray:
+    """Highest clock the node reaches at its overdrive supply (``V_MAX_SHARE`` · V_nom), MHz."""
+    vn = nominal_voltage(node_nm)
+    vt = VT_SHARE * vn
+    return nominal_clock_mhz(node_nm) * _speed(V_MAX_SHARE * vn, vt) / _speed(vn, vt)
+
+
+def supply_voltage(clock_mhz, node_nm) -> np.ndarray:
+    """Lowest supply (V) that runs ``clock_mhz`` at ``node_nm`` by the alpha-power law; clocks below what
+    ``V_MIN_SHARE`` · V_nom reaches run at that floor; clocks above the maximum are clipped at the overdrive
+    supply (callers flag them invalid). Vectorized bisection (40 halvings, < 1 µV)."""
+    f = np.asarray(clock_mhz, dtype=np.float64)
+    vn = nominal_voltage(node_nm)
+    vt = VT_SHARE * vn
+    target = f / nominal_clock_mhz(node_nm) * _speed(vn, vt)
+    lo = np.broadcast_to(V_MIN_SHARE * vn, np.broadcast(f, vn).shape).astype(np.float64)
+    hi = np.broadcast_to(V_MAX_SHARE * vn, lo.shape).astype(np.float64)
+    for _ in range(40):  # _speed is increasing in V on [V_t, ∞)
+        mid = 0.5 * (lo + hi)
+        fast = _speed(mid, vt) >= target
+        hi = np.where(fast, mid, hi)
+        lo = np.where(fast, lo, mid)
+    return hi
+
+
+def dynamic_voltage_scale(clock_mhz, node_nm) -> np.ndarray:
+    """(V / V_nom)²: dynamic energy per operation relative to the tables (taken at nominal supply)."""
+    return (supply_voltage(clock_mhz, node_nm) / nominal_voltage(node_nm)) ** 2
+
+
+def static_voltage_scale(clock_mhz, node_nm) -> np.ndarray:
+    """V / V_nom: static power relative to nominal supply (leakage current taken as constant)."""
+    return supply_voltage(clock_mhz, node_nm) / nominal_voltage(node_nm)

@@ -214,3 +214,33 @@ def importance_figure(df: pd.DataFrame) -> Figure:
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right", fontsize=6)
     return fig
+
+
+# -- unified array vs split design ------------------------------------------------------------------
+
+
+def split_argument_figure(df: pd.DataFrame, static_split: float, title: str = "") -> Figure:
+    """Period per input vs resolution: RTSA, the per-resolution oracle split and the static split (with its
+    stall share annotated), from :func:`dse.split_argument.unified_vs_split`."""
+    fig = style.figure(style.COLUMN_W, 2.4)
+    ax = fig.add_subplot()
+    x = df["resolution"].to_numpy()
+    ax.plot(x, df["rtsa_period_ms"], marker="o", color=style.FRONT_COLOR, label="RTSA (one array, stages in turn)")
+    ax.plot(x, df["oracle_period_ms"], marker="^", ls="--", color="#2ca02c",
+            label="split, re-tuned per resolution (oracle)")  # fmt: skip
+    ax.plot(x, df["static_period_ms"], marker="s", color="#d62728", label=f"split fixed at {static_split:.3g} of rows")
+    for k, (xi, yi, st) in enumerate(zip(x, df["static_period_ms"], df["static_stall_share"], strict=True)):
+        ha = "right" if k == len(x) - 1 else ("left" if k == 0 else "center")
+        ax.annotate(f"{st * 100:.0f}% idle", (xi, yi), xytext=(0, 5), textcoords="offset points", ha=ha,
+                    fontsize=5.5, color="#d62728")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(x, [str(int(v)) for v in x])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    style.log_ticks(ax.yaxis, np.concatenate([df["rtsa_period_ms"], df["static_period_ms"]]))
+    ax.set_xlabel("input resolution (px, square)")
+    ax.set_ylabel("period per input (ms)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left")
+    return fig

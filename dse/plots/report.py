@@ -20,7 +20,9 @@ from dse.errors import InputError
 from dse.plots import figures, style
 from dse.plots.pareto import pairs_for, plot_pareto
 from dse.plots.results import Results, load_results
+from dse.search.export import results_lock, write_text
 from dse.search.pareto import HV_REFERENCE
+from dse.search.storage import require_existing
 
 
 @dataclass
@@ -71,8 +73,25 @@ def write_report(
     """Write every figure and ``report.md`` of ``results_dir``; returns the paths and notes.
 
     ``baselines``: accelerator names or spec baseline labels (default: the spec's, else ViTCoD,
-    HeatViT, CPU, GPU); ``storage``: the optuna storage URL when the study is not in the directory.
+    HeatViT, CPU, GPU); ``storage``: the optuna storage URL when the study is not in the directory
+    (it must exist: reading never creates one). Every file is written to a temporary file and renamed,
+    under the results directory's lock (:func:`dse.search.export.results_lock`).
     """
+    if storage is not None:
+        require_existing(storage)
+    if not Path(results_dir).is_dir():
+        load_results(results_dir)  # the one-line error for a missing directory
+    with results_lock(Path(results_dir)):
+        return _write_report(results_dir, fmt=fmt, baselines=baselines, storage=storage)
+
+
+def _write_report(
+    results_dir: str | Path,
+    *,
+    fmt: str = "png",
+    baselines: Sequence[str] | None = None,
+    storage: str | None = None,
+) -> Report:
     if fmt not in style.FORMATS:
         raise InputError("--format", f"unknown value {fmt!r}; allowed: {', '.join(style.FORMATS)}")
     results = load_results(results_dir)
@@ -178,6 +197,8 @@ def write_report(
               f"{r['attention_s'] / r['latency_s'] * 100:.1f} %",
               *(f"{r[c]:.3g}×" for c in scale if c.startswith("speedup_"))] for _, r in scale.iterrows()],
         )  # fmt: skip
+        if results.spec.accelerator in ("rtsa", "rtsa-split"):
+            md += _split_section(results, results.design_params(row), number, figdir, fmt, paths)
     else:
         notes.append("no feasible design: no breakdown of front designs and no resolution scaling")
 
@@ -201,9 +222,37 @@ def write_report(
     if skipped:
         md += ["", "## Notes", ""] + [f"- {n}" for n in skipped]
     md_path = out / "report.md"
-    md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
+    write_text("\n".join(md) + "\n", md_path)
     paths.append(md_path)
     return Report(paths, notes)
+
+
+def _split_section(results: Results, params: dict[str, Any], number: int, figdir: Path, fmt: str,
+                   paths: list[Path]) -> list[str]:  # fmt: skip
+    """The unified-vs-split argument for the selected design (same PEs, buffer, bandwidth, clock)."""
+    from dse.split_argument import unified_vs_split
+
+    values = {k: v for k, v in params.items() if k not in ("resolution", "frames")}
+    frames = params.get("frames") or results.spec.scenario.frames[0]
+    res = [r for r in (112, 160, 224, 320, 448)]
+    sc = results.spec.scenario
+    df, static = unified_vs_split(sc.model_ref, res, values, frames,
+                                  **sc.build_options([d.name for d in results.spec.space]))  # fmt: skip
+    paths.append(_draw(figdir / f"split.{fmt}", figures.split_argument_figure, df, static,
+                       f"design #{number}: one array vs a split design"))  # fmt: skip
+    md = ["", "## One array or two: RTSA against the split design", "", f"![split](figures/split.{fmt})", "",
+          f"Design #{number}'s PEs, buffer, bandwidth and clock as RTSA (one array, stages in turn), as a split "
+          "design re-tuned at every resolution (an oracle: the split is fixed in silicon) and as a split fixed "
+          f"at {static:.3g} of the rows (the best single split for these resolutions); period = time per input "
+          "in steady state, idle = the split design's PE-cycles waiting on the other array.", ""]  # fmt: skip
+    md += _table(
+        ["resolution", "RTSA period", "oracle split period", "static split period", "static idle",
+         "RTSA gain vs static (period)", "RTSA gain vs static (latency)"],
+        [[f"{int(r['resolution'])}²", f"{r['rtsa_period_ms']:.4g} ms", f"{r['oracle_period_ms']:.4g} ms",
+          f"{r['static_period_ms']:.4g} ms", f"{r['static_stall_share'] * 100:.0f} %",
+          f"{r['rtsa_vs_static_period']:.3g}×", f"{r['rtsa_vs_static_latency']:.3g}×"] for _, r in df.iterrows()],
+    )  # fmt: skip
+    return md
 
 
 def write_default_figures(results_dir: str | Path) -> list[Path]:

@@ -21,7 +21,7 @@ import pandas as pd
 from dse import accelerators
 from dse.errors import InputError
 from dse.metrics import ALIASES
-from dse.search.export import read_table
+from dse.search.export import read_checked
 from dse.search.pareto import minimization_form
 from dse.search.spec import Baseline, Spec, parse_spec, read_spec
 from dse.search.storage import JOURNAL_NAME
@@ -324,7 +324,7 @@ def load_results(path: str | Path) -> Results:
         notes.append("no trials table (swept with --table none): figures show the Pareto front only")
     if trials_path is None:
         raise InputError("RESULTS_DIR", f"{path} has no trials.csv: not a sweep results directory")
-    trials = read_table(trials_path)
+    trials = read_checked(trials_path)
     for col in ("number", "state", "feasible"):
         if col not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} has no {col!r} column: not written by rtsa-dse sweep")
@@ -334,9 +334,15 @@ def load_results(path: str | Path) -> Results:
     for obj in spec.objectives:
         if obj.metric not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} lacks the objective column {obj.metric!r}")
+    foreign = [d.name for d in spec.searched if d.name not in trials.columns]
+    if foreign:  # a table copied from another study
+        raise InputError(
+            "RESULTS_DIR", f"{trials_path} is not this study's ({spec.study}): it lacks the searched parameter "
+            f"column(s) {', '.join(foreign)}; re-create it with `rtsa-dse export {path}`",
+        )  # fmt: skip
     pareto_path = _table(path, "pareto")
     if pareto_path is not None:
-        pareto = read_table(pareto_path)
+        pareto = read_checked(pareto_path)
     elif "pareto" in trials.columns:
         pareto = trials[trials["pareto"].astype(bool)].reset_index(drop=True)
     else:

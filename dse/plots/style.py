@@ -66,7 +66,7 @@ METADATA = {
 
 #: stage and energy-component colours, shared by every breakdown
 STAGE_COLORS = {"linear": "#1f77b4", "attention": "#d62728", "other": "#bcbcbc"}
-COMPONENT_COLORS = {"mac": "#2ca02c", "buffer": "#ff7f0e", "dram": "#9467bd", "sfu": "#17becf", "leakage": "#8c8c8c"}
+COMPONENT_COLORS = {"mac": "#2ca02c", "buffer": "#ff7f0e", "dram": "#9467bd", "sfu": "#17becf", "clock": "#bcbd22", "leakage": "#8c8c8c"}
 FRONT_COLOR = "#08306b"
 CLOUD_COLOR = "#9ecae1"
 BASELINE_MARKERS = ("*", "D", "s", "^", "v", "P", "X", "h")
@@ -96,8 +96,10 @@ def save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     fmt = output_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with styled():
-        fig.savefig(path, format=fmt, metadata=METADATA[fmt])
+    from dse.search.export import atomic_path
+
+    with styled(), atomic_path(path) as tmp:  # a reader never sees a half-written figure
+        fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
     return path
 
 

@@ -226,6 +226,26 @@ def write_text(text: str, path: Path) -> Path:
     return path
 
 
+def read_checked(path: Path, field: str = "RESULTS_DIR") -> pd.DataFrame:
+    """Read a results table, with one-line InputErrors for an empty, cut-short or unparsable file."""
+    hint = f"re-create it with `rtsa-dse export {path.parent}`"
+    if path.suffix == ".csv" and path.is_file():
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(field, f"{path} is empty; {hint}")
+        with open(path, "rb") as f:
+            f.seek(size - 1)
+            if f.read(1) != b"\n":
+                raise InputError(field, f"{path} is cut short (its last line is incomplete); {hint}")
+    try:
+        return read_table(path)
+    except InputError:
+        raise
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(field, f"{path} is not a readable table ({first}); {hint}") from None
+
+
 def read_table(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 

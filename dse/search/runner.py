@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.storages import BaseStorage, InMemoryStorage, JournalStorage, fail_stale_trials
+from optuna.storages import BaseStorage, InMemoryStorage, fail_stale_trials
 from optuna.trial import Trial, TrialState
 
 from dse import plugins
@@ -45,8 +45,8 @@ from dse.search.storage import (
     HEARTBEAT_ATTR,
     MAX_RETRY,
     WORKER_ATTR,
-    BatchedJournalFileBackend,
     StorageConfig,
+    open_journal,
     recover_dead_trials,
     without_attrs,
     worker_tag,
@@ -254,8 +254,8 @@ def run_embedded(
 ) -> tuple[optuna.Study, RunStats]:
     """Run until ``n_target`` trials are COMPLETE; returns the in-memory study (all trials) and stats."""
     stats = RunStats()
-    backend = BatchedJournalFileBackend(cfg.location)
-    storage = JournalStorage(backend)
+    storage = open_journal(cfg.location, "storage")
+    backend = oa.journal_backend(storage)
     disk = open_study(problem, storage)
     study_id = oa.study_id(disk)
     # we hold the results directory exclusively: RUNNING/WAITING trials are orphans of dead workers

@@ -244,7 +244,9 @@ class Problem:
             return list(range(int(lo), int(hi) + 1, int(dim.step or 1)))
         if dim.step is not None:
             n = int(round((hi - lo) / dim.step))
-            return list(lo + dim.step * np.arange(n + 1))
+            # 0.1 + 0.05 * 1 is 0.15000000000000002: round to 12 significant digits (the nearest double to the
+            # decimal value), as the other samplers' optuna FloatDistribution(step=...) values are
+            return [float(f"{v:.12g}") for v in lo + dim.step * np.arange(n + 1)]
         return [lo, hi]
 
     def grid_axes(self) -> list[tuple[str, np.ndarray]]:

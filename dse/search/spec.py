@@ -35,6 +35,13 @@ WORKLOAD_KEYS = ("model", "resolution", "frames", "resolutions", "weights", "agg
 RANGE_KEYS = ("low", "high", "step", "log", "points")
 SPECIAL_CONSTRAINTS = {"fpga_fit": ("fpga_fits", "min", 1.0), "max_accuracy_drop": ("accuracy_drop", "max", None)}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+#: documented maxima of a spec (beyond them a study is not practical, or numbers lose meaning)
+MAX_TRIALS = 10_000_000
+MAX_POINTS = 100_000  # values of one discretised range (``points``, or a ``step`` range)
+MAX_CHOICES = 10_000
+MAX_DIMENSIONS = 256
+MAX_SPEC_BYTES = 1 << 20
+MAX_SEED = 2**32 - 1  # numpy's and optuna's seeds are 32-bit
 
 Resolution = int | tuple[int, int]
 _IF_SET = {"identity": "if-set"}  # a study's identity holds the field only when it differs from its default
@@ -246,6 +253,13 @@ def _positive_int(value: Any, field_: str, minimum: int = 1) -> int:
     return value
 
 
+def _seed(value: Any, field_: str) -> int:
+    _want(value, field_, "integer")
+    if not 0 <= value <= MAX_SEED:
+        raise InputError(field_, f"must be an integer in [0, {MAX_SEED}], got {value}")
+    return value
+
+
 def _resolution(value: Any, field_: str) -> Resolution:
     """``224`` or ``[H, W]`` (positive integers)."""
     if isinstance(value, list):
@@ -323,6 +337,15 @@ def _scenario_points(table: dict[str, Any]) -> Scenario:
     if len(set(res_mix)) != len(res_mix) and "frames" not in table:
         raise InputError("workload.resolutions", f"duplicate entries in {raw!r}")
     k = len(res_mix)
+    if isinstance(table.get("frames"), list) and len(table["frames"]) == k:
+        pairs = list(zip(res_mix, table["frames"], strict=True))
+        dup = next((pr for i, pr in enumerate(pairs) if pr in pairs[:i]), None)
+        if dup is not None:
+            raise InputError(
+                "workload.resolutions", f"duplicate (resolution, frames) point {dup!r}; merge their weights"
+            )
+    elif len(set(res_mix)) != len(res_mix):
+        raise InputError("workload.resolutions", f"duplicate entries in {raw!r} (the same frames for each)")
     frames_raw = table.get("frames")
     if frames_raw is None:
         frames_mix: tuple[int | None, ...] = (None,) * k
@@ -383,6 +406,11 @@ def _dimension(name: str, raw: Any) -> Dimension:
         choices = _want(raw["choices"], f"{where}.choices", "array")
         if not choices:
             raise InputError(f"{where}.choices", "empty; give at least one value")
+        if len(choices) > MAX_CHOICES:
+            raise InputError(f"{where}.choices", f"{len(choices)} values; at most {MAX_CHOICES}")
+        nested = next((c for c in choices if isinstance(c, list | dict)), None)
+        if nested is not None:
+            raise InputError(f"{where}.choices", f"takes plain values (numbers, strings, booleans), got {nested!r}")
         if len({repr(c) for c in choices}) != len(choices):
             raise InputError(f"{where}.choices", f"duplicate values in {choices!r}")
         if len({type(c) if not isinstance(c, int | float) or isinstance(c, bool) else float for c in choices}) > 1:
@@ -396,6 +424,8 @@ def _dimension(name: str, raw: Any) -> Dimension:
     log = _want(raw.get("log", False), f"{where}.log", "boolean")
     step = _want(raw["step"], f"{where}.step", "number") if "step" in raw else None
     points = _positive_int(raw["points"], f"{where}.points", 2) if "points" in raw else None
+    if points is not None and points > MAX_POINTS:
+        raise InputError(f"{where}.points", f"at most {MAX_POINTS}, got {points}")
     if low >= high:
         raise InputError(where, f"empty or inverted range: low={low!r} must be < high={high!r}")
     if step is not None:
@@ -416,6 +446,8 @@ def _dimension(name: str, raw: Any) -> Dimension:
 
 def _space(table: Any) -> tuple[Dimension, ...]:
     _want(table, "space", "table")
+    if len(table) > MAX_DIMENSIONS:
+        raise InputError("space", f"{len(table)} parameters; at most {MAX_DIMENSIONS}")
     return tuple(_dimension(name, raw) for name, raw in table.items())
 
 
@@ -553,6 +585,8 @@ def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "", base_d
     sampler, options = _sampler(data.get("sampler", DEFAULT_SAMPLER))
     if "trials" in data:
         trials = _positive_int(data["trials"], "trials")
+        if trials > MAX_TRIALS:
+            raise InputError("trials", f"at most {MAX_TRIALS:,}, got {trials:,}")
     elif sampler == "grid":
         trials = 0
     else:
@@ -577,7 +611,7 @@ def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "", base_d
         sampler=sampler,
         sampler_options=options,
         trials=trials,
-        seed=_want(data.get("seed", 0), "seed", "integer"),
+        seed=_seed(data.get("seed", 0), "seed"),
         results_dir=_want(data["results_dir"], "results_dir", "string") if "results_dir" in data else None,
         baselines=_baselines(data.get("baselines", [])),
         description=_want(data.get("description", ""), "description", "string"),
@@ -590,6 +624,8 @@ def read_spec(path: str | Path) -> Spec:
     """Read and schema-check a TOML spec file (no accelerator checks: see :func:`load_spec`)."""
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_SPEC_BYTES:
+            raise InputError("spec", f"{p} is {p.stat().st_size:,} bytes; a spec is at most {MAX_SPEC_BYTES:,}")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("spec", f"file not found: {p}") from None
@@ -599,6 +635,8 @@ def read_spec(path: str | Path) -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError("spec", f"{p}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise InputError("spec", f"{p}: arrays or tables nested too deeply") from None
     return parse_spec(data, source=text, path=str(p))
 
 
@@ -620,8 +658,10 @@ def load_spec(path: str | Path, **overrides: Any):
         samplers.get(changes["sampler"], "--sampler")
         if changes["sampler"] != spec.sampler:
             changes["sampler_options"] = ()
-    if "trials" in changes and changes["trials"] < 1:
-        raise InputError("--trials", f"must be ≥ 1, got {changes['trials']}")
+    if "trials" in changes and not 1 <= changes["trials"] <= MAX_TRIALS:
+        raise InputError("--trials", f"must be in [1, {MAX_TRIALS:,}], got {changes['trials']:,}")
+    if "seed" in changes:
+        _seed(changes["seed"], "--seed")
     spec = replace(spec, **changes)
     if spec.sampler != "grid" and spec.trials < 1:
         raise InputError("trials", "missing; the number of completed trials to reach")

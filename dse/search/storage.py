@@ -131,7 +131,7 @@ class StorageConfig:
     def open(self) -> BaseStorage:
         """A fresh storage object (one per process)."""
         if self.kind == "journal":
-            return JournalStorage(BatchedJournalFileBackend(self.location))
+            return open_journal(self.location)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -158,6 +158,93 @@ def mask_password(url: str) -> str:
             cred = cred.split(":", 1)[0] + ":***"
         return f"{scheme}://{cred}@{host}"
     return url
+
+
+def journal_damage(path: str | Path) -> tuple[int, int, bool]:
+    """(first damaged line or 0, number of lines, ends in a partial record) of a journal file.
+
+    A line is damaged when it is not one JSON object; a last line without its newline is a record
+    cut short (a writer killed mid-write, or a copy cut off), not damage.
+    """
+    import json
+
+    bad = n = 0
+    partial = False
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):  # noqa: B007
+            if not line.endswith(b"\n"):
+                partial = True
+                n -= 1
+                break
+            if bad:
+                continue
+            try:
+                ok = isinstance(json.loads(line), dict)
+            except ValueError:
+                ok = False
+            if not ok:
+                bad = n
+    return bad, n, partial
+
+
+def _last_record_ok(path: Path) -> bool:
+    """Whether the last complete line of a journal is a JSON object (optuna skips a bad last line
+    silently, then fails once a record follows it). A partial last line is a write in progress."""
+    import json
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return True
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - (1 << 20)))
+        tail = f.read()
+    lines = tail.split(b"\n")
+    complete = lines[:-1]  # the part after the last newline is partial (or empty)
+    if not complete or (len(complete) == 1 and size > len(tail)):
+        return True  # one line longer than the window: leave it to optuna
+    try:
+        return isinstance(json.loads(complete[-1]), dict)
+    except ValueError:
+        return False
+
+
+def open_journal(path: str, field: str = "--storage") -> JournalStorage:
+    """optuna's journal storage on ``path`` (created if missing) with this package's backend.
+
+    One-line InputError when the path is a directory or the journal is damaged (a line that is not a
+    record, anywhere but a last line cut short), naming the file and the line.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(field, f"{p} is a directory; expected a journal file (PATH.journal)")
+    try:
+        if not _last_record_ok(p):
+            raise ValueError("last record")
+        return JournalStorage(BatchedJournalFileBackend(str(p)))
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as err:
+        bad, n, _ = journal_damage(p)
+        where = f"line {bad} of {n} is not a journal record" if bad else f"unreadable ({type(err).__name__})"
+        raise InputError(
+            field, f"{p} is damaged: {where}; restore it from a copy, or move it away to start the study anew"
+        ) from None
+
+
+def require_existing(url_or_path: str, field: str = "--storage") -> None:
+    """For commands that only read a study: a journal file or SQLite database must exist already
+    (opening a missing one would create it). Other RDB URLs are left to the server."""
+    cfg_path = None
+    if "://" in url_or_path:
+        scheme = url_or_path.split(":", 1)[0].split("+", 1)[0].lower()
+        if scheme == "sqlite":
+            rest = url_or_path.split("://", 1)[1]
+            cfg_path = rest[1:] if rest.startswith("/") else rest
+            if cfg_path in ("", ":memory:"):
+                raise InputError(field, f"{url_or_path!r} names no database file")
+    else:
+        cfg_path = url_or_path[len("journal:") :] if url_or_path.startswith("journal:") else url_or_path
+    if cfg_path is not None and not Path(cfg_path).is_file():
+        what = "directory, not a file" if Path(cfg_path).is_dir() else "no such file"
+        raise InputError(field, f"{cfg_path}: {what}; nothing to read (commands that only read never create one)")
 
 
 def storage_config(url: str | None, out_dir: Path, heartbeat_s: int = 10) -> StorageConfig:

@@ -15,8 +15,8 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from dse.errors import InputError
-from dse.search.export import check_format, pareto_table, results_lock, study_tables, write_table, write_text
 from dse.search.columnar import TableSink, remove_table
+from dse.search.export import check_format, pareto_table, results_lock, study_tables, write_table, write_text
 from dse.search.grid import GRID_ATTR, GridRun, run_grid, store_grid, store_limit
 from dse.search.pareto import HV_REFERENCE, hypervolume, minimization_form, normalized_hypervolume
 from dse.search.runner import RunStats, open_study, quiet_optuna, run_embedded, run_workers
@@ -159,7 +159,7 @@ def run_sweep(
     stats = RunStats()
     grid = None
     hold = exclusive(out_dir) if cfg.embedded else contextlib.nullcontext()
-    with hold, quiet_optuna():
+    with hold, quiet_optuna(), discard_if_new(cfg, spec.study):
         if grid_run:
             grid, study, previously = _run_grid(problem, cfg, out_dir, fmt, table, jobs, cluster, progress)
             trials = grid.rows if grid.rows is not None else grid.front
@@ -195,6 +195,29 @@ def run_sweep(
         report.timings.update(baselines=t2 - t1, outputs=time.perf_counter() - t2)
         report.wall_s = time.perf_counter() - t0
     return report
+
+
+@contextlib.contextmanager
+def discard_if_new(cfg: StorageConfig, name: str):
+    """Delete the study again if this command created it and failed before any trial completed, so
+    that a corrected spec is not refused as "a different study" by the remains of a failed one."""
+    existed = name in _study_names(cfg)
+    try:
+        yield
+    except Exception:
+        if not existed:
+            with contextlib.suppress(Exception):
+                storage = cfg.open()
+                study = optuna.load_study(study_name=name, storage=storage)
+                if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+                    optuna.delete_study(study_name=name, storage=storage)
+        raise
+
+
+def _study_names(cfg: StorageConfig) -> list[str]:
+    if cfg.kind == "journal" and not Path(cfg.location).is_file():
+        return []  # not created yet (and not created by looking)
+    return [s.study_name for s in cfg.open().get_all_studies()]
 
 
 def _run_grid(

@@ -94,7 +94,7 @@ class SparsityRef:
     attention: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OpSparsity:
     """Measured sparsity of one op over the design points (arrays broadcastable to the workload's shape).
 
@@ -132,12 +132,14 @@ def _interp_len(lens: tuple[int, ...], values: np.ndarray, sub_len) -> np.ndarra
     xp = np.log2(np.asarray(lens, dtype=np.float64))
     if len(xp) == 1:
         return np.broadcast_to(values[0], np.broadcast_shapes(values[0].shape, x.shape)).astype(np.float64)
+    values = np.asarray(values, dtype=np.float64)
     xc = np.clip(x, xp[0], xp[-1])
     hi = np.clip(np.searchsorted(xp, xc, side="right"), 1, len(xp) - 1)
     lo = hi - 1
     frac = (xc - xp[lo]) / (xp[hi] - xp[lo])
     shape = np.broadcast_shapes(values.shape[1:], x.shape)
-    v = np.broadcast_to(values, (len(xp), *shape))
+    lead = (1,) * (len(shape) - (values.ndim - 1))  # align the per-point axes of values with the points
+    v = np.broadcast_to(values.reshape(values.shape[0], *lead, *values.shape[1:]), (len(xp), *shape))
     lo_b, hi_b, frac_b = (np.broadcast_to(a, shape) for a in (lo, hi, frac))
     v_lo = np.take_along_axis(v, lo_b[None], axis=0)[0]
     v_hi = np.take_along_axis(v, hi_b[None], axis=0)[0]

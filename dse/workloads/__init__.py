@@ -197,5 +197,31 @@ def build_spec(spec: ModelSpec, resolution=None, frames=None) -> Workload:
     if spec.family == "vit" and np.any(t != 1):
         raise InputError("frames", f"{spec.name} is an image model: frames must be 1")
     h, w, t = np.broadcast_arrays(h, w, t)
+    if np.any(np.maximum(h, w) > MAX_RESOLUTION):
+        raise InputError("resolution", f"at most {MAX_RESOLUTION} pixels a side (got {int(np.max(np.maximum(h, w)))})")
+    if np.any(t > MAX_FRAMES):
+        raise InputError("frames", f"at most {MAX_FRAMES} (got {int(np.max(t))})")
     ops, tokens = BUILDERS[spec.family](spec, h, w, t)
+    _check_mac_range(ops)
     return Workload(spec, h, w, t, np.broadcast_to(tokens, h.shape), tuple(ops))
+
+
+#: documented input maxima (pixels a side, frames); together with :data:`MAX_MACS` they keep every
+#: count in int64 (a larger input would overflow the MAC counts silently)
+MAX_RESOLUTION = 8192
+MAX_FRAMES = 4096
+MAX_MACS = 2.0**62
+
+
+def _check_mac_range(ops) -> None:
+    """InputError when the workload's MAC count (computed in float64) leaves int64's exact range."""
+    total = sum(
+        np.asarray(op.batch, dtype=np.float64) * op.m * op.k * op.n * np.asarray(op.repeat, dtype=np.float64)
+        for op in ops
+    )
+    peak = float(np.max(total)) if np.size(total) else 0.0
+    if peak > MAX_MACS:
+        raise InputError(
+            "resolution", f"the workload would have {peak:.3g} MACs, beyond the model's range ({MAX_MACS:.3g}); "
+            "use a smaller resolution or fewer frames",
+        )  # fmt: skip

@@ -601,7 +601,8 @@ def _parse(g: _Graph, h: int, w: int, t: int) -> Imported:
             nm = "classifier" if last else f"head_fc{classifier.index(i) + 1}"
             ops.append(Op(nm, "pool_classifier" if last else "linear", "head", 1, 1, r.m, r.k, r.n,
                           role="classifier" if last else "gemm"))  # fmt: skip
-            layers.append(LayerRef(f"head.0.{nm}", "head", 0, nm, ops[-1].role, "delta", r.tensor, r.node))
+            if not last:  # the classifier runs dense on one pooled token: no delta to measure
+                layers.append(LayerRef(f"head.0.{nm}", "head", 0, nm, ops[-1].role, "delta", r.tensor, r.node))
         elif r.kind == "activation":
             ops.append(Op(f"head_act{i}", "activation", "head", 1, 1, r.m, 0, r.n, role="activation"))
     # the model's facts, as a ModelSpec

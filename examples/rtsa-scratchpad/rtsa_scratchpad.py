@@ -69,9 +69,11 @@ class RTSAScratchpad(RTSA):
 
     def _evaluate(self, workload, p):
         rows, cols = p["rows"], p["cols"]
-        works = [with_scratchpad(rtsa_work(op, p, rows, cols), p, rows, cols) for op in workload.ops]
-        area = {**cost.array_area_mm2(p), "scratchpad": rows * cols * tech.sram_area_mm2(p["spad_kib"], p["node_nm"])}
-        ev = cost.summarize(workload, works, cost.asic_context(p, area, rows * cols * p["lanes"]))
+        spad_area = rows * cols * tech.sram_area_mm2(p["spad_kib"], p["node_nm"])
+        area = {**cost.array_area_mm2(p, augmented=True), "scratchpad": spad_area}
+        ctx = cost.asic_context(p, area, rows * cols * p["lanes"])
+        works = [with_scratchpad(rtsa_work(op, p, rows, cols, ctx), p, rows, cols) for op in workload.ops]
+        ev = cost.summarize(workload, works, ctx)
         saving = workload.macs / ev.metrics["macs"]  # as RTSA: dense MACs / performed MACs
         drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / saving)
         return ev.with_metrics(accuracy_drop=drop, computation_saving=saving)

@@ -69,6 +69,7 @@ def test_register_works_as_a_class_decorator(cleanup):
 
     assert accelerators.register(Toy) is Toy  # the class stays usable as a class
     assert isinstance(accelerators.get("toy-reg"), Toy)
+    assert accelerators.origin("toy-reg") == accelerators.RUNTIME
     accelerators.register(Toy)  # the same class again: a no-op
     assert accelerators.names().count("toy-reg") == 1
 

@@ -190,3 +190,59 @@ def test_more_memory_bandwidth_never_increases_latency(model, res, acc_platform,
     assert hi["latency_s"] <= lo["latency_s"] * (1 + 1e-12)
     for s in STAGES:
         assert hi.stages[s]["latency_s"] <= lo.stages[s]["latency_s"] * (1 + 1e-12)
+
+
+# ---- per-precision small-kernel floors (issue 11, item 9) ------------------------------------------------------
+
+
+def test_gemm_floor_follows_the_stated_derivation():
+    """h100: fp16/int8 = the fitted launch; fp32 = launch + one split-K reduction launch + TF32-precision checks."""
+    h100 = PLATFORMS["h100"]
+    assert h100.gemm_floor_us("fp16") == h100.launch_us == h100.gemm_floor_us("int8")
+    check = round(0.30 / 8.23 * h100.launch_us, 2)  # [src:pytorch-fp32-precision-overhead] on this host
+    assert h100.precision_check_us == (check, 0.0, 0.0)
+    assert h100.gemm_launches == (2.0, 1.0, 1.0)  # SIMT split-K GEMM + reduction kernel vs one tensor-core GEMM
+    assert h100.extra_launch_us == 5.0  # low end of [src:hta-launch-stats]
+    assert h100.gemm_floor_us("fp32") == pytest.approx(18.56 + 5.0 + 0.67)
+    # the tile argument behind the launch counts: one 128×128 tile over K = 192 on one SM, vs the fixed latency
+    sm_rate = {p: h100.peak_tmacs[i] * 1e12 / 132 for i, p in enumerate(("fp32", "fp16"))}
+    latency_s = h100.mem_half_mb * 1e6 / (h100.mem_gbps * 1e9 * h100.eff_mem)
+    assert 128 * 128 * 192 / sm_rate["fp32"] > 2 * latency_s > 10 * 128 * 128 * 192 / sm_rate["fp16"]
+    for name in ("xeon16", "cortex-a57", "jetson-tx2"):  # no precision-dependent host work: one floor
+        pf = PLATFORMS[name]
+        assert {pf.gemm_floor_us(p) for p in ("fp32", "fp16", "int8")} == {pf.launch_us}
+
+
+def test_small_fp32_blocks_on_h100_sit_on_the_per_precision_floor():
+    """deit-tiny at 112² is launch-bound: linear = 4 GEMM floors + 1 GELU launch; attention = 2 GEMM floors + scale
+    + softmax launches — at fp16 and fp32 alike, each with its own GEMM floor (hand-derived)."""
+    h100 = PLATFORMS["h100"]
+    for precision in ("fp16", "fp32"):
+        gemm = h100.gemm_floor_us(precision)
+        lin = _per_block_us(GPU(), "deit-tiny", 112, 1, COLUMNS["linear_us"], {"precision": precision})
+        att = _per_block_us(GPU(), "deit-tiny", 112, 1, COLUMNS["attn_us"], {"precision": precision})
+        assert float(lin) == pytest.approx(4 * gemm + h100.launch_us, rel=1e-9)
+        assert float(att) == pytest.approx(2 * gemm + 2 * h100.launch_us, rel=1e-9)
+
+
+def test_fp32_is_never_faster_than_fp16_on_the_gpu_and_small_blocks_stay_near_the_floor_ratio():
+    table = _rows("h100_fp16_batch1.csv")
+    ratio = PLATFORMS["h100"].gemm_floor_us("fp32") / PLATFORMS["h100"].gemm_floor_us("fp16")
+    for model in sorted({r["model"] for r in table}):
+        sub = [r for r in table if r["model"] == model]
+        res, frames = np.array([int(r["res"]) for r in sub]), np.array([int(r["frames"]) for r in sub])
+        for kinds in COLUMNS.values():
+            t16, t32 = (_per_block_us(GPU(), model, res, frames, kinds, {"precision": p}) for p in ("fp16", "fp32"))
+            assert np.all(t32 >= t16)
+            small = t16 < 100  # launch-bound rows: fp32 costs at most the GEMM floor ratio more, plus execution
+            assert np.all(t32[small] / t16[small] >= 1.1)
+            assert np.all(t32[small] / t16[small] <= ratio * 1.5)
+
+
+def test_launch_override_keeps_the_precision_extras():
+    wl = build("deit-tiny", 112)
+    h100 = PLATFORMS["h100"]
+    extra = h100.gemm_floor_us("fp32") - h100.launch_us
+    lin = _per_block_us(GPU(), "deit-tiny", 112, 1, COLUMNS["linear_us"], {"precision": "fp32", "launch_us": 40.0})
+    assert float(lin) == pytest.approx(4 * (40.0 + extra) + 40.0, rel=1e-9)
+    assert GPU().evaluate(wl, {"precision": "fp32"})["latency_s"] > GPU().evaluate(wl, {"precision": "fp16"})["latency_s"]

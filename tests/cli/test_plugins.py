@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def ok(r: subprocess.CompletedProcess) -> list[str]:
     return r.stdout.split("@@@ command\n")[1:]
 
 
-def run_all(tmp_path: Path, pre: list[str], pythonpath: tuple[Path, ...] = ()) -> Path:
+def run_all(tmp_path: Path, pre: list[str], origin: str, pythonpath: tuple[Path, ...] = ()) -> Path:
     """accelerators, eval and a sweep with the plugin (``pre``: global options); returns the results directory."""
     spec = tmp_path / "spad.toml"
     spec.write_text(SPEC.format(results=(tmp_path / "results").as_posix()), encoding="utf-8")
@@ -90,7 +91,7 @@ def run_all(tmp_path: Path, pre: list[str], pythonpath: tuple[Path, ...] = ()) -
         )
     )
     listed, ev = json.loads(listed), json.loads(ev)
-    assert NAME in listed and "rtsa" in listed
+    assert listed[NAME]["origin"] == origin and listed["rtsa"]["origin"] == "built-in"
     assert "spad_kib" in [p["param"] for p in listed[NAME]["params"]]
     assert ev["accelerator"] == NAME
     assert ev["breakdown"]["area_mm2"]["scratchpad"] > 0
@@ -122,7 +123,7 @@ def test_installed_plugin_runs_through_every_command(tmp_path):
     assert pip.returncode == 0, pip.stderr[-2000:]
     assert list(site.glob("rtsa_scratchpad-*.dist-info/entry_points.txt"))
 
-    results = run_all(tmp_path, [], pythonpath=(site,))
+    results = run_all(tmp_path, [], "entry point rtsa-spad (rtsa-scratchpad 0.1.0)", pythonpath=(site,))
     read_back(tmp_path, results, pythonpath=(site,))
     # without the package the accelerator is gone, and the error says how to bring it back
     r = cli(tmp_path, ["eval", "-a", NAME, "-w", "deit-tiny"])
@@ -130,7 +131,33 @@ def test_installed_plugin_runs_through_every_command(tmp_path):
 
 
 def test_plugin_file_runs_through_every_command(tmp_path):
-    results = run_all(tmp_path, ["--plugin", PLUGIN_FILE])
+    results = run_all(tmp_path, ["--plugin", PLUGIN_FILE], f"plugin {PLUGIN_FILE.resolve()}")
     # the study recorded the file: report and export load it again without --plugin
     assert str(PLUGIN_FILE.resolve()) in (results / "study.journal").read_text(encoding="utf-8")
     read_back(tmp_path, results)
+
+
+def test_the_readme_examples_work(tmp_path):
+    """The accelerator and the sampler of the README's "Extending rtsa-dse" section, as plugin files."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    acc, sampler = re.findall(r"```python\n(.*?)```", text[text.index("## Extending rtsa-dse") :], re.S)[:2]
+    (tmp_path / "my_array.py").write_text(acc, encoding="utf-8")
+    (tmp_path / "tpe_batch.py").write_text(sampler, encoding="utf-8")
+    spec = tmp_path / "mine.toml"
+    spec.write_text(
+        'study = "mine"\naccelerator = "my-array"\nsampler = { name = "tpe-batch", batch = 4 }\ntrials = 8\n'
+        '[workload]\nmodel = "deit-tiny"\n[objectives]\nlatency_s = "minimize"\n'
+        "[space]\nattn_pruned = [0.0, 0.5, 0.9]\nglb_kib = [32, 512]\n",
+        encoding="utf-8",
+    )
+    pre = ["--plugin", tmp_path / "my_array.py", "--plugin", tmp_path / "tpe_batch.py"]
+    small, big, out = ok(
+        cli(
+            tmp_path,
+            [*pre, "eval", "-a", "my-array", "-w", "deit-tiny", "--set", "glb_kib=32", "--format", "json"],
+            [*pre, "eval", "-a", "my-array", "-w", "deit-tiny", "--format", "json"],
+            [*pre, "sweep", spec, "--no-figures"],
+        )
+    )
+    assert json.loads(small)["metrics"]["valid"] == 0 and json.loads(big)["metrics"]["valid"] == 1
+    assert "8 trials complete of 8" in out and "sampler tpe-batch" in out

@@ -1,0 +1,113 @@
+"""``--uncertainty N`` output of ``eval``, ``compare`` and ``breakdown``: medians and 5–95% intervals.
+
+Each command evaluates its nominal answer as usual; with ``--uncertainty`` the same designs are evaluated
+again under N joint samples of the declared inputs (:mod:`dse.uncertainty`), one vectorized call per
+accelerator, and these helpers print the intervals as a table, JSON or CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from dse.accelerators.base import Accelerator, Evaluation
+from dse.commands.output import echo_frame, echo_json
+from dse.uncertainty import montecarlo as mc
+from dse.uncertainty.declared import load_overrides
+
+
+def header(draws: mc.Draws, origin: str) -> dict[str, Any]:
+    """What a Monte Carlo run was: samples, seed, quantiles and the inputs it sampled."""
+    return {
+        "samples": draws.n,
+        "seed": draws.seed,
+        "sampling": "Latin hypercube",
+        "quantiles": list(mc.QUANTILES),
+        "declared": origin,
+        "inputs": mc.describe_inputs(draws),
+    }
+
+
+def _inputs_line(draws: mc.Draws) -> str:
+    names = ", ".join(u.name for u in draws.inputs) or "none"
+    return f"{draws.n} Monte Carlo samples (seed {draws.seed}) of {len(draws.inputs)} declared inputs: {names}"
+
+
+def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Collection[str], ev: Evaluation,
+                d: dict[str, Any], n: int, file: str | None, seed: int, fmt: str) -> None:  # fmt: skip
+    """``eval --uncertainty N``: the nominal evaluation and, per metric, its median and 5–95% interval."""
+    declared = load_overrides(file)
+    draws = mc.sample(mc.inputs_for([acc], declared, explicit=explicit), n, seed)
+    sampled = mc.evaluate(acc, wl, values, draws, explicit)
+    frame = mc.interval_frame(ev, sampled)
+    if fmt == "json":
+        d = dict(d)
+        d["uncertainty"] = {
+            **header(draws, declared.origin),
+            "metrics": {r["metric"]: {k: r[k] for k in ("unit", "nominal", *mc.QUANTILE_NAMES)}
+                        for r in frame.to_dict(orient="records")},
+            "note": "for `valid` the p50 column is the share of samples in which the design is valid",
+        }  # fmt: skip
+        echo_json(d)
+        return
+    if fmt == "csv":
+        echo_frame(frame.assign(accelerator=acc.name, workload=wl.model), "csv")
+        return
+    click.echo(f"{acc.name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    click.echo(_inputs_line(draws))
+    echo_frame(frame, "table", title="metric: nominal, 5% / median / 95% over the samples (valid: share valid)")
+
+
+def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.Draws, origin: str, title: str,
+                   fmt: str, extra: dict[str, Any]) -> None:  # fmt: skip
+    """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area and the
+    ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled columns."""
+    out = intervals_frame(df, samples)
+    if fmt == "json":
+        echo_json({**extra, "uncertainty": header(draws, origin), "rows": out.to_dict(orient="records")})
+        return
+    if fmt == "csv":
+        echo_frame(out, "csv")
+        return
+    click.echo(title)
+    click.echo(_inputs_line(draws))
+    cols = ["accelerator", "setting"]
+    for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
+        cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
+    echo_frame(out[[c for c in cols if c in out.columns]], "table")
+
+
+def intervals_frame(df: pd.DataFrame, samples: Mapping[tuple[str, str], Mapping[str, np.ndarray]]) -> pd.DataFrame:
+    """``df`` with ``{col}_p5``, ``{col}_p50``, ``{col}_p95`` after each sampled column."""
+    rows = []
+    for rec in df.to_dict(orient="records"):
+        per = samples.get((rec["accelerator"], rec["setting"]), {})
+        row: dict[str, Any] = {}
+        for k, v in rec.items():
+            row[k] = v
+            if k in per:
+                q = mc.quantiles(per[k])
+                row.update({f"{k}_{name}": float(val) for name, val in q.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def breakdown_output(df: pd.DataFrame, sampled: pd.DataFrame, draws: mc.Draws, origin: str, title: str, fmt: str,
+                     extra: dict[str, Any]) -> None:  # fmt: skip
+    """``breakdown --uncertainty N``: the nominal rows with the intervals of their stage times and shares."""
+    out = df.copy()
+    for c in sampled.columns:
+        out[c] = sampled[c].to_numpy()
+    if fmt == "json":
+        echo_json({**extra, "uncertainty": header(draws, origin), "rows": out.to_dict(orient="records")})
+        return
+    if fmt == "csv":
+        echo_frame(out, "csv")
+        return
+    click.echo(title)
+    click.echo(_inputs_line(draws))
+    echo_frame(out, "table")

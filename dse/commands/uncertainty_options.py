@@ -1,0 +1,37 @@
+"""Command-line options of the Monte Carlo runs: ``--uncertainty [N]``, ``--uncertainty-file FILE``, ``--seed``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from dse.uncertainty.declared import Declared, load_overrides
+from dse.uncertainty.montecarlo import DEFAULT_SAMPLES, MAX_SAMPLES
+
+uncertainty_file_option = click.option(
+    "--uncertainty-file", "uncertainty_file", metavar="FILE.toml",
+    help="Replace, add or switch off declared uncertain inputs ([inputs.\"NAME\"] tables: distribution, low, "
+    "high, mode, mean, sd, kind, source; off = true). See `rtsa-dse accelerators` for the declared ones.",
+)  # fmt: skip
+
+
+def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
+    """Decorator adding ``--uncertainty [N]`` (N Monte Carlo samples; the flag alone takes ``default``),
+    ``--uncertainty-file`` and ``--seed``."""
+
+    def deco(f: Callable) -> Callable:
+        f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo samples.")(f)
+        f = uncertainty_file_option(f)
+        return click.option(
+            "--uncertainty", "uncertainty", type=click.IntRange(2, MAX_SAMPLES), is_flag=False, flag_value=default,
+            default=None, metavar="[N]",
+            help=f"Evaluate N joint samples of the declared uncertain inputs in one vectorized call and report the "
+            f"median and the 5–95% interval of every metric and ratio (the flag alone: N = {default}).",
+        )(f)  # fmt: skip
+
+    return deco
+
+
+def declared_from(path: str | None) -> Declared:
+    return load_overrides(path)
