@@ -8,8 +8,8 @@ Installed packages use the entry-point group ``rtsa_dse.accelerators`` instead (
 :mod:`dse.accelerators`).
 
 A study records the plugin files that were loaded when it was created (study attribute
-``dse:plugins``, absolute paths), so that ``report``, ``pareto`` and ``export`` re-load them by
-themselves (:func:`load_recorded`).
+``dse:plugins``, absolute paths), so that ``report`` and ``pareto`` re-load them by themselves
+(:func:`load_recorded`); ``export`` needs no model.
 """
 
 from __future__ import annotations

@@ -12,14 +12,21 @@ Per op (all numpy arrays over design points; B = bytes moved, k = kernels)::
     t_memory  = B·hit / cache_Bps + (B + k·mem_half)·(1 - hit) / (mem_Bps · eff_mem)
     hit       = 1 / (1 + (B / k / cache)^4)                    (smooth step at the last-level cache size)
     t_exec    = max(t_compute, t_memory)
-    t_op      = t_exec + k · launch                            (CPU: synchronous eager dispatch)
-    t_op      = max(t_exec, k · launch)                        (GPU: asynchronous stream hides dispatch)
+    dispatch  = k · launch (element-wise),  gemm_floor(precision) (one GEMM call; Platform.gemm_floor_us)
+    t_op      = t_exec + dispatch                              (CPU: synchronous eager dispatch)
+    t_op      = max(t_exec, dispatch)                          (GPU: asynchronous stream hides dispatch)
 
 ``s = min(M, N)`` of the GEMM (tokens for a linear layer at batch 1); ``mem_half`` is the per-kernel
 size at which streaming reaches half of ``eff_mem`` (a fixed memory latency per kernel). GEMMs move
 ``A + B + C``; element-wise kernels (softmax, LayerNorm, GELU) ``(in + out) · bytes_per_element`` per
 kernel and no MACs; fused attention moves Q, K, V, O and runs at ``eff_sdpa``, its dispatch costing
 ``sdpa_launches`` launches. Bytes per element follow ``precision`` (fp32 4, fp16 2, int8 1).
+
+Per precision each preset has a peak (``peak_tmacs``) and a small-kernel floor: the host time of one GEMM
+call, ``gemm_floor = launch + (gemm_launches − 1) · extra_launch + precision_check``, derived in the preset's
+comments from the kernels the library runs at that precision (e.g. on ``h100`` fp32 GEMMs run on CUDA cores
+as split-K + reduction, two launches; fp16 on tensor cores, one) — measured at one precision only, never
+copied to the others. A GEMM's ``k`` (kernels) is ``gemm_launches``: each kernel has its own fixed latency.
 
 Energy = average power × latency (power: TDP / module power, cited per preset), split over components by
 where the time goes: GEMM execution between ``mac`` (compute) and ``buffer`` / ``dram`` (memory time from
@@ -150,8 +157,8 @@ H100 = Platform(
     #   launch costs the host 5 µs, the low end of PyTorch's measured 5–20 µs CPU-side launch time
     #   [src:hta-launch-stats] (range 5–20 µs; the high end would exceed a whole fitted eager op). Every fp32
     #   cuBLAS call also runs PyTorch's TF32-precision checks, skipped for other dtypes: 0.30 µs of an 8.23 µs
-    #   eager matmul, 3.6% [src:pytorch-fp32-precision-overhead], applied to this host's 18.56 µs → 0.67 µs.
-    #   fp32 GEMM floor = 18.56 + (2 − 1) · 5 + 0.67 = 24.23 µs (1.31× fp16); element-wise kernels keep
+    #   eager matmul, 3.6% [src:pytorch-fp32-precision-overhead], applied to this host's 18.56 µs → 0.68 µs.
+    #   fp32 GEMM floor = 18.56 + (2 − 1) · 5 + 0.68 = 24.24 µs (1.31× fp16); element-wise kernels keep
     #   18.56 µs at every precision. Not derived here: the second kernel's GPU time beyond its fixed latency.
     gemm_launches=(2.0, 1.0, 1.0),
     extra_launch_us=5.0,

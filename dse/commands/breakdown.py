@@ -9,6 +9,7 @@ import pandas as pd
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
@@ -108,8 +109,10 @@ def _mass_lost(wl, sub_lens: np.ndarray) -> np.ndarray | None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
 @click.option("--output", "-o", "output", metavar="FILE", help="rtsa-split: also draw the unified-vs-split figure "
               "(.png, .svg or .pdf).")  # fmt: skip
+@uncertainty_options()
 @format_option
-def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets, output, fmt, **arch) -> None:
+def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets, output, uncertainty, uncertainty_file,
+            seed, fmt, **arch) -> None:  # fmt: skip
     """Per resolution: latency of the linear and attention stages, which one bounds, and any stall.
 
     ``dense_bound`` is the stage with more MACs before sparsity: where the workload's bottleneck lies.
@@ -121,9 +124,15 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
     With ``-a rtsa-split`` (and no --sub-len): RTSA, the split re-tuned at each resolution (an oracle) and
     the split fixed once (its ``split``, or with none set the best static split for these resolutions),
     same PEs, buffer and bandwidth, compared by period and latency (:mod:`dse.split_argument`).
+
+    With --uncertainty N: per resolution, the 5% / median / 95% of the latency, stage times and attention share
+    over N joint samples of the declared inputs, and ``p_attention_bound`` (not with --sub-len).
     """
     res = parse_int_list("resolutions", resolutions)
-    if accelerator == "rtsa-split" and sub_len is None and sparsity is None and not any(arch.values()):
+    if uncertainty and sub_len is not None:
+        raise InputError("--uncertainty", "not with --sub-len; give one resolution sweep at a time")
+    if (accelerator == "rtsa-split" and sub_len is None and sparsity is None and not any(arch.values())
+            and not uncertainty):  # fmt: skip
         _split_argument(workload, res, frames, parse_sets(sets), output, fmt)
         return
     lens = parse_int_list("--sub-len", sub_len) if sub_len is not None else None
@@ -134,8 +143,21 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
     values = acc.resolve(explicit)
     if lens is not None:
         values.pop("sub_len", None)
+    overrides = pop_architecture(arch)
     df = breakdown_frame(accelerator, workload, res, frames, values, lens, sparsity_ref(sparsity, explicit),
-                         **pop_architecture(arch))  # fmt: skip
+                         **overrides)  # fmt: skip
+    if uncertainty:
+        from dse.commands.uncertain import breakdown_output, breakdown_samples
+        from dse.uncertainty import montecarlo as mc
+        from dse.uncertainty.declared import load_overrides
+
+        declared = load_overrides(uncertainty_file)
+        draws = mc.sample(mc.inputs_for([acc], declared, explicit=explicit), uncertainty, seed)
+        sampled = breakdown_samples(acc, workload, res, frames, values, set(explicit), draws,
+                                    sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
+        breakdown_output(df, sampled, draws, declared.origin, f"{accelerator} on {workload}: stage latency by "
+                         "resolution", fmt, {"accelerator": accelerator, "workload": workload})  # fmt: skip
+        return
     if fmt == "json":
         echo_json({"accelerator": accelerator, "workload": workload, "rows": df.to_dict(orient="records")})
         return

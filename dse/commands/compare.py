@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from dse import accelerators
 from dse.commands.evaluate import parse_sets
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
@@ -27,8 +29,10 @@ from dse.workloads import build
 @click.option("--accelerators", "accs", help="Comma-separated (default rtsa,vitcod,heatvit,cpu,gpu).")
 @click.option("--match", help="Resources to match to RTSA's: any of macs,buffer,bandwidth,clock.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="RTSA parameter (the reference design).")
+@uncertainty_options()
 @format_option
-def command(workload, resolution, frames, sparsity, accs, match, sets, fmt, **arch) -> None:
+def command(workload, resolution, frames, sparsity, accs, match, sets, uncertainty, uncertainty_file, seed, fmt,
+            **arch) -> None:  # fmt: skip
     """Latency, energy, area of each accelerator; RTSA's speedup and energy-efficiency ratio over each.
 
     ``rtsa_speedup`` = accelerator latency / RTSA latency; ``rtsa_energy_ratio`` = its energy / RTSA's.
@@ -40,6 +44,21 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, fmt, **ar
     wl = build(workload, parse_resolution(resolution), frames, sparsity=sparsity_ref(sparsity, explicit),
                **pop_architecture(arch))  # fmt: skip
     df = compare(wl, names, resources, ref_values=explicit)
+    if uncertainty:
+        from dse.commands.uncertain import compare_output
+        from dse.compare import compare_samples
+        from dse.uncertainty import montecarlo as mc
+        from dse.uncertainty.declared import load_overrides
+
+        declared = load_overrides(uncertainty_file)
+        rows = [accelerators.get(n) for n in dict.fromkeys(("rtsa", *names))]
+        draws = mc.sample(mc.inputs_for(rows, declared), uncertainty, seed)
+        samples = compare_samples(wl, names, resources, "rtsa", explicit, draws)
+        extra = {"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
+                 "match": list(resources), "match_basis": "the reference's nominal budget"}  # fmt: skip
+        title = f"{wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}"
+        compare_output(df, samples, draws, declared.origin, title, fmt, extra)
+        return
     if fmt == "json":
         echo_json({"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
                    "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip

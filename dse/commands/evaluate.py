@@ -138,19 +138,31 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
 
 
 @click.command("accelerators")
+@uncertainty_file_option
 @format_option
-def accelerators_command(fmt) -> None:
-    """List accelerators with every parameter, its default, unit, range and source."""
+def accelerators_command(uncertainty_file, fmt) -> None:
+    """List accelerators with every parameter, its default, unit, range, source and declared uncertainty.
+
+    The table ends with the declared technology and calibration factors (× a cited constant) and the
+    accelerators whose models read each; --uncertainty-file shows the set a file makes.
+    """
+    from dse.commands.uncertain import factor_frame, param_uncertainty
+    from dse.uncertainty.declared import load_overrides
+
+    declared = load_overrides(uncertainty_file)
     rows = []
     for name in accelerators.names():
         acc = accelerators.get(name)
         for p in acc.params:
             rows.append({"accelerator": name, "param": p.name, "default": p.default, "unit": p.unit,
-                         "allowed": p.range_text(), "source": p.source})  # fmt: skip
+                         "allowed": p.range_text(), "source": p.source,
+                         "uncertainty": param_uncertainty(declared, acc, p)})  # fmt: skip
     if fmt == "json":
         echo_json(
             {n: {"description": accelerators.get(n).description, "origin": accelerators.origin(n),
-                 "params": [r for r in rows if r["accelerator"] == n]} for n in accelerators.names()}
+                 "params": [r for r in rows if r["accelerator"] == n],
+                 "uncertainty": [u.as_dict() for u in declared.for_accelerators([accelerators.get(n)])]}
+             for n in accelerators.names()}
         )  # fmt: skip
         return
     if fmt == "table":
@@ -159,6 +171,10 @@ def accelerators_command(fmt) -> None:
             click.echo(f"{e.name}: {e.accelerator.description}{origin}")
         click.echo("")
     echo_frame(pd.DataFrame(rows), fmt)
+    if fmt == "table":
+        click.echo("")
+        echo_frame(factor_frame(declared), "table", title="declared technology and calibration factors "
+                   "(× the cited constant; `--uncertainty N` samples them):")  # fmt: skip
 
 
 __all__ = ["command", "accelerators_command", "to_builtin"]

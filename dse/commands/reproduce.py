@@ -5,13 +5,25 @@ from __future__ import annotations
 import click
 
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.uncertainty_options import uncertainty_options
 from dse.reproduce import ASSUMPTIONS, all_claims
+
+REPRODUCE_SAMPLES = 512
 
 
 @click.command("reproduce")
+@uncertainty_options(REPRODUCE_SAMPLES)
 @format_option
-def command(fmt) -> None:
-    """Published claims (RTSA, ViTCoD, windowed poster) vs the model, one calibration for all rows."""
+def command(uncertainty, uncertainty_file, seed, fmt) -> None:
+    """Published claims (RTSA, ViTCoD, windowed poster) vs the model, one calibration for all rows.
+
+    With --uncertainty [N] (default 512 samples): each claim beside the model's median and 5–95% interval over
+    N joint samples of the declared uncertain inputs, whether the claim lies inside, and the three inputs
+    with the largest first-order effect on that row.
+    """
+    if uncertainty:
+        _uncertain(uncertainty, uncertainty_file, seed, fmt)
+        return
     df = all_claims()
     if fmt == "json":
         echo_json({"assumptions": ASSUMPTIONS, "claims": df.to_dict(orient="records")})
@@ -30,3 +42,31 @@ def command(fmt) -> None:
     if len(off):
         click.echo(f"{len(off)} of {len(df)} rows outside ±25% of the claim: " + "; ".join(off["claim"]) +
                    " — see README 'Where the model disagrees'.")  # fmt: skip
+
+
+def _uncertain(n: int, path: str | None, seed: int, fmt: str) -> None:
+    from dse.reproduce import claims_under_uncertainty
+    from dse.uncertainty.declared import load_overrides
+
+    declared = load_overrides(path)
+    df = claims_under_uncertainty(n, seed, declared)
+    if fmt == "json":
+        echo_json({"assumptions": ASSUMPTIONS, "samples": n, "seed": seed, "declared": declared.origin,
+                   "quantiles": [0.05, 0.5, 0.95], "claims": df.to_dict(orient="records")})  # fmt: skip
+        return
+    if fmt == "csv":
+        flat = df.assign(top_inputs=df["top_inputs"].map(";".join),
+                         top_effects=df["top_effects"].map(lambda v: ";".join(f"{x:g}" for x in v)))  # fmt: skip
+        echo_frame(flat, "csv")
+        return
+    click.echo(f"{n} Monte Carlo samples (seed {seed}) of the declared inputs ({declared.origin}); "
+               "p5 / p50 / p95: the model's 5%, median and 95%; top inputs by first-order index")  # fmt: skip
+    click.echo("")
+    shown = df.assign(top_inputs=df["top_inputs"].map(lambda v: ", ".join(v) or "–"))
+    for source, group in shown.groupby("source", sort=False):
+        echo_frame(group[["claim", "published", "model", "p5", "p50", "p95", "unit", "inside", "top_inputs"]],
+                   "table", title=source)  # fmt: skip
+        click.echo("")
+    out = df[~df["inside"]]
+    click.echo(f"{len(df) - len(out)} of {len(df)} claims inside the model's 5–95% interval"
+               + (f"; outside: {'; '.join(out['claim'])}" if len(out) else ""))  # fmt: skip

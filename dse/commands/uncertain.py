@@ -111,3 +111,51 @@ def breakdown_output(df: pd.DataFrame, sampled: pd.DataFrame, draws: mc.Draws, o
     click.echo(title)
     click.echo(_inputs_line(draws))
     echo_frame(out, "table")
+
+
+def breakdown_samples(acc: Accelerator, model: str, resolutions: np.ndarray, frames, values: Mapping[str, Any],
+                      explicit: Collection[str], draws: mc.Draws, sparsity=None, **overrides) -> pd.DataFrame:  # fmt: skip
+    """Per resolution (rows, in order), p5/p50/p95 of the latency, the linear and attention stage times (ms)
+    and the attention share over the samples, and ``p_attention_bound``: the share of samples in which
+    attention bounds. One vectorized call: resolutions (R, 1) × samples (N,)."""
+    from dse.workloads import build
+
+    wl = build(model, np.asarray(resolutions)[:, None], frames, sparsity=sparsity, **overrides)
+    ev = mc.evaluate(acc, wl, values, draws, explicit)
+    st = ev.stages
+    shape = np.broadcast_shapes(np.shape(ev["latency_s"]), (len(resolutions), 1))
+    lin, att = st["linear"]["cycles"], st["attention"]["cycles"]
+    cols = {
+        "latency_ms": ev["latency_s"] * 1e3,
+        "linear_ms": st["linear"]["latency_s"] * 1e3,
+        "attention_ms": st["attention"]["latency_s"] * 1e3,
+        "attention_share": att / np.maximum(lin + att, 1e-300),
+    }
+    out: dict[str, np.ndarray] = {}
+    for k, v in cols.items():
+        q = mc.quantiles(np.broadcast_to(v, shape), axis=1)
+        out.update({f"{k}_{name}": val for name, val in q.items()})
+    out["p_attention_bound"] = np.mean(np.broadcast_to(att > lin, shape), axis=1)
+    return pd.DataFrame(out)
+
+
+def param_uncertainty(declared, acc: Accelerator, param) -> str:
+    """``design: uniform(500, 1000)`` for a parameter with a declared input, else ``""``."""
+    u = declared.for_param(acc.name, param.name) or getattr(param, "uncertainty", None)
+    return f"{u.kind}: {u.distribution.text()}" if u is not None and u.target == "param" else ""
+
+
+def factor_frame(declared) -> pd.DataFrame:
+    """The declared factor inputs: name, kind, distribution, the accelerators whose models read it, source."""
+    from dse import accelerators
+    from dse.uncertainty.declared import fabrics
+
+    entries = accelerators.entries()
+    rows = []
+    for u in declared:
+        if u.target != "factor":
+            continue
+        users = [e.name for e in entries if u.applies_to(e.name, fabrics(e.accelerator))]
+        rows.append({"input": u.name, "kind": u.kind, "distribution": u.distribution.text(), "multiplies": u.what,
+                     "accelerators": ",".join(users), "source": u.source})  # fmt: skip
+    return pd.DataFrame(rows)

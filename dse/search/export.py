@@ -27,8 +27,33 @@ FORMATS = ("csv", "parquet")
 SURPLUS_ATTR = "dse:surplus"
 
 
+#: optuna's own system attribute for a trial's constraint values (a list, ≤ 0 feasible): what its
+#: constraints machinery, ``optuna.visualization`` and optuna-dashboard read
+CONSTRAINTS_KEY = "constraints"
+#: a violation too large to mean anything (a missing metric): stored finite, so that JSON readers cope
+MISSING_VIOLATION = 1e300
+
+
 def constraint_column(name: str) -> str:
     return f"constraint_{name}"
+
+
+def constraint_attrs(values: Sequence[float]) -> dict[str, list[float]]:
+    """System attributes recording a trial's constraint values (in the study's ``dse:constraints`` order)."""
+    return {CONSTRAINTS_KEY: [min(float(v), MISSING_VIOLATION) for v in values]}
+
+
+def trial_constraints(t: FrozenTrial, names: Sequence[str] | None) -> dict[str, float]:
+    """A trial's constraint values by name: optuna's ``constraints`` list in ``names`` order, and any
+    ``constraints:<name>`` attributes (studies written before; ``Trial.set_constraint``)."""
+    out: dict[str, float] = {}
+    values = t.system_attrs.get(CONSTRAINTS_KEY)
+    if isinstance(values, list | tuple):
+        keys = list(names) if names and len(names) == len(values) else [str(i) for i in range(len(values))]
+        out.update(zip(keys, values, strict=True))
+    prefix = f"{CONSTRAINTS_KEY}:"
+    out.update({k[len(prefix) :]: v for k, v in t.system_attrs.items() if k.startswith(prefix)})
+    return out
 
 
 def study_meta(study: optuna.Study) -> dict[str, Any]:
@@ -56,7 +81,7 @@ def trials_table(
     fixed = meta.get("fixed") or {}
     metrics = meta.get("metrics") or sorted({k for t in trials for k in t.user_attrs})
     objectives = meta.get("objectives") or []
-    cons = meta.get("constraints") or sorted({k for t in trials for k in t.constraints})
+    cons = meta.get("constraints") or sorted({k for t in trials for k in trial_constraints(t, None)})
     cols: dict[str, list[Any]] = {"number": [], "state": []}
     for name in params:
         cols[name] = []
@@ -77,11 +102,13 @@ def trials_table(
             cols[name].append(t.user_attrs.get(name, np.nan))
         for i, name in enumerate(extra_objectives):
             cols[name].append(t.values[i] if t.values else np.nan)
-        tc = t.constraints
+        tc = trial_constraints(t, cons)
         for name in cons:
             cols[constraint_column(name)].append(tc.get(name, np.nan))
         complete = t.state == TrialState.COMPLETE
-        cols["feasible"].append(bool(complete and all(v <= 0 for v in tc.values())))
+        # a missing constraint value is never feasible
+        feasible = all(tc.get(name, np.inf) <= 0 for name in cons) and all(v <= 0 for v in tc.values())
+        cols["feasible"].append(bool(complete and feasible))
         cols["duration_s"].append(t.duration.total_seconds() if t.duration is not None else np.nan)
         cols["datetime_start"].append(t.datetime_start.isoformat() if t.datetime_start else None)
     df = pd.DataFrame(cols)

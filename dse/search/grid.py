@@ -43,7 +43,7 @@ from optuna.trial import TrialState
 
 from dse.errors import InputError
 from dse.search.columnar import TableSink
-from dse.search.export import constraint_column
+from dse.search.export import constraint_attrs, constraint_column
 from dse.search.optuna_adapter import journal_backend, study_storage
 from dse.search.pareto import minimization_form, nondominated
 from dse.search.space import Batch, Problem
@@ -397,7 +397,7 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
     numbers = rows["number"].tolist()
     trials = []
     for i in range(len(rows)):
-        system_attrs = {f"constraints:{c}": float(cons[i, j]) for j, c in enumerate(problem.constraint_names)}
+        system_attrs = constraint_attrs(cons[i])
         system_attrs["dse:grid_index"] = int(numbers[i])
         trials.append(
             optuna.trial.create_trial(

@@ -38,7 +38,7 @@ from optuna.trial import Trial, TrialState
 from dse import plugins
 from dse.errors import InputError
 from dse.search import optuna_adapter as oa
-from dse.search.export import SURPLUS_ATTR
+from dse.search.export import SURPLUS_ATTR, constraint_attrs, trial_constraints
 from dse.search.samplers import batch_size, make_sampler
 from dse.search.space import Problem
 from dse.search.storage import (
@@ -142,22 +142,25 @@ class Evaluator:
                 continue
             with contextlib.suppress(KeyError):
                 metrics = {m: t.user_attrs[m] for m in report}
-                self.cache[self.key(t.params)] = Point(metrics, [metrics[m] for m in names], dict(t.constraints), True)
+                cons = trial_constraints(t, self.problem.constraint_names)
+                self.cache[self.key(t.params)] = Point(metrics, [metrics[m] for m in names], cons, True)
 
 
 def record(study: optuna.Study, trial: Trial, point: Point) -> bool:
     """Metrics as user attributes, constraints as optuna constraints, then tell; True if COMPLETE.
 
-    In memory through ``trial.set_user_attr`` / ``trial.set_constraint``; on a shared storage all at
-    once (:func:`~dse.search.storage.write_trial_attrs`, the same ``constraints:<name>`` keys).
+    Constraint values go under optuna's own ``constraints`` system attribute, a list in the study's
+    ``dse:constraints`` order (what optuna's samplers, ``optuna.visualization`` and optuna-dashboard
+    read). In memory one attribute at a time; on a shared storage all at once
+    (:func:`~dse.search.storage.write_trial_attrs`).
     """
+    system = constraint_attrs(list(point.constraints.values()))
     if isinstance(oa.study_storage(study), InMemoryStorage):
         for name, value in point.metrics.items():
             trial.set_user_attr(name, value)
-        for name, value in point.constraints.items():
-            trial.set_constraint(name, value)
+        for key, value in system.items():
+            oa.study_storage(study).set_trial_system_attr(oa.trial_id(trial), key, value)
     else:
-        system = {f"constraints:{name}": float(v) for name, v in point.constraints.items()}
         write_trial_attrs(oa.study_storage(study), oa.trial_id(trial), point.metrics, system)
     if not point.ok:
         study.tell(trial, state=TrialState.FAIL)
@@ -196,7 +199,7 @@ def open_study(problem: Problem, storage: BaseStorage, sampler=None) -> optuna.S
         "dse:directions": problem.directions,
         "dse:constraints": problem.constraint_names,
         "dse:sampler": spec.sampler,
-        plugins.STUDY_ATTR: plugins.loaded_files(),  # re-loaded by report/pareto/export (dse.plugins)
+        plugins.STUDY_ATTR: plugins.loaded_files(),  # re-loaded by report and pareto (dse.plugins)
     }
     for k, v in attrs.items():
         study.set_user_attr(k, v)

@@ -171,7 +171,8 @@ class Problem:
             wl = build(self.model_ref, res, frames, **self.build_options)
             h, w, f = int(np.asarray(wl.height)), int(np.asarray(wl.width)), int(np.asarray(wl.frames))
             points.append(scenario.Point(h, w, f, float(weight), _res_label(res)))
-        return scenario.Scenario(self.model_ref, tuple(points), sc.aggregate, options=self.build_options)
+        aggregates = {o.metric: o.aggregate for o in self.spec.objectives if o.aggregate}
+        return scenario.Scenario(self.model_ref, tuple(points), sc.aggregate, aggregates, options=self.build_options)
 
     def _check_metrics(self) -> None:
         allowed = ", ".join(self.metric_names)
@@ -180,7 +181,21 @@ class Problem:
                 raise InputError(
                     f"objectives.{obj.metric}", f"unknown metric of {self.accelerator.name}; allowed: {allowed}"
                 )
+        labels = [p.label for p in self.scenario.points]
+        for obj in self.spec.objectives:
+            if obj.aggregate and not self.scenario.is_mix:
+                raise InputError(
+                    f"objectives.{obj.metric}.aggregate", "only with a resolution mix (workload.resolutions)"
+                )
         for con in self.spec.constraints:
+            base, _, at = con.metric.partition("@")
+            if at and base in self.metric_names:  # a per-resolution constraint (latency_s@112) of a mix
+                if not self.scenario.is_mix or at not in labels:
+                    raise InputError(
+                        f"constraints.{con.metric}", f"no workload point {at!r} in the resolution mix; points: "
+                        f"{', '.join(labels) if self.scenario.is_mix else 'none (a single resolution)'}",
+                    )  # fmt: skip
+                continue
             if con.metric not in self.metric_names:
                 if con.name in SPECIAL_CONSTRAINTS:
                     raise InputError(
@@ -315,17 +330,45 @@ class Problem:
         metrics = {k: result.metrics[k] for k in self.metric_names}
         extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_names}
         objectives = np.column_stack([metrics[m] for m in self.objective_names])
-        cons = []
-        for c in self.spec.constraints:
-            v = c.violation(raw[c.metric])  # worst case over a mix: every resolution must satisfy it
-            v = v.max(axis=1) if v.ndim == 2 else v
-            cons.append(np.where(np.isnan(v), np.inf, v))
+        cons = self.violations(raw, n)
         # the accelerator's own rules: an invalid design (valid = 0) violates this implicit constraint
         valid = result.metrics.get("valid", np.ones(n))  # an accelerator that declares no rules breaks none
         cons.append(np.where(valid > 0.5, -1.0, 1.0))
         constraints = np.column_stack(cons)
         ok = ~np.any(np.isnan(objectives), axis=1)
         return Batch({**metrics, **extra}, objectives, constraints, ok)
+
+    def violations(self, raw: dict[str, Any], n: int) -> list[np.ndarray]:
+        """Per spec constraint, the relative violation of ``n`` designs (shape ``(n,)``, ≤ 0 feasible).
+
+        ``raw``: metrics as evaluated, ``(n,)`` or ``(n, points)`` over a resolution mix. Over a mix the
+        worst point counts (every resolution must satisfy the constraint), or the one point ``R`` of a
+        per-resolution constraint ``metric@R``. A metric the design does not report, or reports as NaN,
+        violates (+inf): a missing value is never feasible.
+        """
+        labels = [p.label for p in self.scenario.points]
+        mix = self.scenario.is_mix
+        out = []
+        for c in self.spec.constraints:
+            base, _, at = c.metric.partition("@")
+            if base not in raw:
+                out.append(np.full(n, np.inf))
+                continue
+            a = np.asarray(raw[base], dtype=float)
+            if mix:  # to (n, points): a row per design (n = 1: the points alone), or a value per design
+                r = len(labels)
+                if a.ndim == 1 and a.size == r and n == 1:
+                    a = a.reshape(1, r)
+                elif a.ndim == 1 and a.size == n:
+                    a = a.reshape(n, 1)
+                a = np.broadcast_to(a, (n, r))
+                a = a[:, labels.index(at)] if at else a
+            v = np.asarray(c.violation(a), dtype=float)
+            if v.ndim == 2:
+                v = v.max(axis=1)  # NaN anywhere stays NaN
+            v = np.broadcast_to(v, (n,))
+            out.append(np.where(np.isnan(v), np.inf, v))
+        return out
 
     def evaluate_baselines(self) -> list[dict[str, Any]]:
         """Each baseline at its defaults (overlaid with its params) on the same scenario: one row each."""
@@ -337,11 +380,11 @@ class Problem:
             row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in {**metrics, **extra}.items()
                         if np.asarray(v).dtype.kind in "biuf"})  # fmt: skip
             feasible = bool(np.all(np.asarray(metrics.get("valid", 1.0)) > 0.5))
-            for c in self.spec.constraints:
-                if c.metric in raw:
-                    v = np.asarray(c.violation(raw[c.metric]), dtype=float)
-                    feasible &= bool(np.all(v <= 0))
+            violations = self.violations(raw, 1)  # a metric the baseline does not report violates
+            feasible &= all(bool(v[0] <= 0) for v in violations)
             row["feasible"] = feasible
+            row["violated"] = ", ".join(c.name for c, v in zip(self.spec.constraints, violations, strict=True)
+                                        if not v[0] <= 0)  # fmt: skip
             rows.append(row)
         return rows
 

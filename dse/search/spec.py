@@ -129,6 +129,9 @@ class Objective:
     direction: str = "minimize"
     #: hypervolume reference value in the metric's unit (else normalised objectives are used)
     reference: float | None = None
+    #: over a resolution mix: ``mean`` (weighted) or ``max`` (worst case) of this objective, overriding
+    #: ``workload.aggregate`` (mean energy with worst-case latency, for a battery scenario)
+    aggregate: str | None = field(default=None, metadata=_IF_SET)
 
 
 @dataclass(frozen=True)
@@ -373,17 +376,21 @@ def _objectives(table: Any) -> tuple[Objective, ...]:
     out = []
     for metric, spec in table.items():
         where = f"objectives.{metric}"
-        reference = None
+        reference = aggregate = None
         if isinstance(spec, dict):
-            _known_keys(spec, ("direction", "reference"), where)
+            _known_keys(spec, ("direction", "reference", "aggregate"), where)
             direction = _want(spec.get("direction", "minimize"), f"{where}.direction", "string")
             if "reference" in spec:
                 reference = float(_want(spec["reference"], f"{where}.reference", "number"))
+            if "aggregate" in spec:
+                aggregate = _want(spec["aggregate"], f"{where}.aggregate", "string")
+                if aggregate not in AGGREGATES:
+                    raise choice_error(f"{where}.aggregate", aggregate, AGGREGATES)
         else:
             direction = _want(spec, where, "string")
         if direction not in DIRECTIONS:
             raise choice_error(where, direction, DIRECTIONS)
-        out.append(Objective(metric, direction, reference))
+        out.append(Objective(metric, direction, reference, aggregate))
     return tuple(out)
 
 

@@ -41,9 +41,9 @@ class Distribution:
             if v is not None and not math.isfinite(v):
                 raise InputError(f"{field}.{name}", f"must be finite, got {v!r}")
         if not self.low < self.high:
-            raise InputError(field, f"needs low < high, got low={self.low:g}, high={self.high:g}")
+            raise InputError(field, f"needs low < high, got low={self.low:.4g}, high={self.high:.4g}")
         if self.kind == "loguniform" and self.low <= 0:
-            raise InputError(f"{field}.low", f"a log-uniform range needs low > 0, got {self.low:g}")
+            raise InputError(f"{field}.low", f"a log-uniform range needs low > 0, got {self.low:.4g}")
         if self.kind == "triangular":
             if self.mode is None or not self.low <= self.mode <= self.high:
                 raise InputError(f"{field}.mode", f"a triangular needs low ≤ mode ≤ high, got mode={self.mode!r}")
@@ -75,10 +75,10 @@ class Distribution:
     def text(self) -> str:
         """``uniform(500, 1000)``, ``triangular(0.64, 0.7, 0.78)``, ``normal(1, 0.1) in [0.7, 1.3]``."""
         if self.kind == "triangular":
-            return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
+            return f"triangular({self.low:.4g}, {self.mode:.4g}, {self.high:.4g})"
         if self.kind == "normal":
-            return f"normal({self.mean:g}, {self.sd:g}) in [{self.low:g}, {self.high:g}]"
-        return f"{self.kind}({self.low:g}, {self.high:g})"
+            return f"normal({self.mean:.4g}, {self.sd:.4g}) in [{self.low:.4g}, {self.high:.4g}]"
+        return f"{self.kind}({self.low:.4g}, {self.high:.4g})"
 
     def as_dict(self) -> dict[str, float | str]:
         out: dict[str, float | str] = {"distribution": self.kind, "low": self.low, "high": self.high}

@@ -203,7 +203,7 @@ def test_gemm_floor_follows_the_stated_derivation():
     assert h100.precision_check_us == (check, 0.0, 0.0)
     assert h100.gemm_launches == (2.0, 1.0, 1.0)  # SIMT split-K GEMM + reduction kernel vs one tensor-core GEMM
     assert h100.extra_launch_us == 5.0  # low end of [src:hta-launch-stats]
-    assert h100.gemm_floor_us("fp32") == pytest.approx(18.56 + 5.0 + 0.67)
+    assert h100.gemm_floor_us("fp32") == pytest.approx(18.56 + 5.0 + 0.68)
     # the tile argument behind the launch counts: one 128×128 tile over K = 192 on one SM, vs the fixed latency
     sm_rate = {p: h100.peak_tmacs[i] * 1e12 / 132 for i, p in enumerate(("fp32", "fp16"))}
     latency_s = h100.mem_half_mb * 1e6 / (h100.mem_gbps * 1e9 * h100.eff_mem)
@@ -225,7 +225,7 @@ def test_small_fp32_blocks_on_h100_sit_on_the_per_precision_floor():
         assert float(att) == pytest.approx(2 * gemm + 2 * h100.launch_us, rel=1e-9)
 
 
-def test_fp32_is_never_faster_than_fp16_on_the_gpu_and_small_blocks_stay_near_the_floor_ratio():
+def test_fp32_blocks_are_slower_than_fp16_and_small_ones_by_at_most_the_floor_ratio():
     table = _rows("h100_fp16_batch1.csv")
     ratio = PLATFORMS["h100"].gemm_floor_us("fp32") / PLATFORMS["h100"].gemm_floor_us("fp16")
     for model in sorted({r["model"] for r in table}):
@@ -234,9 +234,9 @@ def test_fp32_is_never_faster_than_fp16_on_the_gpu_and_small_blocks_stay_near_th
         for kinds in COLUMNS.values():
             t16, t32 = (_per_block_us(GPU(), model, res, frames, kinds, {"precision": p}) for p in ("fp16", "fp32"))
             assert np.all(t32 >= t16)
-            small = t16 < 100  # launch-bound rows: fp32 costs at most the GEMM floor ratio more, plus execution
-            assert np.all(t32[small] / t16[small] >= 1.1)
-            assert np.all(t32[small] / t16[small] <= ratio * 1.5)
+            assert np.all(t32 / t16 >= 1.1)  # every block has a GEMM: its fp32 floor or fp32 execution is higher
+            if model.startswith("deit"):  # small GEMMs: fp32 execution stays under the floor → the floor ratio
+                assert np.all(t32 / t16 <= ratio * 1.01)
 
 
 def test_launch_override_keeps_the_precision_extras():
@@ -245,4 +245,6 @@ def test_launch_override_keeps_the_precision_extras():
     extra = h100.gemm_floor_us("fp32") - h100.launch_us
     lin = _per_block_us(GPU(), "deit-tiny", 112, 1, COLUMNS["linear_us"], {"precision": "fp32", "launch_us": 40.0})
     assert float(lin) == pytest.approx(4 * (40.0 + extra) + 40.0, rel=1e-9)
-    assert GPU().evaluate(wl, {"precision": "fp32"})["latency_s"] > GPU().evaluate(wl, {"precision": "fp16"})["latency_s"]
+    assert (
+        GPU().evaluate(wl, {"precision": "fp32"})["latency_s"] > GPU().evaluate(wl, {"precision": "fp16"})["latency_s"]
+    )

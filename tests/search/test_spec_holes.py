@@ -69,7 +69,7 @@ def test_bad_spec_is_one_line(run, tmp_path, edit, field, words):
     r = run("sweep", write_spec(tmp_path, "hole", text=text), "--results-dir", tmp_path / "results")
     assert r.code == 2, (r.out, r.err)
     lines = r.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), r.err
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}"), r.err
     assert words.lower() in lines[0].lower(), lines[0]
     assert "Traceback" not in r.err and not (tmp_path / "results").exists()
 
