@@ -31,18 +31,20 @@ def _register() -> None:
         compare,
         evaluate,
         export,
+        init,
         pareto,
         profile_model,
         profile_video,
         report,
         reproduce,
+        sensitivity,
         sources,
         sweep,
         workloads,
     )
 
-    for module in (workloads, evaluate, breakdown, compare, reproduce, profile_video, profile_model, sweep, export,
-                   pareto, report, sources):  # fmt: skip
+    for module in (workloads, evaluate, breakdown, compare, reproduce, sensitivity, profile_video, profile_model, sweep,
+                   export, pareto, report, sources, init):  # fmt: skip
         cli.add_command(module.command)
     cli.add_command(evaluate.accelerators_command)
 

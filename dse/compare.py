@@ -1,8 +1,11 @@
 """Comparisons of RTSA against the baselines on one workload scenario (pure functions; CLI in commands/).
 
-``compare``: each accelerator at its documented defaults, and at a budget matched to RTSA's (peak MACs,
-buffer, DRAM bandwidth, clock — whichever a baseline can express; CPUs and GPUs are fixed platforms).
+``compare``: each accelerator at its published configuration (its documented defaults, or the preset named
+as ``NAME:PRESET``, e.g. ``gpu:h100``), and at a budget matched to RTSA's (peak MACs, buffer, DRAM bandwidth,
+clock — whichever a baseline can express; a CPU or GPU preset takes RTSA's peak MAC rate = MACs/cycle × clock,
+its DRAM bandwidth and, where the preset models a last-level cache, its buffer as that cache).
 Speedup = baseline latency / RTSA latency; energy-efficiency ratio = baseline energy / RTSA energy.
+Rows are labelled by preset (:func:`dse.accelerators.label`): ``gpu`` at its defaults is ``gpu:h100``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dse.errors import InputError, choice_error
 from dse.workloads import Workload
 
 RESOURCES = ("macs", "buffer", "bandwidth", "clock")
-DEFAULT_SET = ("rtsa", "vitcod", "heatvit", "cpu", "gpu")
+DEFAULT_SET = ("rtsa", "vitcod", "heatvit", "cpu:xeon16", "gpu:h100")
 
 
 def parse_match(text: str | None) -> tuple[str, ...]:
@@ -34,8 +37,10 @@ def parse_accelerators(text: str | None) -> tuple[str, ...]:
     items = DEFAULT_SET if not text else tuple(x.strip() for x in text.split(",") if x.strip())
     known = accelerators.names()
     for x in items:
-        if x not in known:
-            raise choice_error("accelerators", x, known)
+        try:
+            accelerators.get(x)
+        except InputError:
+            raise choice_error("accelerators", x, [*known, *accelerators.preset_names()]) from None
     if not items:
         raise InputError("accelerators", f"give at least one of {', '.join(known)}")
     return items
@@ -46,14 +51,16 @@ def _row(name: str, setting: str, wl: Workload, values: dict) -> dict:
     p = acc.resolve(values)
     ev = acc.evaluate(wl, p)
     budget = acc.budget(p)
+    rate = budget.get("mac_rate", budget.get("macs", np.nan) * budget.get("clock", np.nan) * 1e6)
     return {
-        "accelerator": name,
+        "accelerator": accelerators.label(acc, values),
         "setting": setting,
         "latency_s": float(np.asarray(ev["latency_s"])),
         "energy_j": float(np.asarray(ev["energy_j"])),
         "area_mm2": float(np.asarray(ev["area_mm2"])),
         "macs": float(np.asarray(ev["macs"])),
         "peak_macs_per_cycle": budget.get("macs", np.nan),
+        "peak_gmacs_per_s": rate / 1e9,
         "buffer_kib": budget.get("buffer", np.nan),
         "dram_gbps": budget.get("bandwidth", np.nan),
         "clock_mhz": budget.get("clock", np.nan),
@@ -71,19 +78,29 @@ def settings(names: Sequence[str], match: Sequence[str] = (), reference: str = "
     for name in dict.fromkeys((reference, *names)):
         out.append((name, "default", ref_values if name == reference else {}))
         if match and name != reference:
-            target = {r: ref_budget[r] for r in match if r in ref_budget}
-            over = accelerators.get(name).matched(target)
+            over = matched_values(accelerators.get(name), ref_budget, match)
             if over:
                 out.append((name, "matched", over))
     return out
 
 
+def matched_values(acc, design_budget: dict, match: Sequence[str] = RESOURCES) -> dict:
+    """Overrides giving ``acc`` (a baseline, possibly ``NAME:PRESET``) the design's resources in ``match``: its
+    peak MAC rate (MACs/cycle × clock) where the baseline takes a rate (CPU/GPU), else its MACs per cycle; its
+    buffer, bandwidth and clock. What a baseline cannot express stays at its published value."""
+    target = {r: design_budget[r] for r in match if r in design_budget}
+    if "macs" in target and "clock" in design_budget and "mac_rate" in acc.BUDGET_PARAMS:
+        target["mac_rate"] = design_budget["macs"] * design_budget["clock"] * 1e6
+    return acc.matched({r: v for r, v in target.items() if r in acc.BUDGET_PARAMS or r == "macs"})
+
+
 def compare(wl: Workload, names: Sequence[str], match: Sequence[str] = (), reference: str = "rtsa",
             ref_values: dict | None = None) -> pd.DataFrame:  # fmt: skip
-    """Rows per accelerator and setting (``default``, and ``matched`` when ``match`` is given)."""
+    """Rows per accelerator and setting (``default``: the published configuration; ``matched`` when ``match`` is
+    given: the same accelerator with the reference's resources where it can express them)."""
     rows = [_row(name, setting, wl, values) for name, setting, values in settings(names, match, reference, ref_values)]
     df = pd.DataFrame(rows)
-    ref = df[(df.accelerator == reference) & (df.setting == "default")].iloc[0]
+    ref = df.iloc[0]  # settings() puts the reference's default row first
     df["rtsa_speedup"] = df["latency_s"] / ref["latency_s"]
     df["rtsa_energy_ratio"] = df["energy_j"] / ref["energy_j"]
     return df
@@ -99,10 +116,11 @@ def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], re
 
     out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for name, setting, values in settings(names, match, reference, ref_values):
-        ev = mc.evaluate(accelerators.get(name), wl, values, draws, explicit=set(values))
-        out[(name, setting)] = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1)
-                                for k in ("latency_s", "energy_j", "area_mm2")}  # fmt: skip
-    ref = out[(reference, "default")]
+        acc = accelerators.get(name)
+        ev = mc.evaluate(acc, wl, values, draws, explicit=set(values))
+        out[(accelerators.label(acc, values), setting)] = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1)
+                                                           for k in ("latency_s", "energy_j", "area_mm2")}  # fmt: skip
+    ref = next(iter(out.values()))  # the reference's default row comes first (settings())
     for row in out.values():
         row["rtsa_speedup"] = row["latency_s"] / ref["latency_s"]
         row["rtsa_energy_ratio"] = row["energy_j"] / ref["energy_j"]

@@ -219,7 +219,7 @@ def _profile_size(path, imp, clips, thresholds, sub_lens, stride, attention_thre
                 x = window.transpose(1, 0, 2, 3)[None] if g.layout == "ncthw" else window[None]
                 got = dict(zip(names, sess.run(names, {input_name: x}), strict=True))
                 got[input_name] = x
-                samples += _measure_video(refs, got, input_name, g.layout, spec.tubelet, tt, s, thresholds,
+                samples += _measure_video(refs, got, input_name, g.layout, spec.tubelet, T, tt, s, thresholds,
                                           sub_lens, attention_threshold)  # fmt: skip
         else:
             frames = _frames(clip, (imp.height, imp.width), spec.patch, stride * max_samples + 1)
@@ -238,22 +238,35 @@ def _profile_size(path, imp, clips, thresholds, sub_lens, stride, attention_thre
                     elif prev is not None:
                         cur, old = got[ref.tensor], prev[ref.tensor]
                         scale = max(_scale(cur), _scale(old))
-                        samples.append(Sample(ref.key, ref.role, ref.kind, _delta_sparsity(old, cur, scale, thresholds)))
+                        samples.append(
+                            Sample(ref.key, ref.role, ref.kind, _delta_sparsity(old, cur, scale, thresholds))
+                        )
                 prev = got
     return _rows(samples, imp, thresholds, sub_lens, attention_threshold)
 
 
-def _measure_video(refs, got, input_name, layout, tubelet, tt, s, thresholds, sub_lens, att_thr) -> list[Sample]:
+def _time_axis(x: np.ndarray, frames: int) -> int | None:
+    """The frame axis of a patch embedding's pixel input (… × C × T × H × W after a permute, or frames folded
+    into the batch axis of a 2-D patch embedding), None if there is none."""
+    cands = [a for a in range(1, x.ndim - 2) if x.shape[a] == frames]
+    if cands:
+        return cands[-1]
+    return 0 if x.shape[0] == frames and frames > 1 else None
+
+
+def _measure_video(
+    refs, got, input_name, layout, tubelet, frames, tt, s, thresholds, sub_lens, att_thr
+) -> list[Sample]:
     out = []
     for ref in refs:
         x = got[ref.tensor]
         if ref.kind == "attention":
             out.append(Sample(ref.key, ref.role, ref.kind, attention_keep(x, sub_lens, att_thr)))
             continue
-        if ref.tensor == input_name:  # the patch embedding reads the clip: slices are tubelets along time
-            ax = 2 if layout == "ncthw" else 1
-            y = np.moveaxis(x, ax, 0)
-            pair = (y[:-tubelet], y[tubelet:]) if y.shape[0] > tubelet else None
+        if ref.role == "patch_embed":  # the patch embedding reads pixels: slices are tubelets along time
+            ax = (2 if layout == "ncthw" else 1) if ref.tensor == input_name else _time_axis(x, frames)
+            y = None if ax is None else np.moveaxis(x, ax, 0)
+            pair = (y[:-tubelet], y[tubelet:]) if y is not None and y.shape[0] > tubelet else None
         else:
             pair = _delta_axis(x, tt, s)
         if pair is None:

@@ -230,7 +230,13 @@ def measure_delta_sparsity(
 
 @functools.lru_cache(maxsize=256)
 def _delta_sparsity_scalar(
-    resolution: int | None, threshold: float, clip: str, patch: int, max_frames: int | None, level: str, color: str,
+    resolution: int | None,
+    threshold: float,
+    clip: str,
+    patch: int,
+    max_frames: int | None,
+    level: str,
+    color: str,
     stride: int = 1,
 ) -> float:
     df = measure_delta_sparsity([clip], [resolution], patch, [threshold], max_frames, 1, color, stride)
@@ -262,7 +268,9 @@ def delta_sparsity(
     arr = np.asarray(resolution, dtype=int)
     uniq, inv = np.unique(arr, return_inverse=True)
     vals = np.array(
-        [_delta_sparsity_scalar(int(u), float(threshold), path, patch, max_frames, level, color, int(stride))
-         for u in uniq]
+        [
+            _delta_sparsity_scalar(int(u), float(threshold), path, patch, max_frames, level, color, int(stride))
+            for u in uniq
+        ]
     )
     return vals[inv].reshape(arr.shape)

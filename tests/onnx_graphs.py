@@ -76,8 +76,13 @@ class _G:
         else:
             qkv = self.linear(ln, dim, 3 * dim, "qkv")
             if zero_qk:  # Q and K of zero weights: uniform attention logits
-                w = np.concatenate([np.zeros((dim, 2 * dim), np.float32),
-                                    (self.rng.standard_normal((dim, dim)) * 0.02).astype(np.float32)], axis=1)
+                w = np.concatenate(
+                    [
+                        np.zeros((dim, 2 * dim), np.float32),
+                        (self.rng.standard_normal((dim, dim)) * 0.02).astype(np.float32),
+                    ],
+                    axis=1,
+                )
                 self.inits[-2] = numpy_helper.from_array(w, self.inits[-2].name)
                 self.inits[-1] = numpy_helper.from_array(np.zeros(3 * dim, np.float32), self.inits[-1].name)
             r = self.op("Reshape", [qkv, self.ints([n_seq, seq, 3, heads, dh])])
@@ -118,12 +123,14 @@ def transformer_graph(
     separate_qkv: bool = False,
     decomposed_ln: bool = False,
     gelu: str = "erf",
+    input_layout: str = "ncthw",
     seed: int = 0,
 ) -> Path:
     """Write a transformer as ONNX: ``frames=None`` an image ViT/DeiT; else a video transformer with a
     ``tubelet``×patch×patch Conv3d embedding and ``attention`` joint (VideoMAE) or divided (TimeSformer:
     temporal attention + temporal fc, then spatial attention with the CLS token in every frame).
-    ``dynamic``: reshapes that follow the input size (and no position embedding), so other sizes run."""
+    ``dynamic``: reshapes that follow the input size (and no position embedding), so other sizes run;
+    ``input_layout="ntchw"``: a video input of frames × channels (HF VideoMAE), permuted before the Conv3d."""
     g = _G(seed)
     D, H = dim, heads
     hid = int(round(D * mlp_ratio))
@@ -135,8 +142,12 @@ def transformer_graph(
     c = int(cls)
     if video:
         x_shape = [1, 3, "T" if dynamic else T, "H" if dynamic else resolution, "W" if dynamic else resolution]
+        x = "x"
+        if input_layout == "ntchw":
+            x_shape[1], x_shape[2] = x_shape[2], x_shape[1]
+            x = g.op("Transpose", ["x"], perm=[0, 2, 1, 3, 4])
         w = g.weight("pe_w", (D, 3, tubelet, patch, patch))
-        pe = g.op("Conv", ["x", w, g.weight("pe_b", (D,))], "patch_embed", kernel_shape=[tubelet, patch, patch],
+        pe = g.op("Conv", [x, w, g.weight("pe_b", (D,))], "patch_embed", kernel_shape=[tubelet, patch, patch],
                   strides=[tubelet, patch, patch])  # fmt: skip
     else:
         x_shape = [1, 3, "H" if dynamic else resolution, "W" if dynamic else resolution]

@@ -37,22 +37,54 @@ def models(tmp_path_factory):
     q = np.arange(16)
     mask = np.where((q[:, None] < 8) == (q[None, :] < 8), 0.0, -1e4)  # two 8-query halves see only themselves
     return {
-        "video": transformer_graph(d / "vid.onnx", dim=32, depth=2, heads=2, resolution=64, frames=8, tubelet=2,
-                                   cls=False, num_classes=10, dynamic=True),  # fmt: skip
+        "video": transformer_graph(
+            d / "vid.onnx",
+            dim=32,
+            depth=2,
+            heads=2,
+            resolution=64,
+            frames=8,
+            tubelet=2,
+            cls=False,
+            num_classes=10,
+            dynamic=True,
+        ),  # fmt: skip
+        "ntchw": transformer_graph(
+            d / "ntchw.onnx",
+            dim=32,
+            depth=1,
+            heads=2,
+            resolution=64,
+            frames=4,
+            tubelet=2,
+            cls=False,
+            num_classes=10,
+            input_layout="ntchw",
+            pos_embed=False,
+        ),  # fmt: skip
         "image": transformer_graph(d / "img.onnx", dim=32, depth=2, heads=2, resolution=64, num_classes=10),
-        "masked": transformer_graph(d / "masked.onnx", dim=32, depth=1, heads=2, resolution=64, num_classes=10,
-                                    cls=False, zero_qk=True, mask=mask),  # fmt: skip
+        "masked": transformer_graph(
+            d / "masked.onnx",
+            dim=32,
+            depth=1,
+            heads=2,
+            resolution=64,
+            num_classes=10,
+            cls=False,
+            zero_qk=True,
+            mask=mask,
+        ),  # fmt: skip
         "static": _clip(d / "static.mkv", [img] * 20),
         "dir": d,
     }
 
 
 def test_a_static_clip_gives_delta_sparsity_one(models):
-    for name in ("video", "image"):
+    for name in ("video", "ntchw", "image"):
         df = profile_model(str(models[name]), [models["static"]], thresholds=[0.5], sub_lens=[4], max_samples=2)
         delta = df.dropna(subset=["delta_sparsity"])
         assert len(delta) >= 5 and np.allclose(delta["delta_sparsity"], 1.0), name
-        assert set(delta["layer"]) >= {"embed.0.patch_embed", "block.0.qkv", "block.1.fc2"}
+        assert set(delta["layer"]) >= {"embed.0.patch_embed", "block.0.qkv", "block.0.fc2"}
 
 
 def test_a_known_attention_mask_gives_its_keep_share(models):
@@ -76,7 +108,7 @@ def test_attention_keep_counts_mass_against_uniform():
 def test_real_clip_distributions_and_a_table_that_eval_accepts(run, models, tmp_path):
     """Acceptance: profile-model on a random-weight model and a shipped clip writes a table eval accepts."""
     out = tmp_path / "vid.csv"
-    r = run("profile-model", models["video"], "--video", "bikes", "-r", "64", "96", "--stride", "2",
+    r = run("profile-model", models["video"], "--video", "bikes", "-r", "64", "96", "-f", "8", "--stride", "2",
             "--sub-len", "1", "4", "--max-samples", "2", "-o", out)  # fmt: skip
     assert r.code == 0, r.err
     assert "wrote" in r.out and out.is_file()
@@ -85,9 +117,9 @@ def test_real_clip_distributions_and_a_table_that_eval_accepts(run, models, tmp_
     d = df.dropna(subset=["delta_sparsity"])
     assert ((d["delta_p10"] <= d["delta_p90"]) & (d["delta_sparsity"] >= 0) & (d["delta_sparsity"] <= 1)).all()
     assert read_table(out).threshold == 4.0
-    ev = run("eval", "-a", "rtsa", "-w", models["video"], "-r", "80", "--sparsity", out, "--format", "json")
+    ev = run("eval", "-a", "rtsa", "-w", models["video"], "-r", "80", "-f", "8", "--sparsity", out, "--format", "json")
     assert ev.code == 0, ev.err
-    plain = run("eval", "-a", "rtsa", "-w", models["video"], "-r", "80", "--format", "json")
+    plain = run("eval", "-a", "rtsa", "-w", models["video"], "-r", "80", "-f", "8", "--format", "json")
     assert ev.json()["latency_s"] != plain.json()["latency_s"]
 
 

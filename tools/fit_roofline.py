@@ -6,6 +6,10 @@ every row of the file, for both per-block stages (linear_us = QKV, proj, fc1, GE
 QKᵀ, scale+softmax, A·V). ``eff_sdpa`` is then fitted alone to sdpa_us. The rounded results are stored
 by hand in ``dse/accelerators/roofline.py``. Needs scipy (not a project dependency).
 
+Each file is fitted at its own precision only (xeon16 fp32, h100 fp16): ``launch_us`` is the small-kernel floor
+measured there. The floors at the other precisions are not fitted (there is no data): each preset derives them
+from the kernels the library runs at that precision (``Platform.gemm_floor_us``, comments in the preset).
+
     python tools/fit_roofline.py            # fit and print constants and errors
     python tools/fit_roofline.py --check    # errors of the stored constants only
 """

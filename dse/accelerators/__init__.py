@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+import numpy as np
+
 from dse import plugins
 from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, Param
 from dse.errors import InputError
 
 __all__ = [
     "Accelerator", "Evaluation", "Param", "STAGES", "COMPONENTS", "REGISTRY", "ENTRY_POINT_GROUP", "Entry",
-    "entries", "get", "names", "origin", "register", "unregister",
+    "entries", "get", "names", "origin", "register", "unregister", "presets", "preset_names", "with_preset",
+    "label", "canonical",
 ]  # fmt: skip
 
 ENTRY_POINT_GROUP = "rtsa_dse.accelerators"
@@ -140,7 +143,10 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Accelerator:
-    """The accelerator called ``name``; ``InputError`` (field ``accelerator``) listing the names otherwise."""
+    """The accelerator called ``name``, or ``NAME:PRESET`` (see :func:`with_preset`); ``InputError`` (field
+    ``accelerator``) listing the names otherwise."""
+    if ":" in name:
+        return with_preset(name)
     if name not in names():
         raise InputError(
             "accelerator",
@@ -148,6 +154,75 @@ def get(name: str) -> Accelerator:
             "(another one needs its plugin: rtsa-dse --plugin FILE.py …, or its package installed)",
         )
     return REGISTRY[name]
+
+
+# ---- presets: NAME:PRESET names a registered accelerator at a declared parameter setting ---------------------
+#
+# An accelerator declares named settings as ``presets = {"PRESET": {param: value, ...}}`` (a class attribute;
+# e.g. ``cpu`` / ``gpu`` one per hardware platform, ``vitcod`` its released simulator's quirk). ``NAME:PRESET``
+# is accepted wherever an accelerator name is (compare, sweep-spec baselines, plots, reproduce); outputs label an
+# accelerator by its preset (:func:`label`) so that one word never names two machines: ``gpu:h100``, not ``gpu``.
+
+
+def presets(name: str) -> dict[str, dict[str, Any]]:
+    """The presets ``name`` declares (``{}`` if none)."""
+    return {k: dict(v) for k, v in (getattr(get(name.partition(":")[0]), "presets", None) or {}).items()}
+
+
+def preset_names() -> list[str]:
+    """Every ``NAME:PRESET`` of the registered accelerators."""
+    return [f"{n}:{k}" for n in names() for k in presets(n)]
+
+
+def with_preset(text: str) -> Accelerator:
+    """``NAME:PRESET`` → a copy of accelerator ``NAME`` whose parameter defaults are the preset's values
+    (still an instance of its class, with the same name; ``label`` = ``NAME:PRESET``, ``preset`` = the values).
+
+    Errors (``InputError``, field ``accelerator``): unknown name, or a preset it does not declare (the message
+    lists the ones it does).
+    """
+    import copy
+    from dataclasses import replace
+
+    name, _, preset = text.partition(":")
+    base = get(name)
+    table = presets(name)
+    if preset not in table:
+        allowed = ", ".join(f"{name}:{k}" for k in table) or f"none ({name} declares no presets)"
+        raise InputError("accelerator", f"unknown preset {text!r}; allowed: {allowed}")
+    values = table[preset]
+    known = {q.name: q for q in base.params}
+    for key, value in values.items():
+        if key not in known:
+            raise InputError("accelerator", f"preset {text!r} sets {key!r}, which {name} has no parameter for")
+        known[key].coerce(value)
+    acc = copy.copy(base)
+    acc.params = tuple(replace(q, default=values[q.name]) if q.name in values else q for q in base.params)
+    acc.label = f"{name}:{preset}"
+    acc.preset = dict(values)
+    return acc
+
+
+def label(acc: Accelerator | str, values: dict[str, Any] | None = None) -> str:
+    """The name outputs show: ``NAME:PRESET`` when ``acc`` at ``values`` (over its defaults) is one of its
+    presets (a bare ``gpu`` is ``gpu:h100``), else the accelerator's name."""
+    acc = get(acc) if isinstance(acc, str) else acc
+    table = getattr(acc, "presets", None) or {}
+    if not table:
+        return getattr(acc, "label", acc.name)
+    p = acc.resolve({k: v for k, v in (values or {}).items() if k in {q.name for q in acc.params}})
+    for preset, setting in table.items():
+        if all(k in p and np.asarray(p[k]).size == 1 and np.asarray(p[k]).item() == v for k, v in setting.items()):
+            return f"{acc.name}:{preset}"
+    return acc.name
+
+
+def canonical(text: str) -> str:
+    """``text`` as outputs label it (``gpu`` → ``gpu:h100``); unchanged if it names no registered accelerator."""
+    try:
+        return label(get(text))
+    except InputError:
+        return text
 
 
 def origin(name: str) -> str:

@@ -298,12 +298,12 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         user = np.asarray(ov.get(key, 0.0), dtype=float)
         return np.where(user > 0, user * scale, preset)
 
-    return _fit_factor(plat, presets, Machine(
+    m = Machine(
         macs_per_s=pick("peak_tflops", peak, 1e12 / 2),
         bytes_per_elem=bpe,
         dram_bps=pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"],
         mem_half_bytes=val["mem_half_mb"] * 1e6,
-        cache_bytes=val["cache_mb"] * 1e6,
+        cache_bytes=np.where(val["cache_gbps"] > 0, pick("cache_mb", val["cache_mb"] * 1e6, 1e6), 0.0),
         cache_bps=val["cache_gbps"] * 1e9,
         eff_gemm=val["eff_gemm"],
         gemm_half=val["gemm_half"],
@@ -315,7 +315,8 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         gemm_kernels=gemm_kernels,
         gemm_extra_s=gemm_extra_us * 1e-6,
         sdpa=np.asarray(attention).astype(str) == "sdpa",
-    ))
+    )
+    return _fit_factor(plat, presets, m)  # × the declared fit-residual factor (1 outside a Monte Carlo run)
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,12 @@ class Roofline(Accelerator):
 
     platforms: tuple[str, ...] = ()
 
+    @property
+    def presets(self) -> dict[str, dict[str, str]]:
+        """One named setting per hardware platform (``gpu:h100`` = ``platform=h100``; see
+        :func:`dse.accelerators.with_preset`)."""
+        return {n: {"platform": n} for n in self.platforms}
+
     @classmethod
     def make_params(cls, default_platform: str, default_precision: str) -> tuple[Param, ...]:
         names = cls.platforms
@@ -411,9 +418,45 @@ class Roofline(Accelerator):
             Param("mem_gbps", 0.0, "GB/s", "override (0 = preset DRAM peak)", "float", 0, 1e5,
                   help="DRAM peak bandwidth (preset eff_mem still applies)"),
             Param("launch_us", 0.0, "µs", "override (0 = preset)", "float", 0, 1e4, help="per-kernel overhead"),
+            Param("cache_mb", 0.0, "MB", "override (0 = preset last-level cache; presets without one keep none)",
+                  "float", 0, 1e5, help="last-level cache size (10⁶ B), at the preset's cache bandwidth"),
             Param("power_w", 0.0, "W", "override (0 = preset TDP / module power)", "float", 0, 1e4),
             Param("area_mm2", 0.0, "mm²", "override (0 = preset die area)", "float", 0, 1e5),
         )  # fmt: skip
+
+    #: resource → override parameter (``mac_rate``: peak MAC/s, set through ``peak_tflops``)
+    BUDGET_PARAMS = {"mac_rate": "peak_tflops", "bandwidth": "mem_gbps", "buffer": "cache_mb"}
+
+    def budget(self, p) -> dict[str, float]:
+        """The platform's resources at one point: peak MACs per cycle at its clock, peak MAC/s (``mac_rate``),
+        last-level cache KiB (where modelled), DRAM GB/s and clock MHz."""
+        m = machine(p["platform"], p["precision"], p["attention"], p)
+        pf = PLATFORMS[str(np.asarray(p["platform"]).reshape(-1)[0])]
+        rate = float(np.asarray(m.macs_per_s).reshape(-1)[0])
+        user_bw = float(np.asarray(p["mem_gbps"]).reshape(-1)[0])
+        out = {"macs": rate / (pf.clock_mhz * 1e6), "mac_rate": rate, "bandwidth": user_bw or pf.mem_gbps,
+               "clock": pf.clock_mhz}  # fmt: skip
+        cache = float(np.asarray(m.cache_bytes).reshape(-1)[0])
+        if cache > 0:
+            out["buffer"] = cache / 1024
+        return out
+
+    def matched(self, target) -> dict[str, float]:
+        """Overrides giving the platform a design's resources: ``mac_rate`` (or ``macs`` × ``clock``) → peak
+        TFLOPS at the chosen precision, ``bandwidth`` → DRAM GB/s, ``buffer`` → last-level cache (CPU presets;
+        the GPU presets model no cache level and keep none). The clock itself is the platform's."""
+        out: dict[str, float] = {}
+        rate = target.get("mac_rate")
+        if rate is None and "macs" in target and "clock" in target:
+            rate = target["macs"] * target["clock"] * 1e6
+        if rate is not None:
+            out["peak_tflops"] = 2 * float(rate) / 1e12
+        if "bandwidth" in target:
+            out["mem_gbps"] = float(target["bandwidth"])
+        platform = PLATFORMS[str(self.param("platform").default)]  # a preset copy's platform (NAME:PRESET)
+        if "buffer" in target and platform.cache_gbps > 0:
+            out["cache_mb"] = float(target["buffer"]) * 1024 / 1e6
+        return out
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:
         m = machine(p["platform"], p["precision"], p["attention"], p)
@@ -521,7 +564,7 @@ def peak_macs_per_s(m: Machine) -> np.ndarray:
 
 class CPU(Roofline):
     name = "cpu"
-    description = "CPU baseline: per-kernel roofline of PyTorch eager (xeon16 fitted to measured data; cortex-a57)"
+    description = "CPU baseline: per-kernel roofline of PyTorch eager; presets cpu:xeon16 (fitted to measured data), cpu:cortex-a57"
     platforms = ("xeon16", "cortex-a57")
     extra_metrics = ("launch_s",)
 
@@ -531,7 +574,7 @@ class CPU(Roofline):
 
 class GPU(Roofline):
     name = "gpu"
-    description = "GPU baseline: per-kernel roofline of PyTorch eager (h100 fitted to measured data; jetson-tx2)"
+    description = "GPU baseline: per-kernel roofline of PyTorch eager; presets gpu:h100 (fitted to measured data), gpu:jetson-tx2"
     platforms = ("h100", "jetson-tx2")
     extra_metrics = ("launch_s",)
 

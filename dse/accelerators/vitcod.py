@@ -18,6 +18,9 @@ entries in the sparser columns, ``W`` PE columns, ``R`` PE rows split over ``H``
     decoder     = Σ over loaded Q/K vectors ⌈H·ae_ratio·d / int(W·R/H)⌉
     attention   = max(preload, decoder + SDDMM + SpMM)
 
+where ``int(x)`` of lanes per head is read as ``x`` when ``x < 1`` (fewer lanes than heads: the heads share
+them in time; the released simulator would divide by zero), so no engine exceeds its peak.
+
 Linear layers run dense at MACs / (pe_rows·pe_cols) per cycle (100% utilisation, as ``ViT_FFN.py``
 assumes); their weight traffic overlaps compute. Energy and area go through the shared technology tables
 (:func:`dse.hardware.cost.summarize`), like every other accelerator.
@@ -86,6 +89,14 @@ def _params() -> tuple[Param, ...]:
     )  # fmt: skip
 
 
+def _lanes_per_head(lanes):
+    """MAC lanes each head gets: ``int(lanes)`` as the released simulator counts them; with fewer lanes than
+    heads (where its ``int`` is 0 and it would divide by zero) the heads share the lanes in time, so each
+    gets the fraction ``lanes`` (the engine never exceeds its peak)."""
+    lanes = np.asarray(lanes, dtype=np.float64)
+    return np.where(lanes >= 1.0, np.floor(lanes), np.maximum(lanes, 1e-12))
+
+
 def _attention_pass(nq, nk, d, heads, p):
     """Cycles and counts of one attention pass (one sequence, all heads) of the released simulator.
 
@@ -135,7 +146,7 @@ def _attention_pass(nq, nk, d, heads, p):
     )
 
     # --- decoder: reconstruct each loaded Q/K vector on int(W·R/H) lanes ---
-    decoder = np.ceil(H * r * d / np.maximum(np.floor(W * R / H), 1.0)) * (k_loads + q_loads)
+    decoder = np.ceil(H * r * d / _lanes_per_head(W * R / H)) * (k_loads + q_loads)
 
     # --- SDDMM and SpMM on the two engines, PE columns split by their share of non-zeros ---
     dense_work = g * nq
@@ -145,8 +156,8 @@ def _attention_pass(nq, nk, d, heads, p):
     T = np.ceil(d / (R / H))
     sd_dense = np.where(has_g, g * np.ceil(nq / np.maximum(dcols, 1.0)) * T, 0.0)
     sd_sparse = np.where(has_s, np.ceil(nnz / np.maximum(scols, 1.0)) * T, 0.0)
-    sp_dense = np.where(has_g, np.ceil(nq * d * g / np.maximum(np.floor(dcols * R / H), 1.0)), 0.0)
-    sp_sparse = np.where(has_s, np.ceil(nnz * d / np.maximum(np.floor(scols * R / H), 1.0)), 0.0)
+    sp_dense = np.where(has_g, np.ceil(nq * d * g / _lanes_per_head(dcols * R / H)), 0.0)
+    sp_sparse = np.where(has_s, np.ceil(nnz * d / _lanes_per_head(scols * R / H)), 0.0)
     sddmm, spmm = np.maximum(sd_dense, sd_sparse), np.maximum(sp_dense, sp_sparse)
     total = np.maximum(preload, decoder + sddmm + spmm)
     return {
@@ -258,9 +269,11 @@ class ViTCoD(Accelerator):
                 sums["codec_macs"] = sums["codec_macs"] + r * passes * codec
                 sums["g"] = sums["g"] + a["g"] / np.maximum(op.n, 1)
                 n_attn += 1
-                sram = passes * (work * e * 2 + a["dram_bytes"])  # streamed operand + scores; buffer fills
+                # streamed operand + scores; buffer fills: QKᵀ's own traffic, whole (not split by share_qk, a share
+                # of time: the bytes a pass moves do not depend on how its cycles are apportioned)
+                sram = passes * (work * e * 2 + a["dram_bytes"])
                 works.append(cost.OpWork(op, passes * a["total"] * share_qk, passes * (work + codec),
-                                         sram * share_qk, passes * a["dram_bytes"] * share_qk,
+                                         sram, passes * a["dram_bytes"] * share_qk,
                                          mode="sddmm"))  # fmt: skip
             elif op.role == "av":
                 a = attn[op.group]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
-from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.output import echo_frame, echo_json, echo_text, format_option
 from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
@@ -44,7 +44,9 @@ def breakdown_frame(acc_name: str, model: str, resolutions: np.ndarray, frames, 
     wl = build(model, res, frames, sparsity=sparsity, **overrides)
     if sub_lens is not None:
         if "sub_len" not in {p.name for p in acc.params}:
-            raise InputError("--sub-len", f"{acc_name} has no sub_len parameter (sub-vector attention: rtsa, rtsa-split)")
+            raise InputError(
+                "--sub-len", f"{acc_name} has no sub_len parameter (sub-vector attention: rtsa, rtsa-split)"
+            )
         values = {**values, "sub_len": np.asarray(sub_lens, dtype=np.float64)[None, :]}
     ev = acc.evaluate(wl, values)
     st = ev.stages
@@ -98,15 +100,17 @@ def _mass_lost(wl, sub_lens: np.ndarray) -> np.ndarray | None:
 
 
 @click.command("breakdown")
-@click.option("--accelerator", "-a", default="rtsa", show_default=True)
+@click.option(
+    "--accelerator", "-a", default="rtsa", show_default=True, help="Accelerator (see `rtsa-dse accelerators`)."
+)
 @click.option("--workload", "-w", required=True, help=WORKLOAD_HELP)
 @click.option("--resolutions", default="112,160,224,320,448", show_default=True, help="Comma-separated resolutions.")
-@click.option("--frames", "-f", type=int)
+@click.option("--frames", "-f", type=int, help="Input frames (default: the model's).")
 @click.option("--sub-len", "sub_len", metavar="L,L,…", help="Comma-separated sub-vector lengths (e.g. 1,4,16,64): "
               "one row per resolution and length — the granularity trade-off.")  # fmt: skip
 @architecture_options()
 @sparsity_option
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Set an accelerator parameter (repeatable).")
 @click.option("--output", "-o", "output", metavar="FILE", help="rtsa-split: also draw the unified-vs-split figure "
               "(.png, .svg or .pdf).")  # fmt: skip
 @uncertainty_options()
@@ -182,8 +186,8 @@ def _split_argument(workload, res, frames, user: dict, output, fmt) -> None:
     if fmt == "csv":
         echo_frame(df, "csv")
         return
-    click.echo(f"{workload}: RTSA vs the split design on the same PEs, buffer and bandwidth; static split "
-               f"{static:.3g} of the rows (period = time per input in steady state)")  # fmt: skip
+    echo_text(f"{workload}: RTSA vs the split design on the same PEs, buffer and bandwidth; static split "
+              f"{static:.3g} of the rows (period = time per input in steady state)")  # fmt: skip
     show = df[["resolution", "rtsa_period_ms", "oracle_split", "oracle_period_ms", "static_period_ms",
                "static_stall_share", "rtsa_vs_static_period", "rtsa_vs_static_latency"]]  # fmt: skip
     echo_frame(show, "table")

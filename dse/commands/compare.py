@@ -19,15 +19,19 @@ from dse.commands.workloads import parse_resolution
 from dse.compare import compare, parse_accelerators, parse_match
 from dse.workloads import build
 
+_ACCS_HELP = ("Comma-separated names or NAME:PRESET (default rtsa,vitcod,heatvit,cpu:xeon16,gpu:h100; presets: "
+              "gpu:h100, gpu:jetson-tx2, cpu:xeon16, cpu:cortex-a57, vitcod:released-sim).")  # fmt: skip
+_MATCH_HELP = "Resources to match to RTSA's: any of macs,buffer,bandwidth,clock (a CPU/GPU takes MACs × clock)."
+
 
 @click.command("compare")
 @click.option("--workload", "-w", required=True, help=WORKLOAD_HELP)
-@click.option("--resolution", "-r")
-@click.option("--frames", "-f", type=int)
+@click.option("--resolution", "-r", help="Input resolution R or HxW (default: the model's).")
+@click.option("--frames", "-f", type=int, help="Input frames (default: the model's).")
 @architecture_options()
 @sparsity_option
-@click.option("--accelerators", "accs", help="Comma-separated (default rtsa,vitcod,heatvit,cpu,gpu).")
-@click.option("--match", help="Resources to match to RTSA's: any of macs,buffer,bandwidth,clock.")
+@click.option("--accelerators", "accs", help=_ACCS_HELP)
+@click.option("--match", help=_MATCH_HELP)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="RTSA parameter (the reference design).")
 @uncertainty_options()
 @format_option
@@ -64,6 +68,6 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
                    "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip
         return
     cols = ["accelerator", "setting", "latency_s", "energy_j", "area_mm2", "rtsa_speedup", "rtsa_energy_ratio",
-            "peak_macs_per_cycle", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
+            "peak_macs_per_cycle", "peak_gmacs_per_s", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
     echo_frame(df[cols] if fmt == "table" else df, fmt,
                title=f"{wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}")  # fmt: skip

@@ -8,7 +8,7 @@ import pandas as pd
 
 from dse import accelerators
 from dse.accelerators.base import Evaluation
-from dse.commands.output import echo_frame, echo_json, format_option, to_builtin
+from dse.commands.output import echo_frame, echo_json, echo_text, format_option, to_builtin
 from dse.commands.uncertainty_options import uncertainty_file_option, uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
@@ -111,7 +111,8 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         if np.any(lim.violated):
             raise InputError(lim.field, f"{lim.message}; got {scalar(values[lim.field])}")
     ev = acc.evaluate(wl, values)
-    d = evaluation_dict(acc.name, wl, values, ev)
+    name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
+    d = evaluation_dict(name, wl, values, ev)
     if uncertainty:
         from dse.commands.uncertain import eval_output
 
@@ -122,25 +123,27 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         return
     rows = [{"stage": s, **{k: float(np.asarray(v)) for k, v in st.as_dict().items()}} for s, st in ev.stages.items()]
     if fmt == "csv":
-        flat = {"accelerator": acc.name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()}}
+        flat = {"accelerator": name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()}}
         echo_frame(pd.DataFrame([flat]), "csv")
         return
-    click.echo(f"{acc.name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
-    click.echo(
+    click.echo(f"{name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    echo_text(
         f"cycles {d['cycles']:.4g}  latency {d['latency_s'] * 1e3:.4g} ms  energy {d['energy_j'] * 1e3:.4g} mJ  "
         f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
     )
     echo_frame(pd.DataFrame(rows), "table", title="per stage:")
-    click.echo("energy (J): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["energy_j"].items()))
-    click.echo("area (mm²): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["area_mm2"].items()))
+    echo_text("energy (J): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["energy_j"].items()))
+    echo_text("area (mm²): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["area_mm2"].items()))
     if show_ops and ev.ops:
         echo_frame(pd.DataFrame(d["ops"]), "table", title="per op:")
 
 
 @click.command("accelerators")
+@click.option("--accelerator", "-a", "only", multiple=True, metavar="NAME",
+              help="Show only this accelerator (repeat for several); default: all.")  # fmt: skip
 @uncertainty_file_option
 @format_option
-def accelerators_command(uncertainty_file, fmt) -> None:
+def accelerators_command(only, uncertainty_file, fmt) -> None:
     """List accelerators with every parameter, its default, unit, range, source and declared uncertainty.
 
     The table ends with the declared technology and calibration factors (× a cited constant) and the
@@ -150,8 +153,9 @@ def accelerators_command(uncertainty_file, fmt) -> None:
     from dse.uncertainty.declared import load_overrides
 
     declared = load_overrides(uncertainty_file)
+    names = [accelerators.get(n).name for n in only] if only else accelerators.names()  # unknown: one-line error
     rows = []
-    for name in accelerators.names():
+    for name in names:
         acc = accelerators.get(name)
         for p in acc.params:
             rows.append({"accelerator": name, "param": p.name, "default": p.default, "unit": p.unit,
@@ -162,13 +166,15 @@ def accelerators_command(uncertainty_file, fmt) -> None:
             {n: {"description": accelerators.get(n).description, "origin": accelerators.origin(n),
                  "params": [r for r in rows if r["accelerator"] == n],
                  "uncertainty": [u.as_dict() for u in declared.for_accelerators([accelerators.get(n)])]}
-             for n in accelerators.names()}
+             for n in names}
         )  # fmt: skip
         return
     if fmt == "table":
         for e in accelerators.entries():
+            if e.name not in names:
+                continue
             origin = "" if e.origin == accelerators.BUILTIN else f"  [{e.origin}]"
-            click.echo(f"{e.name}: {e.accelerator.description}{origin}")
+            echo_text(f"{e.name}: {e.accelerator.description}{origin}")
         click.echo("")
     echo_frame(pd.DataFrame(rows), fmt)
     if fmt == "table":

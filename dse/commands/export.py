@@ -12,6 +12,7 @@ from dse.search.export import (
     FORMATS,
     check_format,
     export_tables,
+    pareto_mask,
     pareto_table,
     read_table,
     results_lock,
@@ -41,7 +42,8 @@ def _load(storage_url: str, study_name: str | None, base: Path) -> optuna.Study:
 @click.argument("results_dir", required=False, metavar="[RESULTS_DIR]")
 @click.option("--storage", metavar="URL", help="optuna storage URL or journal file (instead of RESULTS_DIR).")
 @click.option("--study", "study_name", help="Study name (needed when the storage holds several).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True,
+              help="Table format (with -o FILE, the file's suffix decides).")  # fmt: skip
 @click.option("-o", "--output", metavar="PATH", help="Directory for trials + pareto, or one file (.csv/.parquet) "
               "for all trials; default: RESULTS_DIR, or results/<study>/ with --storage.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite a trials table that holds more trials than the study read.")
@@ -66,9 +68,12 @@ def command(results_dir, storage, study_name, fmt, output, force) -> None:
         trials, pareto, meta = study_tables(study)
         if meta.get("grid_points") and study.user_attrs.get("dse:grid_stored") == "pareto" and results_dir:
             # a large grid keeps only its front in the study; the full table is the sweep's own
-            full = next((base / f"trials.{f}" for f in FORMATS if (base / f"trials.{f}").is_file()), None)
+            # (a Parquet table may be a partitioned dataset, a directory; a grid's table has no pareto column)
+            full = next((base / f"trials.{f}" for f in FORMATS if (base / f"trials.{f}").exists()), None)
             if full is not None:
                 trials = read_table(full)
+                if "pareto" not in trials.columns:
+                    trials["pareto"] = pareto_mask(trials, meta["objectives"], meta["directions"])
                 pareto = pareto_table(trials[trials["pareto"]], meta["params"] or [], meta["objectives"])
     journal_path = Path(results_dir) / JOURNAL_NAME if results_dir is not None else _journal_path(storage)
     if journal_path is not None and journal_damage(journal_path)[2]:

@@ -7,7 +7,31 @@ from pathlib import Path
 import click
 
 from dse.plots import load_results, plot_pareto
-from dse.plots.style import output_format
+from dse.plots.style import LEGENDS, FigureOptions, output_format, parse_size
+
+
+def figure_options(f):
+    """``--no-title``, ``--size``, ``--font-size`` and ``--legend``: a figure laid out for a paper."""
+    for opt in reversed([
+        click.option("--title/--no-title", default=True, show_default=True, help="Draw the study's title."),
+        click.option("--size", metavar="WxH", help="Figure size in inches, e.g. 3.5x2.6 (default: one IEEE "
+                     "column wide; a matrix of panels two columns).", callback=_size),
+        click.option("--font-size", type=float, metavar="PT", help="Base font size in points (default 7.5; the "
+                     "other sizes scale with it)."),
+        click.option("--legend", type=click.Choice(LEGENDS), default="auto", show_default=True,
+                     help="Legend: inside where it hides least (best), below the axes (outside), none, or auto "
+                     "(inside when short)."),
+    ]):  # fmt: skip
+        f = opt(f)
+    return f
+
+
+def _size(_ctx, _param, value):
+    return parse_size(value)
+
+
+def make_options(title: bool, size, font_size, legend: str) -> FigureOptions:
+    return FigureOptions(title=title, size=size, font_size=font_size, legend=legend)
 
 
 def parse_baselines(text: str | None) -> list[str] | None:
@@ -27,18 +51,22 @@ def parse_baselines(text: str | None) -> list[str] | None:
 @click.option("--baselines", metavar="A,B,…", help="Accelerators (or spec baseline names) to mark; 'none' for none. "
               "Default: the spec's baselines, else vitcod,heatvit,cpu,gpu.")  # fmt: skip
 @click.option("-o", "--output", metavar="FILE", help="Output .png, .svg or .pdf (default RESULTS_DIR/pareto.png).")
-def command(results_dir, x, y, color, baselines, output) -> None:
+@figure_options
+def command(results_dir, x, y, color, baselines, output, title, size, font_size, legend) -> None:
     """Plot the Pareto front of a sweep's RESULTS_DIR (results/<study>/) against the baselines.
 
     Feasible trials are light dots, infeasible ones hollow grey circles, the front a step line with
-    markers; each baseline is evaluated on the study's workload scenario. Axes are logarithmic where
-    values span more than a decade. Three or more objectives give a matrix of objective pairs.
+    markers; each baseline is evaluated on the study's workload scenario. Axes follow the trials and are
+    logarithmic where they span more than a decade; a baseline beyond them is drawn at the edge with its
+    value. Three or more objectives give a matrix of objective pairs: each panel's step line is that
+    pair's own front, and the designs of the full front are marked apart.
     """
+    options = make_options(title, size, font_size, legend)
     if output is not None:
         output_format(Path(output))
     results = load_results(results_dir)
     out = Path(output) if output else results.path / "pareto.png"
-    plot = plot_pareto(results, out, x=x, y=y, color=color, baselines=parse_baselines(baselines))
+    plot = plot_pareto(results, out, x=x, y=y, color=color, baselines=parse_baselines(baselines), options=options)
     for note in plot.notes:
         click.echo(f"note: {note}", err=True)
     shown = ", ".join(str(b) for b in plot.baselines["baseline"]) if len(plot.baselines) else "none"

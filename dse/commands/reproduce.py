@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.output import echo_frame, echo_json, echo_text, format_option
 from dse.commands.uncertainty_options import uncertainty_options
 from dse.reproduce import ASSUMPTIONS, all_claims
 
@@ -33,14 +33,14 @@ def command(uncertainty, uncertainty_file, seed, fmt) -> None:
         return
     click.echo("Assumptions (chosen once; the papers do not state them):")
     for k, v in ASSUMPTIONS.items():
-        click.echo(f"  {k}: {v}")
+        echo_text(f"  {k}: {v}", indent="    ")
     click.echo("")
     for source, group in df.groupby("source", sort=False):
         echo_frame(group[["claim", "published", "model", "unit", "ratio", "within_25pct"]], "table", title=source)
         click.echo("")
     off = df[~df["within_25pct"]]
     if len(off):
-        click.echo(f"{len(off)} of {len(df)} rows outside ±25% of the claim: " + "; ".join(off["claim"]) +
+        echo_text(f"{len(off)} of {len(df)} rows outside ±25% of the claim: " + "; ".join(off["claim"]) +
                    " — see README 'Where the model disagrees'.")  # fmt: skip
 
 
@@ -59,8 +59,8 @@ def _uncertain(n: int, path: str | None, seed: int, fmt: str) -> None:
                          top_effects=df["top_effects"].map(lambda v: ";".join(f"{x:g}" for x in v)))  # fmt: skip
         echo_frame(flat, "csv")
         return
-    click.echo(f"{n} Monte Carlo samples (seed {seed}) of the declared inputs ({declared.origin}); "
-               "p5 / p50 / p95: the model's 5%, median and 95%; top inputs by first-order index")  # fmt: skip
+    echo_text(f"{n} Monte Carlo samples (seed {seed}) of the declared inputs ({declared.origin}); "
+              "p5 / p50 / p95: the model's 5%, median and 95%; top inputs by first-order index")  # fmt: skip
     click.echo("")
     shown = df.assign(top_inputs=df["top_inputs"].map(lambda v: ", ".join(v) or "–"))
     for source, group in shown.groupby("source", sort=False):
@@ -68,5 +68,5 @@ def _uncertain(n: int, path: str | None, seed: int, fmt: str) -> None:
                    "table", title=source)  # fmt: skip
         click.echo("")
     out = df[~df["inside"]]
-    click.echo(f"{len(df) - len(out)} of {len(df)} claims inside the model's 5–95% interval"
-               + (f"; outside: {'; '.join(out['claim'])}" if len(out) else ""))  # fmt: skip
+    echo_text(f"{len(df) - len(out)} of {len(df)} claims inside the model's 5–95% interval"
+              + (f"; outside: {'; '.join(out['claim'])}" if len(out) else ""))  # fmt: skip

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import click
 
 from dse import sources as S
-from dse.commands.output import echo_json
+from dse.commands.output import WIDTH, echo_json, echo_text
 
 
 @click.command("sources")
@@ -27,7 +27,8 @@ def command(key: str | None, fmt: str) -> None:
         elif fmt == "markdown":
             click.echo(S.render_entry_markdown(src), nl=False)
         else:
-            click.echo(S.render_entry_text(src))
+            for line in S.render_entry_text(src).splitlines():  # wrapped to the terminal's 100 columns
+                echo_text(line, indent=" " * (len(line) - len(line.lstrip()) + 4))
         return
     if fmt == "json":
         echo_json({"legend": cat.legend, "sources": [asdict(s) for s in cat.sources.values()]})
@@ -37,10 +38,11 @@ def command(key: str | None, fmt: str) -> None:
         return
     click.echo("Confidence tags:")
     for tag, text in cat.legend.items():
-        click.echo(f"  [{tag}] {text}")
+        echo_text(f"  [{tag}] {text}", indent="    ")
     click.echo("")
     width = max(len(k) for k in cat.sources)
     click.echo(f"{'key':<{width}}  {'tag':<10}  {'kind':<10}  {'year':<4}  title")
     for s in cat.sources.values():
-        click.echo(f"{s.key:<{width}}  {s.tag:<10}  {s.kind:<10}  {s.year!s:<4}  {s.title}")
+        line = f"{s.key:<{width}}  {s.tag:<10}  {s.kind:<10}  {s.year!s:<4}  {s.title}"
+        click.echo(line if len(line) <= WIDTH else line[: WIDTH - 1] + "…")  # `sources KEY` shows the full title
     click.echo("\n`rtsa-dse sources KEY` shows one source with the numbers taken from it.")

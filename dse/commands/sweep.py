@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 import time
 
 import click
 
 from dse.search import SweepReport, load_spec, run_sweep, samplers
 from dse.search.export import FORMATS
-from dse.search.sweep import FULL_TABLE_MAX, TABLES
+from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
 from dse.search.runner import Interrupted, interruptible
+from dse.search.sweep import FULL_TABLE_MAX, TABLES
+
+#: the summary's width: it fits a 100-column terminal
+WIDTH = 100
 
 
 def _fmt(x: float) -> str:
@@ -21,12 +26,32 @@ def _design(row: dict, params: list[str]) -> str:
     return " ".join(f"{p}={_fmt(row[p]) if isinstance(row[p], float) else row[p]}" for p in params)
 
 
+def infeasible_lines(trials, constraints: list[str], searched: list[str], width: int = WIDTH) -> list[str]:
+    """Why no design is feasible: each constraint's violation share, then the designs closest to feasibility."""
+    shares = [s for s in violation_shares(trials, constraints) if s.violated]
+    if not shares:
+        return []
+    total = shares[0].total
+    lines = textwrap.wrap(
+        f"no feasible design: of {total} designs, " + ", ".join(f"{s.name} violated by {s.share:.0%}" for s in shares),
+        width, subsequent_indent="  ",
+    )  # fmt: skip
+    for _, row in closest_to_feasible(trials, constraints).iterrows():
+        text = f"closest #{int(row['number'])}: {violated_text(row, constraints)}; {_design(row, searched)}"
+        lines += textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="    ")
+    return lines
+
+
 def print_summary(r: SweepReport) -> None:
     """The end-of-run summary: counts, best per objective, hypervolume, wall time, outputs."""
     p = r.problem
     spec = p.spec
     searched = [d.name for d in p.searched]
-    echo = click.echo
+
+    def echo(line: str) -> None:  # every line fits a 100-column terminal (paths are never cut)
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        click.echo(textwrap.fill(line, WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False))
+
     if r.grid is not None:
         g = r.grid
         echo(
@@ -52,16 +77,27 @@ def print_summary(r: SweepReport) -> None:
         if notes:
             echo("note: " + "; ".join(notes))
     echo(f"feasible {r.n_feasible}, Pareto-optimal designs {len(r.pareto)}")
+    if r.n_feasible == 0 and r.n_complete:
+        for line in infeasible_lines(r.trials, p.constraint_names, searched):
+            echo(line)
     for metric, direction, value, row in r.best():
         word = "max" if direction == "maximize" else "min"
         echo(f"  {word} {metric:<14} {_fmt(value):>10}  ({_design(row, searched)})")
     echo(f"hypervolume {r.hypervolume:.4g} ({r.hv_kind})")
+    if r.robust is not None:
+        echo(r.robust.summary())
     for b in r.baselines:
         vals = "  ".join(f"{o}={_fmt(b[o])}" for o in p.objective_names if o in b)
         echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  (infeasible)'}")
     steps = ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items() if k not in ("evaluation", "front"))
-    echo(f"wall {r.wall_s:.1f} s{f' ({steps} s)' if r.grid is not None else ''}; storage {r.storage.describe()}")
+    search = r.timings.get("search", r.timings.get("evaluation", 0.0) + r.timings.get("front", 0.0))
+    writing = sum(v for k, v in r.timings.items() if k in ("outputs", "figures", "trials table"))
+    echo(f"wall {r.wall_s:.1f} s: search {search:.2f} s, writing {writing:.2f} s ({steps} s); storage "
+         f"{r.storage.describe()}")  # fmt: skip
     echo("outputs: " + ", ".join(str(x) for x in r.paths))
+    if r.removed_figures:
+        echo(f"note: removed {len(r.removed_figures)} figures and report.md drawn before this run (not redrawn with "
+             f"--no-figures); `rtsa-dse report {r.out_dir}` draws them anew")  # fmt: skip
 
 
 @click.command("sweep")
@@ -69,7 +105,7 @@ def print_summary(r: SweepReport) -> None:
 @click.option("--storage", metavar="URL", help="optuna storage URL (postgresql://…, sqlite:///…) or journal file; "
               "default: results/<study>/study.journal")  # fmt: skip
 @click.option("--jobs", "-j", type=int, help="Local worker processes: on one study (default 1), or evaluating the "
-              "grid's chunks (default: every core).")  # fmt: skip
+              "grid's chunks (default: every core from 4 chunks on).")  # fmt: skip
 @click.option(
     "--results-dir", metavar="DIR", help="Parent of results/<study>/ (default: spec results_dir or ./results)."
 )
@@ -108,6 +144,10 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
                 write_default_figures(report.out_dir)
                 report.timings["figures"] = time.perf_counter() - t0
                 report.wall_s += report.timings["figures"]
+            elif report.stats.run or report.stats.recovered:  # the tables changed: older figures would lie
+                from dse.plots.report import remove_figures
+
+                report.removed_figures = remove_figures(report.out_dir)
     except KeyboardInterrupt as err:
         code = err.code if isinstance(err, Interrupted) else 130
         why = "terminated" if code == 143 else "interrupted"

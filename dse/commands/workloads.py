@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+import numpy as np
 import pandas as pd
 
 from dse.commands.output import echo_frame, echo_json, format_option
@@ -44,6 +45,27 @@ def ops_frame(wl: Workload) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def published_for(spec) -> dict | None:
+    """The input a model's published MAC count is for (its default resolution and frames), if it has one."""
+    if spec.published_gmacs is None:
+        return None
+    return {"resolution": [int(spec.resolution), int(spec.resolution)], "frames": int(spec.frames)}
+
+
+def published_macs(wl: Workload) -> float | None:
+    """The published MAC count of ``wl``'s model when ``wl`` is that input on that architecture, else None
+    (another resolution, frame count or architecture override has no published figure)."""
+    spec = wl.spec
+    if spec.published_gmacs is None or np.ndim(wl.height) or np.ndim(wl.width) or np.ndim(wl.frames):
+        return None
+    zoo = SPECS.get(spec.name)
+    if zoo is not None and zoo != spec:  # an architecture override (--depth 6, --dim, ...)
+        return None
+    if (int(wl.height), int(wl.width), int(wl.frames)) != (spec.resolution, spec.resolution, spec.frames):
+        return None
+    return spec.published_gmacs * 1e9
+
+
 def summary(wl: Workload) -> dict:
     return {
         "model": wl.model,
@@ -55,7 +77,9 @@ def summary(wl: Workload) -> dict:
         "attention_macs": int(wl.attention_macs),
         "other_macs": int(wl.total("macs", "other")),
         "attention_share": float(wl.attention_macs / wl.macs),
-        "published_macs": None if wl.spec.published_gmacs is None else wl.spec.published_gmacs * 1e9,
+        # the published count applies only to the input and architecture it was published for
+        "published_macs": published_macs(wl),
+        "published_for": published_for(wl.spec),
         "source": wl.spec.source,
     }
 

@@ -137,8 +137,11 @@ def asic_context(
         sfu_j_per_elem=sfu.energy_pj_per_elem(node) * 1e-12,
         peak_macs_per_cycle=peak,
         area_mm2=MappingProxyType(dict(area_mm2)),
-        static_w=np.asarray(p["leakage_mw_per_mm2"], dtype=np.float64) * 1e-3 * total_area
-        * tech.static_voltage_scale(clock, node) * factor("leakage"),
+        static_w=np.asarray(p["leakage_mw_per_mm2"], dtype=np.float64)
+        * factor("leakage")
+        * 1e-3
+        * total_area
+        * tech.static_voltage_scale(clock, node),
         dynamic_scale=tech.dynamic_voltage_scale(clock, node),
         overlap=np.asarray(p.get("overlap", 1.0)) > 0.5,
         clock_j_per_cycle=tech.CLOCK_TREE_MAC_SHARE * factor("clock_tree") * e_mac * peak,

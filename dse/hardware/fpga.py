@@ -16,7 +16,7 @@ STATIC_W = 1.48
 POSTER_ON_CHIP_W = 1.552
 BRAM36_KIB = 4.5
 
-#: Highest DSP clock of the slowest speed grade each board ships with [R: Xilinx DS187 (Zynq-7000, -1:
-#: DSP48E1 464 MHz) and DS925 (Zynq UltraScale+, -2: DSP48E2 775 MHz)]: a design clocked above it does not
+#: Highest DSP clock of the speed grade each board ships with [src:xilinx-fmax] (Zynq-7000 -1: DSP48E1 464 MHz;
+#: Zynq UltraScale+ -2: DSP48E2 775 MHz): a design clocked above it does not
 #: close timing. The fabric's supply is fixed, so the clock does not change energy per operation.
 FMAX_MHZ = {"xc7z020": 464.0, "xc7z010": 464.0, "zcu102": 775.0}

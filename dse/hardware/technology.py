@@ -162,7 +162,8 @@ def array_pe_area_mm2(pes, lanes, precision, node_nm, augmented: bool = False) -
 
 
 # --- supply voltage, clock and the V–f relation ----------------------------------------------------
-# Nominal supply per node [src:stillmaker2017]: the supply of each node's published scaling data.
+# Nominal supply per node [src:stillmaker2017]: the supply of each node's published scaling data; the energy
+# tables above stand for each node at its nominal supply.
 _V_NOM_NODES = np.array([7.0, 10.0, 14.0, 16.0, 20.0, 32.0, 45.0, 65.0, 90.0, 130.0])
 _V_NOM = np.array([0.7, 0.75, 0.8, 0.8, 0.9, 0.9, 1.0, 1.1, 1.2, 1.3])
 # Alpha-power law [src:sakurai-newton1990]: gate delay ∝ V / (V − V_t)^α, so f ∝ (V − V_t)^α / V, with

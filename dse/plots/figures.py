@@ -98,6 +98,10 @@ def _stacked(ax, labels: list[str], parts: dict[str, np.ndarray], colors: dict[s
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 100)
     ax.grid(axis="y", visible=False)
+    if not parts:  # the model reports no breakdown: say so instead of an empty legend
+        ax.text(50, float(np.mean(y)) if len(y) else 0.0, "no breakdown reported", ha="center", va="center",
+                fontsize=6.5, color="#555555")  # fmt: skip
+        return
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(parts), fontsize=6, handlelength=1.0,
               columnspacing=0.8)  # fmt: skip
 

@@ -9,6 +9,7 @@ panel's two metrics; each baseline is a labelled marker.
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -26,6 +27,7 @@ from dse.plots.results import Results
 from dse.search.pareto import nondominated
 
 MAX_CLOUD = 20_000  # trials drawn per cloud (feasible / infeasible); a fixed-seed sample beyond
+FULL_FRONT_COLOR = "#e6550d"  # designs of the full (3+-objective) front, apart from each panel's 2-D front
 BASELINE_COLORS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#2ca02c", "#17becf", "#7f7f7f")
 
 
@@ -41,6 +43,7 @@ class ParetoPlot:
     legend: list[str] = field(default_factory=list)
     log_axes: dict[str, bool] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    ranges: dict[str, AxisRange | None] = field(default_factory=dict)  # axis limits, display units
 
 
 def _direction(results: Results, metric: str) -> str:
@@ -57,7 +60,7 @@ def pairs_for(results: Results, x: str | None, y: str | None) -> list[tuple[str,
     if x is not None or y is not None:
         x = results.metric(x, "--x") if x is not None else None
         y = results.metric(y, "--y") if y is not None else None
-        others = [m for m in [*results.objectives, "area_mm2", "energy_j", "latency_s"] if m in results.metrics]
+        others = [m for m in [*results.objectives, results.size_metric, "energy_j", "latency_s"] if m in results.metrics]
         x = x or next(m for m in others if m != y)
         y = y or next(m for m in others if m != x)
         if x == y:
@@ -67,7 +70,8 @@ def pairs_for(results: Results, x: str | None, y: str | None) -> list[tuple[str,
     if len(objs) >= 2:
         return list(combinations(objs, 2))
     other = next(
-        m for m in ("area_mm2", "energy_j", "latency_s", *results.metrics) if m in results.metrics and m != objs[0]
+        m for m in (results.size_metric, "energy_j", "latency_s", *results.metrics)
+        if m in results.metrics and m != objs[0]
     )
     return [(objs[0], other)]
 
@@ -89,65 +93,219 @@ def step_front(front: pd.DataFrame, x: str, y: str, dirs: tuple[str, str]) -> np
     return pts[order]
 
 
-def _axis_values(results: Results, metric: str, baselines: pd.DataFrame) -> np.ndarray:
-    vals = [results.complete[metric].to_numpy(dtype=float)]
-    if metric in baselines.columns:
-        vals.append(baselines[metric].to_numpy(dtype=float))
-    return np.concatenate(vals)
+def _axis_values(results: Results, metric: str) -> np.ndarray:
+    """The drawn trials' values of ``metric`` (raw units): what sets an axis (baselines never do)."""
+    return results.complete[metric].to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class AxisRange:
+    """An axis in display units: its limits and whether it is logarithmic."""
+
+    lo: float
+    hi: float
+    log: bool
+
+    def contains(self, v: float) -> bool:
+        return bool(np.isfinite(v)) and self.lo <= v <= self.hi and (v > 0 or not self.log)
+
+
+def axis_range(values: np.ndarray, log: bool | None = None) -> AxisRange | None:
+    """Limits of an axis showing ``values`` (display units): their range padded by 5 % (of the decades on a
+    log axis); log when they are positive and span more than a decade. None without a finite value."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if log is None:
+        log = style.spans_decades(v)
+    if log:
+        v = v[v > 0]
+    if not v.size:
+        return None
+    t = np.log10(v) if log else v
+    lo, hi = float(t.min()), float(t.max())
+    pad = 0.05 * (hi - lo) if hi > lo else (0.1 if log else max(abs(lo) * 0.05, 1e-12))
+    lo, hi = lo - pad, hi + pad
+    return AxisRange(10**lo, 10**hi, True) if log else AxisRange(lo, hi, False)
+
+
+def _fmt_value(metric: str, raw: float, inputs: str) -> str:
+    label = style.metric_label(metric, inputs=inputs)
+    v = raw * label.scale
+    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return f"{text}{' ' + label.unit if label.unit else ''}"
+
+
+def _baseline_point(ax: Axes, i: int, b: pd.Series, x: str, y: str, ranges: dict[str, AxisRange | None],
+                    inputs: str, texts: list, off_scale: list) -> bool:  # fmt: skip
+    """One baseline: a labelled marker inside the axes; off scale, a marker at the edge pointing outward and an
+    entry with its values in the panel's "off scale" key (``off_scale``). Returns whether it was drawn (a
+    baseline without both values is not, and sets no axis)."""
+    lx, ly = style.metric_label(x), style.metric_label(y)
+    bx, by = float(b.get(x, np.nan)), float(b.get(y, np.nan))
+    if not (np.isfinite(bx) and np.isfinite(by)):
+        return False
+    px, py = bx * lx.scale, by * ly.scale
+    rx, ry = ranges[x], ranges[y]
+    marker = style.BASELINE_MARKERS[i % len(style.BASELINE_MARKERS)]
+    color = BASELINE_COLORS[i % len(BASELINE_COLORS)]
+    values = []
+    for axis, v, r, metric in (("x", px, rx, x), ("y", py, ry, y)):
+        if r is None or r.contains(v):
+            continue
+        beyond_hi = v > r.hi
+        if axis == "x":
+            px = r.hi if beyond_hi else r.lo
+            marker, arrow = (">", "→") if beyond_hi else ("<", "←")
+        else:
+            py = r.hi if beyond_hi else r.lo
+            marker, arrow = ("^", "↑") if beyond_hi else ("v", "↓")
+        values.append(f"{_fmt_value(metric, bx if axis == 'x' else by, inputs)} {arrow}")
+    ax.scatter([px], [py], marker=marker, s=42 if not values else 30, color=color, edgecolors="black",
+               linewidths=0.5, zorder=5, clip_on=False)  # fmt: skip
+    if values:
+        handle = Line2D([], [], ls="", marker=marker, ms=4.5, color=color, mec="black", mew=0.5)
+        off_scale.append((handle, f"{b['baseline']}: {', '.join(values)}", str(b["baseline"])))
+    else:
+        texts.append(ax.text(px, py, str(b["baseline"]), fontsize="x-small", zorder=6))
+    return True
 
 
 def _panel(ax: Axes, results: Results, x: str, y: str, color: str | None, baselines: pd.DataFrame,
-           norm, log: dict[str, bool]) -> np.ndarray:  # fmt: skip
-    """Draw one pair; returns the step-line points (raw units, drawing order)."""
+           norm, ranges: dict[str, AxisRange | None], many: bool, inputs: str,
+           off_scale: list | None = None) -> np.ndarray:  # fmt: skip
+    """Draw one pair; returns the step-line points (raw units, drawing order): the 2-D front of this pair over
+    the feasible trials. With ``many`` (3+ objectives) the designs of the full front are marked apart. Baselines
+    off scale go into ``off_scale`` when given (the caller's legend lists them), else into a key of the panel."""
     lx, ly = style.metric_label(x), style.metric_label(y)
     done = results.complete
     feas, infeas = _sample(done[done["feasible"]]), _sample(done[~done["feasible"]])
     ax.scatter(infeas[x] * lx.scale, infeas[y] * ly.scale, s=6, facecolors="none", edgecolors="#9a9a9a",
-               linewidths=0.4, alpha=0.6, label=f"infeasible ({int((~done['feasible']).sum())})", zorder=1)  # fmt: skip
+               linewidths=0.4, alpha=0.6, zorder=1)  # fmt: skip
     kw = {"c": feas[color], "cmap": "viridis", "norm": norm} if color else {"color": style.CLOUD_COLOR}
-    ax.scatter(feas[x] * lx.scale, feas[y] * ly.scale, s=5, alpha=0.45, linewidths=0,
-                    label=f"feasible ({int(done['feasible'].sum())})", zorder=2, **kw)  # fmt: skip
+    ax.scatter(feas[x] * lx.scale, feas[y] * ly.scale, s=5, alpha=0.45, linewidths=0, zorder=2, **kw)
     front = results.pareto
-    steps = step_front(front, x, y, (_direction(results, x), _direction(results, y)))
+    steps = step_front(results.feasible, x, y, (_direction(results, x), _direction(results, y)))
     ax.plot(steps[:, 0] * lx.scale, steps[:, 1] * ly.scale, drawstyle="steps-post", color=style.FRONT_COLOR,
-            linewidth=0.9, zorder=3)  # fmt: skip
-    fkw = {"c": front[color], "cmap": "viridis", "norm": norm} if color else {"color": style.FRONT_COLOR}
-    ax.scatter(front[x] * lx.scale, front[y] * ly.scale, s=9, edgecolors=style.FRONT_COLOR, linewidths=0.6,
-               zorder=4, **fkw)  # fmt: skip
-    for i, (_, b) in enumerate(baselines.iterrows()):
-        bx, by = b.get(x, np.nan), b.get(y, np.nan)
-        if not (np.isfinite(bx) and np.isfinite(by)):
+            linewidth=0.9, zorder=3, marker="o" if many else None, ms=2.2)  # fmt: skip
+    _intervals(ax, front, x, y, lx.scale, ly.scale)
+    if many:  # the full front's designs, which need not be on this pair's 2-D front
+        ax.scatter(front[x] * lx.scale, front[y] * ly.scale, s=14, facecolors="none", edgecolors=FULL_FRONT_COLOR,
+                   linewidths=0.6, marker="D", zorder=4)  # fmt: skip
+    else:
+        fkw = {"c": front[color], "cmap": "viridis", "norm": norm} if color else {"color": style.FRONT_COLOR}
+        ax.scatter(front[x] * lx.scale, front[y] * ly.scale, s=9, edgecolors=style.FRONT_COLOR, linewidths=0.6,
+                   zorder=4, **fkw)  # fmt: skip
+    for axis, metric in (("x", x), ("y", y)):
+        r = ranges[metric]
+        if r is None:
             continue
-        ax.scatter([bx * lx.scale], [by * ly.scale], marker=style.BASELINE_MARKERS[i % len(style.BASELINE_MARKERS)],
-                   s=42, color=BASELINE_COLORS[i % len(BASELINE_COLORS)], edgecolors="black", linewidths=0.5,
-                   zorder=5)  # fmt: skip
-        ax.annotate(b["baseline"], (bx * lx.scale, by * ly.scale), xytext=(4, 3), textcoords="offset points",
-                    fontsize=6, zorder=6)  # fmt: skip
-    if log[x]:
-        ax.set_xscale("log")
-        style.log_ticks(ax.xaxis, _axis_values(results, x, baselines) * lx.scale)
-    if log[y]:
-        ax.set_yscale("log")
-        style.log_ticks(ax.yaxis, _axis_values(results, y, baselines) * ly.scale)
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log" if r.log else "linear")
+        (ax.set_xlim if axis == "x" else ax.set_ylim)(r.lo, r.hi)
+        if r.log:
+            style.log_ticks(ax.xaxis if axis == "x" else ax.yaxis, [r.lo, r.hi])
+    texts: list = []
+    own_key = off_scale is None
+    off_scale = [] if off_scale is None else off_scale
+    for i, (_, b) in enumerate(baselines.iterrows()):
+        _baseline_point(ax, i, b, x, y, ranges, inputs, texts, off_scale)
+    if off_scale and own_key:  # a key of its own, placed where it hides the fewest points
+        from matplotlib.legend import Legend
+
+        key = Legend(ax, [e[0] for e in off_scale], [e[1] for e in off_scale], loc="best", title="off scale",
+                     fontsize="xx-small", title_fontsize="xx-small", framealpha=0.85, handletextpad=0.3,
+                     borderpad=0.3, labelspacing=0.25)  # fmt: skip
+        key.set_zorder(8)
+        ax.add_artist(key)
+    if not len(feas):
+        ax.text(0.5, 0.5, "no feasible design", transform=ax.transAxes, ha="center", va="center", color="#b00000",
+                fontsize="small", zorder=7, bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})  # fmt: skip
+    _place_labels(ax, texts)
     return steps
 
 
-def _legend_handles(results: Results, baselines: pd.DataFrame, color: str | None) -> list[Line2D]:
+def _place_labels(ax: Axes, texts: list) -> None:
+    """Move the baseline labels so that they neither overlap each other nor leave the axes (adjustText)."""
+    if not texts:
+        return
+    import logging
+
+    from adjustText import adjust_text
+
+    logging.getLogger("adjustText").setLevel(logging.ERROR)  # a label wider than a small panel stays whole
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # adjustText's own use of Logger.warn
+        adjust_text(texts, ax=ax, ensure_inside_axes=True, expand=(1.1, 1.3), avoid_self=True)
+
+
+def interval_columns(front: pd.DataFrame, metric: str) -> tuple[str, str] | None:
+    """The 5% and 95% columns of ``metric`` (or of the metric of a quantile column ``metric@qNN``) that the
+    robust front (:mod:`dse.search.robust`) wrote into pareto.csv, if there."""
+    base = metric.split("@q")[0]
+    lo, hi = f"{base}_p5", f"{base}_p95"
+    return (lo, hi) if lo in front.columns and hi in front.columns else None
+
+
+def _intervals(ax: Axes, front: pd.DataFrame, x: str, y: str, sx: float, sy: float) -> None:
+    """Each front design's 5–95% interval over the declared uncertainty, as a horizontal (x) and a vertical
+    (y) bar through its nominal point."""
+    cx, cy = interval_columns(front, x), interval_columns(front, y)
+    kw = {"color": style.FRONT_COLOR, "alpha": 0.35, "linewidth": 0.5, "zorder": 3.5}
+    if cx is not None:
+        ax.hlines(front[y] * sy, front[cx[0]] * sx, front[cx[1]] * sx, **kw)
+    if cy is not None:
+        ax.vlines(front[x] * sx, front[cy[0]] * sy, front[cy[1]] * sy, **kw)
+
+
+def _legend_handles(results: Results, baselines: pd.DataFrame, color: str | None, many: bool,
+                    single: bool = False, off_scale: list | None = None) -> list[Line2D]:  # fmt: skip
+    """The legend: trials, front(s), intervals, baselines (with their values when ``off_scale`` lists them)."""
+    off = {e[2]: e[1].split(": ", 1)[1] for e in off_scale or []}
     done = results.complete
     nf, ni = int(done["feasible"].sum()), int((~done["feasible"]).sum())
     handles = [
         Line2D([], [], ls="", marker="o", ms=3, color=style.CLOUD_COLOR if not color else "#5e9c76", alpha=0.7,
                label=f"feasible trials ({nf})"),
         Line2D([], [], ls="", marker="o", ms=3, mfc="none", mec="#9a9a9a", label=f"infeasible trials ({ni})"),
-        Line2D([], [], color=style.FRONT_COLOR, marker="o", ms=3, lw=0.9, drawstyle="steps-post",
-               label=f"Pareto front ({len(results.pareto)})"),
     ]  # fmt: skip
+    if many:
+        handles += [
+            Line2D([], [], color=style.FRONT_COLOR, marker="o", ms=2.2, lw=0.9, drawstyle="steps-post",
+                   label="front of these two metrics (2-D)" if single else "front of each panel's pair (2-D)"),
+            Line2D([], [], ls="", marker="D", ms=3.5, mfc="none", mec=FULL_FRONT_COLOR,
+                   label=f"Pareto-optimal in all {len(results.objectives)} objectives ({len(results.pareto)})"),
+        ]  # fmt: skip
+    else:
+        handles.append(Line2D([], [], color=style.FRONT_COLOR, marker="o", ms=3, lw=0.9, drawstyle="steps-post",
+                              label=f"Pareto front ({len(results.pareto)})"))  # fmt: skip
+    if any(interval_columns(results.pareto, m) for m in results.objectives):
+        handles.append(Line2D([], [], color=style.FRONT_COLOR, alpha=0.35, lw=0.8,
+                              label="front: 5–95% under the declared uncertainty"))  # fmt: skip
     for i, (_, b) in enumerate(baselines.iterrows()):
         flag = "" if bool(b.get("feasible", True)) else " (violates constraints)"
+        if str(b["baseline"]) in off:
+            flag += f"; off scale: {off[str(b['baseline'])]}"
         handles.append(Line2D([], [], ls="", marker=style.BASELINE_MARKERS[i % len(style.BASELINE_MARKERS)], ms=6,
                               color=BASELINE_COLORS[i % len(BASELINE_COLORS)], mec="black", mew=0.5,
                               label=f"{b['baseline']}{flag}"))  # fmt: skip
     return handles
+
+
+def degenerate_notes(results: Results) -> list[str]:
+    """What makes a study's figure say less than usual: no feasible design, one design, one objective."""
+    notes = []
+    if not len(results.feasible):
+        notes.append(f"no feasible design among {len(results.complete)} completed trials: no front is drawn")
+    elif len(results.pareto) == 1 or _distinct(results.feasible, results.searched) == 1:
+        notes.append("a single distinct design on the front: nothing to trade off")
+    if len(results.objectives) == 1:
+        notes.append(f"a single objective ({results.objectives[0]}): its front is the best design; the second axis "
+                     "is another metric for context")  # fmt: skip
+    return notes
+
+
+def _distinct(df: pd.DataFrame, params: Sequence[str]) -> int:
+    cols = [p for p in params if p in df.columns]
+    return len(df.drop_duplicates(subset=cols)) if cols else len(df)
 
 
 def pareto_figure(
@@ -157,12 +315,17 @@ def pareto_figure(
     color: str | None = None,
     baselines: Sequence[str] | None = None,
     baseline_table: pd.DataFrame | None = None,
+    options: style.FigureOptions | None = None,
 ) -> ParetoPlot:
     """Draw the Pareto figure of ``results`` (single panel, or a matrix for 3+ objectives).
 
     ``baselines``: accelerator names or spec baseline labels (default: the spec's, else ViTCoD, HeatViT,
     CPU, GPU; unregistered ones are skipped with a note); ``baseline_table`` reuses evaluated rows.
+    Axes are set by the trials; a baseline beyond them is drawn at the edge with its value. ``options``:
+    title, size, font size and legend placement for a paper (:class:`~dse.plots.style.FigureOptions`).
+    A degenerate study (no feasible design, one design, one objective) gets a visible note.
     """
+    options = options or style.FigureOptions()
     pairs = pairs_for(results, x, y)
     color = results.metric(color, "--color") if color else None
     notes: list[str] = []
@@ -171,10 +334,14 @@ def pareto_figure(
         baseline_table = results.evaluate_baselines(chosen)
     if not len(results.complete):
         raise InputError("RESULTS_DIR", f"{results.path} has no completed trial to plot")
+    inputs = results.input_word
     metrics = sorted({m for p in pairs for m in p})
-    log = {m: style.spans_decades(_axis_values(results, m, baseline_table)) for m in metrics}
+    ranges = {m: axis_range(_axis_values(results, m) * style.metric_label(m).scale) for m in metrics}
+    log = {m: bool(r is not None and r.log) for m, r in ranges.items()}
+    many = len(pairs) > 1 or len(results.objectives) > 2
+    degenerate = degenerate_notes(results)
     steps: dict[tuple[str, str], np.ndarray] = {}
-    with style.styled():
+    with style.styled(options):
         norm = None
         if color:
             from matplotlib.colors import LogNorm, Normalize
@@ -185,21 +352,37 @@ def pareto_figure(
                 norm = (LogNorm if style.spans_decades(cv) else Normalize)(vmin=cv.min(), vmax=cv.max())
             else:
                 color = None
-        handles = _legend_handles(results, baseline_table, color)
+        handles = _legend_handles(results, baseline_table, color, many)
         if len(pairs) == 1:
-            fig = style.figure(style.COLUMN_W, 2.9)
+            w, h = options.size or (style.COLUMN_W, 2.9)
+            fig = style.figure(w, h)
             ax = fig.add_subplot()
-            steps[pairs[0]] = _panel(ax, results, *pairs[0], color, baseline_table, norm, log)
-            ax.set_xlabel(style.metric_label(pairs[0][0]).axis())
-            ax.set_ylabel(style.metric_label(pairs[0][1]).axis())
-            ax.set_title(textwrap.fill(results.title(), 60))
-            ax.legend(handles=handles, loc="best", fontsize=5.5)
+            off_scale: list = []
+            steps[pairs[0]] = _panel(ax, results, *pairs[0], color, baseline_table, norm, ranges, many, inputs,
+                                     off_scale)  # fmt: skip
+            handles = _legend_handles(results, baseline_table, color, many, True, off_scale)
+            ax.set_xlabel(style.metric_label(pairs[0][0], inputs=inputs).axis())
+            ax.set_ylabel(style.metric_label(pairs[0][1], inputs=inputs).axis())
+            if options.title:
+                ax.set_title(textwrap.fill(results.title(), 60))
+            where = options.legend
+            if where == "auto":
+                where = "best" if len(handles) <= style.SHORT_LEGEND else "outside"
+            if where == "best":
+                ax.legend(handles=handles, loc="best", fontsize="x-small", frameon=True, framealpha=0.85,
+                          edgecolor="none")  # fmt: skip
+            elif where == "outside":  # below the axes, the figure grown to hold it
+                ncol = 1 if max(len(h.get_label()) for h in handles) > 40 else 2
+                if options.size is None:
+                    fig.set_figheight(h + 0.13 * -(-len(handles) // ncol))
+                fig.legend(handles=handles, loc="outside lower center", ncol=ncol, fontsize="x-small")
             axes = [ax]
         else:
             objs = results.objectives
             m = len(objs)
-            size = min(style.WIDE_W, 2.2 * (m - 1) + 0.8)
-            fig = style.figure(size, size * 0.9)
+            side = min(style.WIDE_W, 2.2 * (m - 1) + 0.8)
+            w, h = options.size or (side, side * 0.9)
+            fig = style.figure(w, h)
             grid = fig.add_gridspec(m - 1, m - 1)
             axes = []
             cells: dict[tuple[int, int], Axes] = {}
@@ -209,31 +392,37 @@ def pareto_figure(
                     ax = fig.add_subplot(grid[i, j], sharex=cells.get((j, j)), sharey=cells.get((i, 0)))
                     cells[(i, j)] = ax
                     pair = (objs[j], objs[i + 1])
-                    steps[pair] = _panel(ax, results, *pair, color, baseline_table, norm, log)
+                    steps[pair] = _panel(ax, results, *pair, color, baseline_table, norm, ranges, many, inputs)
                     if i == m - 2:
-                        ax.set_xlabel(style.metric_label(pair[0]).axis())
+                        ax.set_xlabel(style.metric_label(pair[0], inputs=inputs).axis())
                     else:
                         ax.tick_params(labelbottom=False)
                     if j == 0:
-                        ax.set_ylabel(style.metric_label(pair[1]).axis())
+                        ax.set_ylabel(style.metric_label(pair[1], inputs=inputs).axis())
                     else:
                         ax.tick_params(labelleft=False)
                     axes.append(ax)
-            fig.suptitle(textwrap.fill(results.title(), 90), fontsize=8)
-            fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.99, 0.93), fontsize=6.5)
+            if options.title:
+                fig.suptitle(textwrap.fill(results.title(), 90), fontsize="medium")
+            if options.legend != "none":  # the empty upper-right triangle holds it
+                fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.99, 0.93), fontsize="x-small")
             pairs = list(steps)
+        if degenerate:
+            fig.text(0.5, 0.005, textwrap.fill("note: " + "; ".join(degenerate), 110), ha="center", va="bottom",
+                     fontsize="x-small", color="#b00000")  # fmt: skip
         if color and norm is not None:
             from matplotlib.cm import ScalarMappable
             from matplotlib.colors import LogNorm
 
             cb = fig.colorbar(ScalarMappable(norm=norm, cmap="viridis"), ax=axes, shrink=0.8 if len(axes) > 1 else 1.0,
                               pad=0.02)  # fmt: skip
-            lc = style.metric_label(color)
+            lc = style.metric_label(color, inputs=inputs)
             cb.set_label(lc.axis())
             if isinstance(norm, LogNorm):
                 style.log_ticks(cb.ax.yaxis, [norm.vmin, norm.vmax])
             cb.ax.yaxis.set_major_formatter(_scaled_formatter(lc.scale))
-    return ParetoPlot(fig, pairs, results.pareto, steps, baseline_table, [h.get_label() for h in handles], log, notes)
+    return ParetoPlot(fig, pairs, results.pareto, steps, baseline_table, [h.get_label() for h in handles], log,
+                      notes + degenerate, ranges)  # fmt: skip
 
 
 def _scaled_formatter(scale: float):
@@ -246,5 +435,5 @@ def plot_pareto(results: Results, out: str | Path, **kwargs) -> ParetoPlot:
     """Draw (see :func:`pareto_figure`) and save to ``out`` (.png, .svg or .pdf)."""
     style.output_format(Path(out))
     plot = pareto_figure(results, **kwargs)
-    style.save(plot.figure, out)
+    style.save(plot.figure, out, kwargs.get("options"))
     return plot

@@ -20,7 +20,8 @@ from dse.errors import InputError
 from dse.plots import figures, style
 from dse.plots.pareto import pairs_for, plot_pareto
 from dse.plots.results import Results, load_results
-from dse.search.export import results_lock, write_text
+from dse.search.export import constraint_column, results_lock, write_text
+from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
 from dse.search.pareto import HV_REFERENCE
 from dse.search.storage import require_existing
 
@@ -63,17 +64,39 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def _constraints_section(results: Results) -> list[str]:
+    """Each constraint's violation share; without a feasible design, the designs closest to feasibility."""
+    names = [c.name for c in results.spec.constraints]
+    names += ["valid"] if constraint_column("valid") in results.trials.columns else []
+    shares = violation_shares(results.trials, names)
+    if not any(s.violated for s in shares):
+        return []
+    lines = ["", "## Constraints", "", "Completed designs violating each constraint (a missing value violates):", ""]
+    lines += _table(["constraint", "violated by", "designs"],
+                    [[s.name, f"{s.share:.1%}", f"{s.violated} of {s.total}"] for s in shares])  # fmt: skip
+    if not len(results.feasible):
+        lines += ["", "**No design meets every constraint.** The designs closest to feasibility (smallest sum of the "
+                  "violations, each relative to its bound):", ""]  # fmt: skip
+        closest = closest_to_feasible(results.trials, names)
+        lines += _table(["design", "violates", "parameters"],
+                        [[f"#{int(r['number'])}", violated_text(r, names), _design_text(results, r)]
+                         for _, r in closest.iterrows()])  # fmt: skip
+    return lines
+
+
 def write_report(
     results_dir: str | Path,
     *,
     fmt: str = "png",
     baselines: Sequence[str] | None = None,
     storage: str | None = None,
+    options: style.FigureOptions | None = None,
 ) -> Report:
     """Write every figure and ``report.md`` of ``results_dir``; returns the paths and notes.
 
-    ``baselines``: accelerator names or spec baseline labels (default: the spec's, else ViTCoD,
-    HeatViT, CPU, GPU); ``storage``: the optuna storage URL when the study is not in the directory
+    ``baselines``: accelerator names, ``NAME:PRESET`` or spec baseline labels (default: the spec's, else
+    vitcod, heatvit, cpu:xeon16, gpu:h100), shown at their published configuration and matched to the lead
+    front design's peak MAC rate, buffer and bandwidth; ``storage``: the optuna storage URL when the study is not in the directory
     (it must exist: reading never creates one). Every file is written to a temporary file and renamed,
     under the results directory's lock (:func:`dse.search.export.results_lock`).
     """
@@ -82,7 +105,7 @@ def write_report(
     if not Path(results_dir).is_dir():
         load_results(results_dir)  # the one-line error for a missing directory
     with results_lock(Path(results_dir)):
-        return _write_report(results_dir, fmt=fmt, baselines=baselines, storage=storage)
+        return _write_report(results_dir, fmt=fmt, baselines=baselines, storage=storage, options=options)
 
 
 def _write_report(
@@ -91,6 +114,7 @@ def _write_report(
     fmt: str = "png",
     baselines: Sequence[str] | None = None,
     storage: str | None = None,
+    options: style.FigureOptions | None = None,
 ) -> Report:
     if fmt not in style.FORMATS:
         raise InputError("--format", f"unknown value {fmt!r}; allowed: {', '.join(style.FORMATS)}")
@@ -123,6 +147,7 @@ def _write_report(
                 or "none",
             ],  # fmt: skip
             ["sampler", results.spec.sampler],
+            ["command-line overrides", results.overrides_text() or "none"],
             ["trials (completed)", f"{len(results.trials)} ({len(done)})"],
             ["feasible", str(len(feas))],
             ["Pareto-optimal designs", str(len(results.pareto))],
@@ -133,33 +158,40 @@ def _write_report(
             ],  # fmt: skip
         ],
     )
+    md += _constraints_section(results)
     selected = results.selected_designs()
     if selected:
         md += ["", "## Selected front designs", ""]
+        fpga = results.is_fpga  # an FPGA design's size is its DSP, BRAM and LUT use, not an area
         md += _table(
-            ["design", *(style.metric_label(m).name for m in results.objectives), "parameters"],
-            [[label, *(_fmt(m, float(row[m])) for m in results.objectives), _design_text(results, row)]
+            ["design", *(style.metric_label(m).name for m in results.objectives), *(["FPGA use"] if fpga else []),
+             "parameters"],
+            [[label, *(_fmt(m, float(row[m])) for m in results.objectives),
+              *([results.fpga_use_text(row)] if fpga else []), _design_text(results, row)]
              for label, row in selected],
         )  # fmt: skip
     if len(btable):
-        md += ["", "## Baselines on the same workload", ""]
+        md += ["", "## Baselines on the same workload", "", "At their published configuration:", ""]
         md += _table(
             ["baseline", "accelerator", *(style.metric_label(m).name for m in results.objectives), "meets constraints"],
             [[str(b["baseline"]), str(b["accelerator"]),
               *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
               "yes" if bool(b["feasible"]) else "no"] for _, b in btable.iterrows()],
         )  # fmt: skip
+        md += _matched_section(results, chosen)
 
     # Pareto figures
     md += ["", "## Pareto front", ""]
-    plot_pareto(results, out / f"pareto.{fmt}", baseline_table=btable)
+    plot = plot_pareto(results, out / f"pareto.{fmt}", baseline_table=btable, options=options)
+    degenerate = [n for n in plot.notes if not n.startswith("baseline ")]
     paths.append(out / f"pareto.{fmt}")
     md.append(f"![Pareto front](pareto.{fmt})")
+    md += [f"> note: {n}" for n in degenerate]
     pairs = pairs_for(results, None, None)
     if len(pairs) > 1:
         for x, y in pairs:
             p = figdir / f"pareto_{x}_{y}.{fmt}"
-            plot_pareto(results, p, x=x, y=y, baseline_table=btable)
+            plot_pareto(results, p, x=x, y=y, baseline_table=btable, options=options)
             paths.append(p)
             md += ["", f"![{y} vs {x}](figures/{p.name})"]
 
@@ -219,12 +251,46 @@ def _write_report(
         notes.append(f"importances: {method}")
 
     skipped = [n for n in notes if n.startswith("baseline ")]
-    if skipped:
-        md += ["", "## Notes", ""] + [f"- {n}" for n in skipped]
+    if skipped or degenerate:
+        md += ["", "## Notes", ""] + [f"- {n}" for n in degenerate + skipped]
+    notes += degenerate
     md_path = out / "report.md"
     write_text("\n".join(md) + "\n", md_path)
     paths.append(md_path)
     return Report(paths, notes)
+
+
+def _matched_section(results: Results, chosen: Sequence[Any]) -> list[str]:
+    """The baselines again, each matched to the front's lead design's peak MAC rate, buffer and bandwidth."""
+    if not results.selected_designs():
+        return []
+    lead = "latency_s" if "latency_s" in results.objectives else results.objectives[0]
+    row = results.best(lead)
+    matched = results.matched_baselines(results.design_params(row), chosen)
+    if not matched:
+        return []
+    try:
+        table = results.evaluate_baselines([b for b, _ in matched])
+    except InputError as err:  # a match beyond a baseline's parameter range: said, not fatal to the report
+        return ["", f"Not matched to design #{int(row['number'])}: {err}."]
+    over = {b.label: ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.items())
+            for b, o in matched}  # fmt: skip
+    lines = ["", f"Matched to design #{int(row['number'])}'s peak MAC rate (MACs × clock), buffer and DRAM bandwidth "
+             "(what each baseline can express; a GPU preset models no cache, so it keeps none):", ""]  # fmt: skip
+    return lines + _table(
+        ["baseline", "set", *(style.metric_label(m).name for m in results.objectives), "meets constraints"],
+        [[str(b["baseline"]), over.get(str(b["baseline"]), ""),
+          *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
+          "yes" if bool(b["feasible"]) else "no"] for _, b in table.iterrows()],
+    )  # fmt: skip
+
+
+def _builds(results: Results, resolution: int, frames: int | None) -> bool:
+    try:
+        results.build(resolution, frames)
+    except InputError:
+        return False
+    return True
 
 
 def _split_section(results: Results, params: dict[str, Any], number: int, figdir: Path, fmt: str,
@@ -234,7 +300,8 @@ def _split_section(results: Results, params: dict[str, Any], number: int, figdir
 
     values = {k: v for k, v in params.items() if k not in ("resolution", "frames")}
     frames = params.get("frames") or results.spec.scenario.frames[0]
-    res = [r for r in (112, 160, 224, 320, 448)]
+    res = [r for r in (112, 160, 224, 320, 448) if _builds(results, r, frames)]
+    res = res or [results.points[0].resolution or results.model.resolution]  # a graph fixed at its own size
     sc = results.spec.scenario
     df, static = unified_vs_split(sc.model_ref, res, values, frames,
                                   **sc.build_options([d.name for d in results.spec.space]))  # fmt: skip
@@ -253,6 +320,22 @@ def _split_section(results: Results, params: dict[str, Any], number: int, figdir
           f"{r['rtsa_vs_static_period']:.3g}×", f"{r['rtsa_vs_static_latency']:.3g}×"] for _, r in df.iterrows()],
     )  # fmt: skip
     return md
+
+
+def remove_figures(results_dir: str | Path) -> list[Path]:
+    """Remove ``report.md`` and the figures of ``results_dir`` (``pareto.*``, ``figures/*``): after a run that
+    changed the tables without redrawing them they would show an older state of the study. Returns them."""
+    out = Path(results_dir)
+    found = [out / "report.md", *(out / f"pareto.{f}" for f in style.FORMATS)]
+    if (out / "figures").is_dir():
+        found += [p for f in style.FORMATS for p in (out / "figures").glob(f"*.{f}")]
+    gone = []
+    with results_lock(out):
+        for p in found:
+            if p.is_file():
+                p.unlink()
+                gone.append(p)
+    return gone
 
 
 def write_default_figures(results_dir: str | Path) -> list[Path]:

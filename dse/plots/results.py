@@ -23,12 +23,16 @@ from dse.errors import InputError
 from dse.metrics import ALIASES
 from dse.search.export import read_checked
 from dse.search.pareto import minimization_form
-from dse.search.spec import Baseline, Spec, parse_spec, read_spec
+from dse.search.spec import Baseline, Spec, baseline_label, parse_spec, read_spec
 from dse.search.storage import JOURNAL_NAME
 from dse.workloads import STAGES, build
 
-DEFAULT_BASELINES = ("vitcod", "heatvit", "cpu", "gpu")
+DEFAULT_BASELINES = ("vitcod", "heatvit", "cpu:xeon16", "gpu:h100")
+#: what the report matches a baseline to: the design's peak MAC rate (MACs × clock), buffer and DRAM bandwidth
+MATCHED_RESOURCES = ("macs", "buffer", "bandwidth")
 SCALING_RESOLUTIONS = (112, 160, 224, 320, 448)
+#: an FPGA design's resource shares (of the device's budget), shown instead of mm²
+FPGA_USE = ("dsp_util", "bram_util", "lut_util")
 _NOT_METRICS = {"number", "state", "feasible", "pareto", "duration_s", "datetime_start"}
 
 
@@ -150,6 +154,44 @@ class Results:
         sc = self.spec.scenario
         return build(sc.model_ref, resolution, frames, **sc.build_options([d.name for d in self.spec.space]))
 
+    def overrides_text(self) -> str:
+        """The sweep's command-line overrides (``--trials 80 --sampler tpe``) as its spec copy records them."""
+        from dse.search.spec import OVERRIDES_HEADER
+
+        for line in self.spec.source.splitlines():
+            if line.startswith(OVERRIDES_HEADER):
+                return line[len(OVERRIDES_HEADER) :].strip()
+        return ""
+
+    @property
+    def is_fpga(self) -> bool:
+        """An FPGA design: its trials report DSP, BRAM and LUT use (shown instead of an ASIC area)."""
+        return all(m in self.trials.columns for m in FPGA_USE)
+
+    @property
+    def size_metric(self) -> str:
+        """What a design's size is shown as: the largest FPGA resource share, else the silicon area."""
+        return "dsp_util" if self.is_fpga else "area_mm2"
+
+    def fpga_use_text(self, row: pd.Series | dict) -> str:
+        """``DSP 42 %, BRAM 17 %, LUT 63 %`` of a design (FPGA studies)."""
+        names = {"dsp_util": "DSP", "bram_util": "BRAM", "lut_util": "LUT"}
+        return ", ".join(f"{names[m]} {float(row[m]) * 100:.0f} %" for m in FPGA_USE if m in row and pd.notna(row[m]))
+
+    @property
+    def input_word(self) -> str:
+        """What one input of the study is: ``clips`` (a video model, frames > 1) or ``images``."""
+        sc = self.spec.scenario
+        frames = [f for f in sc.frames if f is not None]
+        if not frames:
+            from dse.workloads.models import load_model
+
+            try:
+                frames = [load_model(sc.model, sc.base_dir or None).spec.frames]
+            except InputError:
+                frames = [1]
+        return "clips" if max(frames) > 1 else "images"
+
     def title(self) -> str:
         return f"{self.spec.accelerator} · {self.scenario_text()}"
 
@@ -200,17 +242,40 @@ class Results:
         return any(p.name == name and p.kind == "int" for p in acc.params)
 
     def baselines(self, names: Sequence[str] | None = None) -> tuple[list[Baseline], list[str]]:
-        """Baselines to show and notes on skipped ones: ``names``, else the spec's, else the default set."""
+        """Baselines to show and notes on skipped ones: ``names``, else the spec's (``baselines = []``: none),
+        else (no ``baselines`` key) the default set."""
         by_label = {b.label: b for b in self.spec.baselines}
         if names is None:
-            wanted = list(self.spec.baselines) or [Baseline(n, n) for n in DEFAULT_BASELINES]
-        else:
-            wanted = [by_label.get(n, Baseline(n, n)) for n in names]
-        known = accelerators.names()
-        keep = [b for b in wanted if b.accelerator in known]
-        notes = [f"baseline {b.label}: accelerator {b.accelerator!r} is not registered; skipped" for b in wanted
-                 if b.accelerator not in known]  # fmt: skip
+            given = self.spec.baselines_given  # `baselines = []` in the spec: none
+            wanted = list(self.spec.baselines) if given else [Baseline(n, n) for n in DEFAULT_BASELINES]
+        else:  # a spec label, else an accelerator name or NAME:PRESET, labelled by its preset (gpu → gpu:h100)
+            wanted = [by_label.get(n) or Baseline(baseline_label(n), n) for n in names]
+        keep, notes = [], []
+        for b in wanted:
+            try:
+                accelerators.get(b.accelerator)
+            except InputError as err:
+                notes.append(f"baseline {b.label}: {str(err).split(': ', 1)[-1]}; skipped")
+                continue
+            keep.append(b)
         return keep, notes
+
+    def matched_baselines(self, params: dict[str, Any], baselines: Sequence[Baseline],
+                          resources: Sequence[str] = MATCHED_RESOURCES) -> list[tuple[Baseline, dict[str, Any]]]:  # fmt: skip
+        """Each baseline re-configured with the design's ``resources`` (peak MAC rate, buffer, DRAM bandwidth;
+        :func:`dse.compare.matched_values`), labelled ``LABEL matched``, with the overrides it took; a baseline
+        that can express none of them is left out."""
+        from dse.compare import matched_values
+
+        acc = accelerators.get(self.spec.accelerator)
+        design = acc.budget(acc.resolve({k: v for k, v in params.items() if k in {q.name for q in acc.params}}))
+        out = []
+        for b in baselines:
+            over = matched_values(accelerators.get(b.accelerator), design, resources)
+            if over:
+                out.append((Baseline(f"{b.label} matched", b.accelerator, tuple({**dict(b.params), **over}.items())),
+                            over))  # fmt: skip
+        return out
 
     def evaluate_baselines(self, baselines: Sequence[Baseline]) -> pd.DataFrame:
         """One row per baseline on the study's scenario (aggregated over a mix like the trials)."""
@@ -254,6 +319,8 @@ class Results:
             except InputError:
                 continue
             ok.append(r)
+        if not ok:  # a graph fixed at its own size (an ONNX export with static axes): that size alone
+            ok = [self.points[0].resolution or model.resolution]
         res = np.asarray(ok)
         wl = self.build(res, frames)
         ev = accelerators.get(self.spec.accelerator).evaluate(wl, values)

@@ -72,10 +72,61 @@ CLOUD_COLOR = "#9ecae1"
 BASELINE_MARKERS = ("*", "D", "s", "^", "v", "P", "X", "h")
 
 
+LEGENDS = ("auto", "best", "outside", "none")
+SHORT_LEGEND = 5
+#: limits of ``--size`` (inches a side) and ``--font-size`` (points)
+SIZE_RANGE = (1.0, 30.0)
+FONT_RANGE = (4.0, 24.0)
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """How a figure is laid out for a paper: title or not, size (inches), base font size (points), legend.
+
+    ``legend``: ``best`` (inside, where it hides least), ``outside`` (below the axes), ``none``, or
+    ``auto``: inside when it is short (:data:`SHORT_LEGEND` entries at most), else outside.
+    """
+
+    title: bool = True
+    size: tuple[float, float] | None = None
+    font_size: float | None = None
+    legend: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.legend not in LEGENDS:
+            raise InputError("--legend", f"unknown value {self.legend!r}; allowed: {', '.join(LEGENDS)}")
+        if self.font_size is not None and not FONT_RANGE[0] <= self.font_size <= FONT_RANGE[1]:
+            raise InputError("--font-size", f"must be in [{FONT_RANGE[0]:g}, {FONT_RANGE[1]:g}] points, got "
+                             f"{self.font_size:g}")  # fmt: skip
+
+    def rc(self) -> dict:
+        """rc settings: every font size scaled so that the base size is ``font_size``."""
+        if self.font_size is None:
+            return {}
+        k = self.font_size / RC["font.size"]
+        keys = ("font.size", "axes.titlesize", "axes.labelsize", "legend.fontsize", "xtick.labelsize",
+                "ytick.labelsize")  # fmt: skip
+        return {key: RC[key] * k for key in keys}
+
+
+def parse_size(text: str | None, field: str = "--size") -> tuple[float, float] | None:
+    """``3.5x2.6`` (width × height, inches) → (3.5, 2.6); None stays None."""
+    if text is None:
+        return None
+    try:
+        w, h = (float(v) for v in text.lower().replace("×", "x").split("x"))
+    except ValueError:
+        raise InputError(field, f"expected WIDTHxHEIGHT in inches (e.g. 3.5x2.6), got {text!r}") from None
+    lo, hi = SIZE_RANGE
+    if not (lo <= w <= hi and lo <= h <= hi):
+        raise InputError(field, f"each side must be in [{lo:g}, {hi:g}] inches, got {text!r}")
+    return w, h
+
+
 @contextlib.contextmanager
-def styled() -> Iterator[None]:
-    """The rc settings of every rtsa-dse figure, for building and saving it."""
-    with matplotlib.rc_context(RC):
+def styled(options: FigureOptions | None = None) -> Iterator[None]:
+    """The rc settings of every rtsa-dse figure, for building and saving it (``options``: a paper's font size)."""
+    with matplotlib.rc_context({**RC, **(options.rc() if options else {})}):
         yield
 
 
@@ -91,14 +142,14 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-def save(fig: Figure, path: str | Path) -> Path:
+def save(fig: Figure, path: str | Path, options: FigureOptions | None = None) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix) deterministically; parents are created."""
     path = Path(path)
     fmt = output_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     from dse.search.export import atomic_path
 
-    with styled(), atomic_path(path) as tmp:  # a reader never sees a half-written figure
+    with styled(options), atomic_path(path) as tmp:  # a reader never sees a half-written figure
         fig.savefig(tmp, format=fmt, metadata=METADATA[fmt])
     return path
 
@@ -118,9 +169,19 @@ class MetricLabel:
         return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
-def metric_label(metric: str) -> MetricLabel:
+def metric_label(metric: str, inputs: str | None = None) -> MetricLabel:
     """Display name, unit and scale of a metric from the schema (:mod:`dse.metrics`); ``latency_s@224`` →
-    latency @224 in ms. A name the schema does not declare (a plug-in's) is shown as written."""
+    latency @224 in ms. A name the schema does not declare (a plug-in's) is shown as written.
+
+    ``inputs``: what one input of the study is (``clips`` for a video model, ``images`` for an image model),
+    so that ``inputs_per_s`` reads clips/s or images/s, never frames/s."""
+    label = _metric_label(metric)
+    if inputs and label.unit.startswith("inputs"):
+        label = MetricLabel(label.name, inputs + label.unit[len("inputs") :], label.scale)
+    return label
+
+
+def _metric_label(metric: str) -> MetricLabel:
     from dse.metrics import is_declared
     from dse.metrics import metric as declared
 

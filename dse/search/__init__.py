@@ -2,7 +2,8 @@
 
 ``load_spec(path)`` → :class:`Problem` (validated); ``run_sweep(problem, ...)`` → :class:`SweepReport`.
 Modules: ``spec`` (schema), ``space`` (problem, evaluation), ``samplers`` (the sampler registry), ``runner`` (ask/tell
-drivers), ``grid`` (exhaustive), ``storage``, ``pareto`` (moocore), ``export``, ``sweep`` (end to end).
+drivers), ``grid`` (exhaustive, in chunks on local cores or a Dask cluster), ``columnar`` (tables streamed as
+partitioned Parquet or CSV), ``storage``, ``pareto`` (moocore), ``export``, ``sweep`` (end to end).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ A grid's full table can exceed memory, so it is written chunk by chunk as the ch
   (``pd.read_parquet(dir)``), pyarrow (``pyarrow.dataset``), Dask, Polars and DuckDB read the directory as
   one table.
 * ``csv``: one file ``<stem>.csv``, chunks appended in order (pyarrow's CSV writer, about 15× faster than
-  pandas' ``to_csv``). Floats are written with full precision, booleans as ``true``/``false``.
+  pandas' ``to_csv``). Floats are written with full precision (shortest round-trip form), booleans as
+  ``True``/``False`` like pandas.
 
 Nothing is visible under the final name until :meth:`TableSink.commit`: the parts go to a hidden
 temporary sibling ``.<name>.<random>.tmp`` that is renamed at the end (a previous table of the same
@@ -25,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -59,6 +61,14 @@ def _replace(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Booleans as ``True``/``False`` (pandas' spelling, like every other table rtsa-dse writes)."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_boolean(f.type):
+            table = table.set_column(i, f.name, pc.if_else(table.column(i), "True", "False"))
+    return table
+
+
 class TableSink:
     """Write one table in parts: ``write(index, table)`` per chunk, then ``commit()`` (or ``abort()``).
 
@@ -91,7 +101,7 @@ class TableSink:
         if self.fmt == "parquet":
             pq.write_table(table, self._tmp / f"part-{index:05d}.parquet")
             return
-        self._pending[index] = table
+        self._pending[index] = _csv_ready(table)
         while self._next in self._pending:
             part = self._pending.pop(self._next)
             if self._csv is None:

@@ -10,8 +10,9 @@ the ``number`` column) is cut into chunks of ``sampler.batch_size`` points (defa
    objectives, and
 3. returns those, plus its whole table when the full table is kept.
 
-Chunks run in this process (``jobs=1``), on local processes through joblib (loky; default: every core),
-or on a Dask cluster through joblib's Dask backend (:func:`dask_client`). The driver writes each full
+Chunks run in this process (``jobs=1``), on local processes through joblib (loky; default: every core
+from :data:`MIN_PARALLEL_CHUNKS` chunks on), or on a Dask cluster through joblib's Dask backend
+(:func:`dask_client`). The driver writes each full
 chunk table as it arrives (:class:`~dse.search.columnar.TableSink`: partitioned Parquet or one CSV) and
 folds the chunk fronts into a running front. A point on the global front is non-dominated inside its
 own chunk, so the union of the chunk fronts contains the whole front and one more reduction of that
@@ -28,6 +29,7 @@ the Pareto-optimal ones, so ``export`` and optuna's plots see the front either w
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ DEFAULT_STORE_LIMIT_RDB = 2_000  # one transaction per trial on an RDB server
 GRID_ATTR = "dse:grid_points"
 #: the running front is re-reduced once this many chunk-front rows have piled up (or twice its size)
 REDUCE_ROWS = 1 << 16
+#: without ``--jobs``, a grid of fewer chunks than this runs in-process
+MIN_PARALLEL_CHUNKS = 4
 
 
 # -- one chunk -------------------------------------------------------------------------------------
@@ -168,6 +172,17 @@ def parse_cluster(address: str) -> tuple[str, int | str]:
     raise InputError("--cluster", f"expected tcp://HOST:PORT (a Dask scheduler) or local:N, got {address!r}")
 
 
+def check_cluster(address: str) -> None:
+    """InputError now (before any work) if ``address`` is malformed or dask.distributed is missing."""
+    parse_cluster(address)
+    try:
+        missing = importlib.util.find_spec("dask.distributed") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
+        raise InputError("--cluster", "needs dask.distributed: pip install 'rtsa-dse[dask]'")
+
+
 @contextlib.contextmanager
 def dask_client(address: str) -> Iterator[object]:
     """A ``dask.distributed`` client on ``address`` (``local:N`` starts a LocalCluster of N one-thread
@@ -181,7 +196,7 @@ def dask_client(address: str) -> Iterator[object]:
         raise InputError("--cluster", "needs dask.distributed: pip install 'rtsa-dse[dask]'") from None
     if kind == "local":
         cluster = LocalCluster(n_workers=int(target), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+                               dashboard_address=":0", silence_logs=logging.ERROR)  # fmt: skip
         with cluster, Client(cluster) as client:
             yield client
         return
@@ -191,6 +206,15 @@ def dask_client(address: str) -> Iterator[object]:
         raise InputError("--cluster", f"no Dask scheduler answers at {target} ({err})") from None
     with client:
         yield client
+
+
+def default_grid_jobs(problem: Problem) -> int:
+    """Local processes for a grid when ``--jobs`` is not given: every core once the grid has at least
+    :data:`MIN_PARALLEL_CHUNKS` chunks, else 1 (starting the workers, about a second, would not pay off)."""
+    from joblib import cpu_count
+
+    chunks = len(chunk_spans(problem.grid_size(), problem.spec.option("batch_size", DEFAULT_BATCH)))
+    return cpu_count() if chunks >= MIN_PARALLEL_CHUNKS else 1
 
 
 def _engine_name(jobs: int, n_chunks: int, cluster: str | None, client: object | None) -> str:
@@ -209,14 +233,20 @@ def chunk_results(
     at most ``2 × workers`` chunks in flight, so memory does not grow with the grid."""
     tasks = ((i, a, b) for i, (a, b) in enumerate(spans))
     if cluster is None and (jobs == 1 or len(spans) == 1):
-        yield _engine_name(1, len(spans), None, None), (evaluate_chunk(problem, i, a, b, keep_rows) for i, a, b in tasks)
+        yield (
+            _engine_name(1, len(spans), None, None),
+            (evaluate_chunk(problem, i, a, b, keep_rows) for i, a, b in tasks),
+        )
         return
     from joblib import Parallel, delayed, parallel_config
 
     return_as = "generator" if ordered else "generator_unordered"
     calls = (delayed(evaluate_chunk)(problem, i, a, b, keep_rows) for i, a, b in tasks)
     if cluster is None:
-        yield _engine_name(jobs, len(spans), None, None), Parallel(n_jobs=jobs, backend="loky", return_as=return_as)(calls)
+        yield (
+            _engine_name(jobs, len(spans), None, None),
+            Parallel(n_jobs=jobs, backend="loky", return_as=return_as)(calls),
+        )
         return
     with dask_client(cluster) as client, parallel_config(backend="dask"):
         yield _engine_name(jobs, len(spans), cluster, client), Parallel(n_jobs=-1, return_as=return_as)(calls)

@@ -299,6 +299,11 @@ class Problem:
 
     @property
     def objective_names(self) -> list[str]:
+        """The objectives' columns: the metric, or ``metric@qNN`` for a quantile objective."""
+        return [o.column for o in self.spec.objectives]
+
+    @property
+    def objective_metrics(self) -> list[str]:
         return [o.metric for o in self.spec.objectives]
 
     @property
@@ -309,8 +314,8 @@ class Problem:
     def report_names(self) -> list[str]:
         """Columns reported per design: every metric, plus per-resolution objectives of a mix."""
         sc = self.spec.scenario
-        extra = [f"{m}@{_res_label(r)}" for m in self.objective_names for r in sc.resolutions] if sc.is_mix else []
-        return self.metric_names + extra
+        extra = [f"{m}@{_res_label(r)}" for m in self.objective_metrics for r in sc.resolutions] if sc.is_mix else []
+        return self.metric_names + [o.column for o in self.spec.objectives if o.quantile is not None] + extra
 
     # -- evaluation -----------------------------------------------------------------------------
 
@@ -321,14 +326,26 @@ class Problem:
         frames = values.pop("frames", None)
         return scenario.evaluate(acc, self.scenario, values, n, resolution=res, frames=frames)
 
-    def evaluate(self, points: dict[str, np.ndarray]) -> Batch:
-        """Evaluate design points given as ``{searched parameter: array (n,)}``."""
+    def evaluate(self, points: dict[str, np.ndarray], robust: bool = True) -> Batch:
+        """Evaluate design points given as ``{searched parameter: array (n,)}``.
+
+        A quantile objective's column (``latency_s@q90``) comes from ``[uncertainty] search_samples`` joint
+        samples per design (:func:`dse.search.robust.quantile_columns`); with ``robust=False`` it is the
+        nominal metric (one evaluation per design, as the robust step itself needs).
+        """
         n = len(next(iter(points.values()))) if points else 1
         result = self._evaluate(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n)
         raw = {k: np.broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
                for k, v in result.evaluation.metrics.items()}  # fmt: skip
         metrics = {k: result.metrics[k] for k in self.metric_names}
-        extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_names}
+        extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_metrics}
+        quantiles = [o for o in self.spec.objectives if o.quantile is not None]
+        if quantiles and robust:
+            from dse.search.robust import quantile_columns
+
+            metrics.update(quantile_columns(self, points, n))
+        elif quantiles:
+            metrics.update({o.column: metrics[o.metric] for o in quantiles})
         objectives = np.column_stack([metrics[m] for m in self.objective_names])
         cons = self.violations(raw, n)
         # the accelerator's own rules: an invalid design (valid = 0) violates this implicit constraint
@@ -376,7 +393,7 @@ class Problem:
         for label, acc, params in self.baselines:
             result = self._evaluate(acc, {}, params, 1)
             raw, metrics, extra = result.evaluation.metrics, result.metrics, result.per_point
-            row: dict[str, Any] = {"baseline": label, "accelerator": acc.name}
+            row: dict[str, Any] = {"baseline": label, "accelerator": accelerators.label(acc, params)}
             row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in {**metrics, **extra}.items()
                         if np.asarray(v).dtype.kind in "biuf"})  # fmt: skip
             feasible = bool(np.all(np.asarray(metrics.get("valid", 1.0)) > 0.5))
@@ -385,6 +402,10 @@ class Problem:
             row["feasible"] = feasible
             row["violated"] = ", ".join(c.name for c, v in zip(self.spec.constraints, violations, strict=True)
                                         if not v[0] <= 0)  # fmt: skip
+            if any(o.quantile is not None for o in self.spec.objectives):
+                from dse.search.robust import baseline_quantiles
+
+                row.update(baseline_quantiles(self, acc, params))
             rows.append(row)
         return rows
 

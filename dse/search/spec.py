@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ DIRECTIONS = ("minimize", "maximize")
 WORKLOAD_DIMS = ("resolution", "frames")
 TOP_KEYS = (
     "study", "description", "accelerator", "sampler", "trials", "seed", "results_dir",
-    "workload", "objectives", "space", "constraints", "baselines",
+    "workload", "objectives", "space", "constraints", "baselines", "uncertainty",
 )  # fmt: skip
+UNCERTAINTY_KEYS = ("samples", "search_samples", "seed", "file")
 #: architecture overrides ``[workload]`` takes (as `rtsa-dse workloads show` and `eval` do)
 WORKLOAD_ARCH_KEYS = ("depth", "dim", "heads", "mlp_ratio", "patch", "tubelet", "window", "attention")
 WORKLOAD_KEYS = ("model", "resolution", "frames", "resolutions", "weights", "aggregate", "sparsity",
@@ -132,6 +133,14 @@ class Objective:
     #: over a resolution mix: ``mean`` (weighted) or ``max`` (worst case) of this objective, overriding
     #: ``workload.aggregate`` (mean energy with worst-case latency, for a battery scenario)
     aggregate: str | None = field(default=None, metadata=_IF_SET)
+    #: optimise this quantile of the metric over the declared uncertainty (``[uncertainty] search_samples``
+    #: joint samples per design; :mod:`dse.search.robust`) instead of its nominal value
+    quantile: float | None = field(default=None, metadata=_IF_SET)
+
+    @property
+    def column(self) -> str:
+        """The objective's column: the metric, or ``metric@qNN`` for a quantile (``latency_s@q90``)."""
+        return self.metric if self.quantile is None else f"{self.metric}@q{self.quantile * 100:g}"
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,19 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class UncertaintySettings:
+    """``[uncertainty]``: Monte Carlo samples of the robust front (``samples``) and per design of a quantile
+    objective (``search_samples``), their ``seed`` (default: the spec's) and a declared-uncertainty override
+    ``file`` (TOML, relative to the spec; see :mod:`dse.uncertainty.declared`). ``samples = 0`` skips the
+    robust front."""
+
+    samples: int = 500
+    search_samples: int = 64
+    seed: int | None = None
+    file: str | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated sweep spec (see ``sweeps/*.toml`` and the README for the format)."""
 
@@ -172,9 +194,15 @@ class Spec:
     seed: int = 0
     results_dir: str | None = None
     baselines: tuple[Baseline, ...] = ()
+    #: the spec has a ``baselines`` key: ``baselines = []`` means none (absent: commands' default set)
+    baselines_given: bool = field(default=False, compare=False)
+    #: command-line options that replaced spec fields (``--trials 80`` → ``("trials", 80)``), for the record
+    overrides: tuple[tuple[str, Any], ...] = field(default=(), compare=False)
     description: str = ""
     source: str = field(default="", compare=False, repr=False)
     path: str = field(default="", compare=False)
+    #: the Monte Carlo settings of the robust front and of quantile objectives (``[uncertainty]``)
+    uncertainty: UncertaintySettings = field(default_factory=lambda: UncertaintySettings())
 
     @property
     def searched(self) -> tuple[Dimension, ...]:
@@ -376,9 +404,13 @@ def _objectives(table: Any) -> tuple[Objective, ...]:
     out = []
     for metric, spec in table.items():
         where = f"objectives.{metric}"
-        reference = aggregate = None
+        reference = aggregate = quantile = None
         if isinstance(spec, dict):
-            _known_keys(spec, ("direction", "reference", "aggregate"), where)
+            _known_keys(spec, ("direction", "reference", "aggregate", "quantile"), where)
+            if "quantile" in spec:
+                quantile = float(_want(spec["quantile"], f"{where}.quantile", "number"))
+                if not 0.0 < quantile < 1.0 or round(quantile * 100, 6) != round(quantile * 100):
+                    raise InputError(f"{where}.quantile", f"a percentile in (0, 1) in steps of 0.01, got {quantile!r}")
             direction = _want(spec.get("direction", "minimize"), f"{where}.direction", "string")
             if "reference" in spec:
                 reference = float(_want(spec["reference"], f"{where}.reference", "number"))
@@ -390,7 +422,7 @@ def _objectives(table: Any) -> tuple[Objective, ...]:
             direction = _want(spec, where, "string")
         if direction not in DIRECTIONS:
             raise choice_error(where, direction, DIRECTIONS)
-        out.append(Objective(metric, direction, reference, aggregate))
+        out.append(Objective(metric, direction, reference, aggregate, quantile))
     return tuple(out)
 
 
@@ -509,21 +541,56 @@ def _sampler(raw: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
     return name, tuple(opts)
 
 
+def _uncertainty(raw: Any, base_dir: str = "") -> UncertaintySettings:
+    _want(raw, "uncertainty", "table")
+    _known_keys(raw, UNCERTAINTY_KEYS, "uncertainty")
+    out = UncertaintySettings()
+    if "samples" in raw:
+        out = replace(out, samples=_positive_int(raw["samples"], "uncertainty.samples", 0))
+    if "search_samples" in raw:
+        out = replace(out, search_samples=_positive_int(raw["search_samples"], "uncertainty.search_samples", 2))
+    if "seed" in raw:
+        out = replace(out, seed=_want(raw["seed"], "uncertainty.seed", "integer"))
+    if "file" in raw:
+        path = Path(_want(raw["file"], "uncertainty.file", "string"))
+        if not path.is_absolute() and base_dir:
+            path = Path(base_dir) / path
+        from dse.uncertainty.declared import load_overrides
+
+        try:
+            load_overrides(path)  # checked with the rest of the spec, before anything runs
+        except InputError as err:
+            raise InputError("uncertainty.file", str(err).split(": ", 1)[1]) from None
+        out = replace(out, file=str(path))
+    return out
+
+
+def baseline_label(accelerator: str, params: dict[str, Any] | None = None) -> str:
+    """The label of a baseline given without ``name``: ``NAME:PRESET`` where the accelerator at ``params`` is one
+    of its presets (``gpu`` → ``gpu:h100``, :func:`dse.accelerators.label`), else the text as written."""
+    from dse import accelerators
+
+    try:
+        return accelerators.label(accelerators.get(accelerator), params or {})
+    except InputError:
+        return accelerator  # validated (with the allowed names) when the spec is checked
+
+
 def _baselines(raw: Any) -> tuple[Baseline, ...]:
     _want(raw, "baselines", "array")
     out = []
     for i, item in enumerate(raw):
         where = f"baselines[{i}]"
         if isinstance(item, str):
-            out.append(Baseline(item, item))
+            out.append(Baseline(baseline_label(item), item))
             continue
         _want(item, where, "table")
         _known_keys(item, ("name", "accelerator", "params"), where)
         if "accelerator" not in item:
             raise InputError(f"{where}.accelerator", "missing")
         acc = _want(item["accelerator"], f"{where}.accelerator", "string")
-        label = _want(item.get("name", acc), f"{where}.name", "string")
         params = _want(item.get("params", {}), f"{where}.params", "table")
+        label = _want(item["name"], f"{where}.name", "string") if "name" in item else baseline_label(acc, params)
         out.append(Baseline(label, acc, tuple(params.items())))
     labels = [b.label for b in out]
     if len(set(labels)) != len(labels):
@@ -621,10 +688,57 @@ def parse_spec(data: dict[str, Any], *, source: str = "", path: str = "", base_d
         seed=_seed(data.get("seed", 0), "seed"),
         results_dir=_want(data["results_dir"], "results_dir", "string") if "results_dir" in data else None,
         baselines=_baselines(data.get("baselines", [])),
+        baselines_given="baselines" in data,
         description=_want(data.get("description", ""), "description", "string"),
         source=source,
         path=path,
+        uncertainty=_uncertainty(data.get("uncertainty", {}), base_dir),
     )
+
+
+OVERRIDES_HEADER = "# rtsa-dse sweep overrides:"
+_TOP_KEY = re.compile(r"^(study|trials|sampler|seed|results_dir)\s*=")
+
+
+def overrides_text(overrides: tuple[tuple[str, Any], ...]) -> str:
+    """``--trials 80 --sampler tpe`` from recorded overrides ("" when there are none)."""
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in overrides)
+
+
+def effective_source(spec: Spec) -> str:
+    """The spec's text as it ran: top-level ``study``, ``trials``, ``sampler`` and ``seed`` replaced by their
+    command-line overrides (a ``[sampler]`` table replaced by the overriding name), under a header comment
+    naming the overrides. Without overrides, the text as written. Re-reading it gives the same spec."""
+    if not spec.overrides:
+        return spec.source
+    changed = dict(spec.overrides)
+    lines = spec.source.splitlines()
+    out: list[str] = []
+    table = ""
+    seen: set[str] = set()
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):  # a table or an array of tables: keys below it are not top-level
+            table = stripped.strip("[] ").split("]")[0].strip()
+        if table == "sampler" and "sampler" in changed:
+            out.append(f"# (overridden) {line}" if stripped else line)  # the overriding sampler takes no options
+            continue
+        m = _TOP_KEY.match(line) if not table else None
+        if m and m.group(1) in changed:
+            seen.add(m.group(1))
+            out.append(f"{m.group(1)} = {_toml_value(changed[m.group(1)])}  # overridden; the spec said: "
+                       f"{line.split('=', 1)[1].strip()}")  # fmt: skip
+            continue
+        out.append(line)
+    head = [f"{OVERRIDES_HEADER} {overrides_text(spec.overrides)}"]
+    head += [f"{k} = {_toml_value(v)}  # set on the command line" for k, v in spec.overrides if k not in seen]
+    return "\n".join(head + out) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def read_spec(path: str | Path) -> Spec:
@@ -669,7 +783,8 @@ def load_spec(path: str | Path, **overrides: Any):
         raise InputError("--trials", f"must be in [1, {MAX_TRIALS:,}], got {changes['trials']:,}")
     if "seed" in changes:
         _seed(changes["seed"], "--seed")
-    spec = replace(spec, **changes)
+    recorded = tuple((k, v) for k, v in changes.items() if k != "sampler_options" and getattr(spec, k) != v)
+    spec = replace(spec, **changes, overrides=recorded)
     if spec.sampler != "grid" and spec.trials < 1:
         raise InputError("trials", "missing; the number of completed trials to reach")
     return Problem(spec)

@@ -17,10 +17,11 @@ from optuna.trial import TrialState
 from dse.errors import InputError
 from dse.search.columnar import TableSink, remove_table
 from dse.search.export import check_format, pareto_table, results_lock, study_tables, write_table, write_text
-from dse.search.grid import GRID_ATTR, GridRun, run_grid, store_grid, store_limit
+from dse.search.grid import GRID_ATTR, GridRun, check_cluster, default_grid_jobs, run_grid, store_grid, store_limit
 from dse.search.pareto import HV_REFERENCE, hypervolume, minimization_form, normalized_hypervolume
 from dse.search.runner import RunStats, open_study, quiet_optuna, run_embedded, run_workers
 from dse.search.space import Problem
+from dse.search.spec import effective_source
 from dse.search.storage import StorageConfig, exclusive, recover_dead_trials, storage_config
 
 DEFAULT_RESULTS = "results"
@@ -55,6 +56,10 @@ class SweepReport:
     table: str = "full"  # what the trials table holds: every design, the front's, or no table
     #: where the time went (s), by step: evaluation, front, trials table, study, baselines, outputs
     timings: dict[str, float] = field(default_factory=dict)
+    #: figures and report.md of an earlier state removed because this run did not redraw them
+    removed_figures: list[Path] = field(default_factory=list)
+    #: the front re-evaluated under the declared uncertainty (:mod:`dse.search.robust`); None before it ran
+    robust: Any = None
 
     @property
     def n_complete(self) -> int:
@@ -142,6 +147,8 @@ def run_sweep(
                          "study through --storage (run the same command on each machine)")  # fmt: skip
     if cluster is not None and jobs is not None:
         raise InputError("--jobs", "with --cluster the cluster's workers run the chunks; drop --jobs")
+    if cluster is not None:
+        check_cluster(cluster)
     table = table or default_table(problem.grid_size() if grid_run else spec.trials)
     out_dir = Path(results_dir or spec.results_dir or DEFAULT_RESULTS) / spec.study
     cfg = storage_config(storage, out_dir, heartbeat_s)
@@ -150,9 +157,7 @@ def run_sweep(
             "--jobs", "one SQLite file does not take concurrent writers; use the default journal or a PostgreSQL URL"
         )
     if grid_run:
-        from joblib import cpu_count
-
-        jobs = jobs or cpu_count()
+        jobs = jobs or default_grid_jobs(problem)
     else:
         jobs = jobs or 1
     t0 = time.perf_counter()
@@ -191,8 +196,15 @@ def run_sweep(
         t1 = time.perf_counter()
         report.baselines = problem.evaluate_baselines()
         t2 = time.perf_counter()
+        from dse.search.robust import robust_front
+
+        report.robust = robust_front(problem, report.pareto)  # p_pareto and intervals into pareto.csv
+        report.pareto = report.robust.table
+        t3 = time.perf_counter()
         report.paths = write_outputs(report, fmt)
-        report.timings.update(baselines=t2 - t1, outputs=time.perf_counter() - t2)
+        if grid is None:
+            report.timings["search"] = t1 - t0  # asking, evaluating and telling trials, and reading them back
+        report.timings.update(baselines=t2 - t1, **{"robust front": t3 - t2}, outputs=time.perf_counter() - t3)
         report.wall_s = time.perf_counter() - t0
     return report
 
@@ -285,8 +297,8 @@ def write_outputs(report: SweepReport, fmt: str) -> list[Path]:
             remove_table(out / "trials", keep=paths[-1])
         paths.append(write_table(report.pareto, out / "pareto", fmt))
         spec = report.problem.spec
-        if spec.source:
-            paths.append(write_text(spec.source, out / "spec.toml"))
+        if spec.source:  # as it ran: command-line overrides applied and named
+            paths.append(write_text(effective_source(spec), out / "spec.toml"))
         paths += keep_inputs(spec.scenario.files(), out)
         if report.baselines:
             paths.append(write_table(pd.DataFrame(report.baselines), out / "baselines", fmt))

@@ -49,7 +49,8 @@ def delta_linear(op: Op, sparsity, key_interval, pes, lanes, elem_bytes, glb_byt
     units_dense = dense_units(op.batch, op.m, op.k, op.n, lanes)
     rows_k = op.batch * op.m * op.k.astype(np.float64)  # Δ elements (candidates)
     imb = imbalance_factor(rows_k * nonkey, 1.0 - s, pes)
-    units = units_dense * ((1.0 - nonkey) + nonkey * (1.0 - s) * imb)
+    # ≤ dense exactly (imb ≤ 1/q): clipped so that floating-point rounding never adds a cycle over dense
+    units = units_dense * np.minimum((1.0 - nonkey) + nonkey * np.minimum((1.0 - s) * imb, 1.0), 1.0)
     a_bytes = op.in_elems * elem_bytes
     o_bytes = op.out_elems * elem_bytes
     slice_bytes = (a_bytes + o_bytes) / t

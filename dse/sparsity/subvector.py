@@ -46,7 +46,7 @@ def subvector_attention(op: Op, sparsity, sub_len, pes, lanes, mask_overhead, el
     candidates = op.batch * np.ceil(queries / L) * keys
     imb = imbalance_factor(candidates, keep, pes)
     units_dense = candidates * dh * np.ceil(L / lanes)
-    units = units_dense * keep * imb
+    units = units_dense * np.minimum(keep * imb, 1.0)  # ≤ dense exactly (imb ≤ 1/q; no rounding above it)
     if op.kind == "attn_score":
         units = units + mask_overhead * units_dense
     scores = op.batch * queries * keys

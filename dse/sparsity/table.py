@@ -339,7 +339,9 @@ def apply_sparsity(workload, ref):
     name = table.name
     # every row must match some op of its kind
     for row in table.rows:
-        hits = [t for t in targets if t.kind == row.kind and any(_specificity(t, row.layer, i) for i in range(t.repeat))]
+        hits = [
+            t for t in targets if t.kind == row.kind and any(_specificity(t, row.layer, i) for i in range(t.repeat))
+        ]
         if not hits:
             others = [t for t in targets if t.kind != row.kind and
                       any(_specificity(t, row.layer, i) for i in range(t.repeat))]  # fmt: skip
@@ -421,8 +423,3 @@ def _examples(targets: list[_Target], kind: str) -> str:
             if s and s not in seen:
                 seen.append(s)
     return ", ".join(seen[:6]) or "none"
-
-
-def covered_ops(workload) -> list[tuple[str, OpSparsity]]:
-    """``(block.name, OpSparsity)`` of the ops that carry table values."""
-    return [(f"{op.block}.{op.name}", op.sparsity) for op in workload.ops if op.sparsity is not None]

@@ -10,12 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def _clipped_sum(g, r):
+    """Σ over i in [0, g) of min(i, r): the keys a window reaches on one side of its query, clipped at the edge."""
+    return np.where(g - 1 <= r, (g - 1) * g / 2, r * (r + 1) / 2 + r * (g - 1 - r))
+
+
 def _row_sum(g, k):
-    """Σ over positions i in [0, g) of the window size along one axis: Σ (min(i,r) + min(g−1−i,r) + 1)."""
+    """Σ over positions i in [0, g) of the window size along one axis: Σ (min(i,a) + min(g−1−i,b) + 1), with
+    a = ⌊(k−1)/2⌋ keys before the query and b = ⌊k/2⌋ after it (a centred window for odd k; an even window
+    reaches one key further after the query than before it)."""
     g = np.asarray(g, dtype=np.float64)
-    r = (np.asarray(k, dtype=np.float64) - 1) // 2
-    tri = np.where(g - 1 <= r, (g - 1) * g / 2, r * (r + 1) / 2 + r * (g - 1 - r))
-    return g + 2 * tri
+    k = np.asarray(k, dtype=np.float64)
+    return g + _clipped_sum(g, (k - 1) // 2) + _clipped_sum(g, k // 2)
 
 
 def windowed_pairs(grid_h, grid_w, k, cls: bool = True):

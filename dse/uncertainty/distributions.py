@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from dse.errors import InputError, choice_error
 
@@ -60,6 +59,8 @@ class Distribution:
             return lo + u * (hi - lo)
         if self.kind == "loguniform":
             return np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
+        from scipy import stats  # imported here: scipy.stats takes seconds to import
+
         if self.kind == "triangular":
             return stats.triang.ppf(u, (self.mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
         a, b = (lo - self.mean) / self.sd, (hi - self.mean) / self.sd

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from dse.accelerators.base import Accelerator, Evaluation
 from dse.errors import InputError
@@ -43,6 +42,8 @@ class Draws:
     unit: np.ndarray
     seed: int = 0
     method: str = "lhs"
+    #: the values (N, k) when already computed (a tiled copy carries them: no second inverse-CDF pass)
+    values: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -58,13 +59,27 @@ class Draws:
         return self._values(j)
 
     def _values(self, j: int) -> np.ndarray:
+        if self.values is not None:
+            return self.values[:, j]
         u = self.unit[:, j]
         x = self.inputs[j].values(np.nan_to_num(u, nan=0.5))
         return np.where(np.isnan(u), np.nan, x)
 
+    def matrix(self) -> np.ndarray:
+        """The sampled values (N, k), NaN where nominal."""
+        if self.values is not None:
+            return self.values
+        return np.column_stack([self._values(j) for j in range(len(self.inputs))]) if self.inputs else self.unit
+
+    def subset(self, names) -> Draws:
+        """The same samples of only the inputs in ``names`` (declaration order kept)."""
+        keep = [j for j, u in enumerate(self.inputs) if u.name in set(names)]
+        return replace(self, inputs=tuple(self.inputs[j] for j in keep), unit=self.unit[:, keep],
+                       values=None if self.values is None else self.values[:, keep])  # fmt: skip
+
     def tile(self, designs: int) -> Draws:
         """The same N samples for each of ``designs`` designs, design-major: row ``d·N + s`` is sample ``s``."""
-        return replace(self, unit=np.tile(self.unit, (designs, 1)))
+        return replace(self, unit=np.tile(self.unit, (designs, 1)), values=np.tile(self.matrix(), (designs, 1)))
 
     def factors(self, shape: tuple[int, ...] | None = None) -> F.Factors:
         """The factor inputs as :class:`~dse.hardware.factors.Factors` of arrays (N,) (or ``shape``); 1 where
@@ -85,6 +100,8 @@ def sample(inputs: Iterable[Uncertain], n: int, seed: int = 0) -> Draws:
     inputs = tuple(inputs)
     if not 1 <= n <= MAX_SAMPLES:
         raise InputError("--uncertainty", f"samples must be in [1, {MAX_SAMPLES:,}], got {n}")
+    from scipy.stats import qmc  # imported here: scipy.stats takes seconds to import
+
     k = len(inputs)
     unit = qmc.LatinHypercube(d=k, seed=seed).random(n) if k else np.zeros((n, 0))
     return Draws(inputs, unit, seed, "lhs")

@@ -111,6 +111,7 @@ class Sensitivity:
     points: int
     samples: int
     seed: int
+    ratio: bool = False  # the answer is a ratio of two accelerators' metric (unitless)
 
     @property
     def ranking(self) -> list[str]:
@@ -186,7 +187,9 @@ def analyze(question: Question, method: str = "sobol", samples: int | None = Non
             key = "swing"
     table = pd.DataFrame(rows)
     table = table.sort_values(key, ascending=False, kind="stable").reset_index(drop=True)
-    return Sensitivity(method, question.label, question.metric, y0, table, int(len(y)), n, seed)
+    return Sensitivity(
+        method, question.label, question.metric, y0, table, int(len(y)), n, seed, question.over is not None
+    )
 
 
 def first_order(draws: mc.Draws, y, top: int = 3, floor: float = 0.05, seed: int = 0) -> list[tuple[str, float]]:
@@ -195,7 +198,12 @@ def first_order(draws: mc.Draws, y, top: int = 3, floor: float = 0.05, seed: int
     below ``floor`` (the estimator's noise at a few hundred samples) and a constant ``y`` give none."""
     y = np.asarray(y, dtype=np.float64).reshape(-1)
     k = len(draws.inputs)
-    if k == 0 or y.size < 16 or not np.all(np.isfinite(y)) or np.ptp(y) <= 1e-12 * max(abs(float(np.median(y))), 1e-300):
+    if (
+        k == 0
+        or y.size < 16
+        or not np.all(np.isfinite(y))
+        or np.ptp(y) <= 1e-12 * max(abs(float(np.median(y))), 1e-300)
+    ):
         return []
     from SALib.analyze import rbd_fast
 

@@ -6,6 +6,7 @@ shapes, MACs and sizes then come back as arrays broadcast to the same shape.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -129,7 +130,57 @@ def build(model: str, resolution=None, frames=None, sparsity=None, **overrides) 
     working directory; ``overrides``: architecture options (:data:`OVERRIDABLE`); ``sparsity``: a per-layer
     sparsity table (a CSV path, :class:`~dse.sparsity.table.SparsityRef` or table) whose per-op values the
     ops carry (:mod:`dse.sparsity.table`). Raises :class:`~dse.errors.InputError` on malformed input.
+
+    A zoo model at scalar inputs (ints, an (H, W) pair of ints, no sparsity table) is built once and
+    shared (:func:`_build_cached`): a search evaluating one design at a time rebuilds nothing. Treat the
+    returned workload as read-only.
     """
+    key = _cache_key(model, resolution, frames, sparsity, overrides)
+    if key is not None:
+        return _build_cached(*key)
+    return _build(model, resolution, frames, sparsity, **overrides)
+
+
+#: distinct scalar workloads kept by :func:`build` (a sweep uses one, a resolution mix a few)
+BUILD_CACHE_SIZE = 128
+
+
+def _scalar(v):
+    """``v`` as a hashable plain value if it is a scalar input (int, float, str, None), else a sentinel."""
+    if v is None or isinstance(v, str | bool):
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v)
+    return _NOT_SCALAR
+
+
+_NOT_SCALAR = object()
+
+
+def _cache_key(model, resolution, frames, sparsity, overrides) -> tuple | None:
+    """(model, resolution, frames, overrides) as a hashable key, or None when any input is an array, a
+    table or a file (those are built every time)."""
+    if sparsity is not None or not isinstance(model, str) or is_model_file(model):
+        return None
+    res = tuple(_scalar(r) for r in resolution) if isinstance(resolution, tuple | list) else _scalar(resolution)
+    opts = []
+    for k, v in sorted(overrides.items()):
+        opts.append((k, tuple(_scalar(x) for x in v) if isinstance(v, tuple | list) else _scalar(v)))
+    flat = [res, _scalar(frames), *(v for _, v in opts)]
+    flat = [x for v in flat for x in (v if isinstance(v, tuple) else (v,))]
+    if any(x is _NOT_SCALAR for x in flat):
+        return None
+    return model, res, _scalar(frames), tuple(opts)
+
+
+@functools.lru_cache(maxsize=BUILD_CACHE_SIZE)
+def _build_cached(model: str, resolution, frames, overrides: tuple) -> Workload:
+    return _build(model, resolution, frames, None, **dict(overrides))
+
+
+def _build(model: str, resolution=None, frames=None, sparsity=None, **overrides) -> Workload:
     if is_model_file(model):
         from dse.workloads.models import load_model
 

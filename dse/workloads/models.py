@@ -118,7 +118,9 @@ def load_model(ref: str, base_dir: str | os.PathLike | None = None, field: str =
         spec = onnx_import.read(str(path)).spec
         return Model(spec, "onnx", str(path), _digest(str(path), stat.st_mtime_ns, stat.st_size))
     spec = _model_file(str(path), stat.st_mtime_ns, stat.st_size)
-    return Model(apply_overrides(spec, **overrides), "file", str(path), _digest(str(path), stat.st_mtime_ns, stat.st_size))
+    return Model(
+        apply_overrides(spec, **overrides), "file", str(path), _digest(str(path), stat.st_mtime_ns, stat.st_size)
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -167,7 +169,7 @@ def parse_model_file(data: dict[str, Any], where: str = "model file") -> ModelSp
             raise err("family", choice_error("family", family, tuple(BUILDERS)).args[0].split(": ", 1)[1])
         for key in ("dim", "depth", "heads"):
             if key not in data:
-                raise err(key, f"missing; a model defined by family needs dim, depth and heads")
+                raise err(key, "missing; a model defined by family needs dim, depth and heads")
         if family == "swin" and "depths" not in data:
             raise err("depths", "missing; a Video Swin model needs its per-stage depths")
         spec = ModelSpec(data["name"], family, int(_int(data["dim"], err, "dim")), _int(data["depth"], err, "depth"),

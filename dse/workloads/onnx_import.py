@@ -530,11 +530,12 @@ def _parse(g: _Graph, h: int, w: int, t: int) -> Imported:
                 names[i] = "t_fc"
             else:
                 extra += 1
-                names[i] = f"{ {'linear': 'gemm', 'norm': 'norm', 'activation': 'act'}.get(r.kind, r.kind)}{extra}"
+                names[i] = f"{ {'linear': 'gemm', 'norm': 'norm', 'activation': 'act'}.get(r.kind, r.kind) }{extra}"
                 r.role = {"linear": "gemm", "norm": "norm", "activation": "activation"}.get(r.kind, "")
                 if not r.role:
                     raise _err(g.path, r.node, r.op_type, "an op of a block outside its attention and MLP")
         seg_ops.append((seg, names, prefixes, kinds))
+
     # runs of identical blocks
     def signature(item) -> tuple:
         seg, names, _, _ = item

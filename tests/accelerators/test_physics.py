@@ -24,7 +24,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dse import accelerators
@@ -91,6 +91,7 @@ ZERO_OR_RANGE: dict[str, tuple[float, float]] = {
     "launch_us": (0.1, 100),
     "power_w": (1, 1000),
     "area_mm2": (1, 1000),
+    "cache_mb": (0.1, 1000),
 }
 
 
@@ -210,7 +211,9 @@ def close(a, b, what: str) -> None:
                                err_msg=what)  # fmt: skip
 
 
-FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: a fixed set of examples per run (derandomize): CI stays deterministic, and the strict xfails below do not
+#: depend on luck; explore further locally with ``--hypothesis-seed`` after removing ``derandomize``
+FAST = settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---- 1, 2, 4, 6: bounds, sums and validity at random design points ---------------------------------------
@@ -291,21 +294,75 @@ KNOBS = [
     ("heatvit", "keep3", -1),
     ("windowed", "window", -1),  # a smaller window keeps fewer (query, key) pairs
 ]
+#: knob values drawn where the declared range is not the one the property is about: HeatViT's selectors stay
+#: on (keep < 1) — switching one on is test_heatvit_switching_a_selector_on_minimal_example
+KNOB_RANGES = {("heatvit", k): (0.01, 0.99) for k in ("keep1", "keep2", "keep3")}
+
+#: open model bugs: (accelerator, knob) → (why, a minimal example: (values, less sparse, more sparse), workload).
+#: The example always runs first, so the case fails until the model is fixed (strict xfail); then drop the entry
+#: from here and keep the example as a regression example.
+KNOWN = {
+    ("rtsa-split", "sparsity_linear"): (
+        "the dense fallback (cost.cheaper) compares one op's own cycles and energy, but the split design's period "
+        "is also bounded by the shared DRAM interface (Σ DRAM cycles of both arrays): delta mode's spill traffic "
+        "(dse/sparsity/delta.py, buffer < 4 slices) lowers an op's cycles yet raises the DRAM total "
+        "(period 0.3517 → 0.3572 s, energy 0.21380 → 0.21384 J)",
+        ({"glb_kib": 128.0, "dram_gbps": 8.0}, np.array([0.0]), np.array([0.5])),
+        ("videomae-b", None),
+    ),
+    ("rtsa-split", "sparsity_attention"): (
+        "the dense fallback (cost.cheaper) credits a sparse mode with the clock-tree and static energy of the "
+        "cycles it saves (op_energy_j), but in the split design the clock and leakage run for the whole period, "
+        "set here by the linear array: the sub-vector mode shortens the idle attention side for nothing and "
+        "its extra buffer traffic (+3.4% buffer energy) raises energy 0.32891 → 0.32952 J",
+        ({"split": 0.0, "sub_len": 8.0, "dram_gbps": 4.0, "glb_kib": 2048.0, "lanes": 16.0}, np.array([0.0]),
+         np.array([0.15])),
+        ("videomae-b", None),
+    ),
+    ("vitcod", "sparsity_attention"): (
+        "ViTCoD's engine split follows the released simulator: the denser engine gets int(W · its share of the "
+        "non-zeros) PE columns, and SpMM runs on int(columns · R/H) lanes per head; as the sparser engine's "
+        "non-zeros fall one column moves to the denser engine and the sparser engine's SpMM slows (1,209,371 → "
+        "1,389,856 cycles per pass): latency 0.5976 → 0.6020 s",
+        ({"global_columns": 0.3}, np.array([0.9025]), np.array([0.905])),
+        ("videomae-b", None),
+    ),
+}
 
 
-@pytest.mark.parametrize(("name", "knob", "direction"), KNOBS, ids=[f"{n}-{k}" for n, k, _ in KNOBS])
+@st.composite
+def knob_case(draw, name: str, knob: str, direction: int):
+    """A design batch and, per point, a less and a more sparse value of ``knob``."""
+    acc = accelerators.get(name)
+    param = acc.param(knob)
+    if (name, knob) in KNOB_RANGES:
+        lo, hi = KNOB_RANGES[name, knob]
+        knob_values = st.floats(lo, hi)
+    else:
+        knob_values = param_strategy(name, param)
+    base = draw(design_batch(name, max_size=4))
+    pairs = [sorted(draw(st.tuples(knob_values, knob_values))) for _ in range(len(base[knob]))]
+    lo_v, hi_v = (np.array([pr[i] for pr in pairs]) for i in (0, 1))
+    less, more = (lo_v, hi_v) if direction > 0 else (hi_v, lo_v)
+    return base, less, more
+
+
+def _knob_params():
+    out = []
+    for name, knob, direction in KNOBS:
+        known = KNOWN.get((name, knob))
+        marks = [pytest.mark.xfail(strict=True, reason=known[0])] if known else []
+        out.append(pytest.param(name, knob, direction, marks=marks, id=f"{name}-{knob}"))
+    return out
+
+
+@pytest.mark.parametrize(("name", "knob", "direction"), _knob_params())
 def test_more_sparsity_is_never_slower_nor_costlier(name, knob, direction):
     acc = accelerators.get(name)
-    knob_values = param_strategy(name, acc.param(knob))
 
-    @FAST
-    @given(data=st.data(), wl=workloads)
-    def check(data, wl):
-        base = data.draw(design_batch(name, max_size=4))
-        n = len(base[knob])
-        pairs = [sorted(data.draw(st.tuples(knob_values, knob_values))) for _ in range(n)]
-        lo, hi = (np.array([pr[i] for pr in pairs]) for i in (0, 1))
-        less, more = (lo, hi) if direction > 0 else (hi, lo)
+    def check(case, wl):
+        base, less, more = case
+        n = len(less)
         values = concat({**base, knob: less}, {**base, knob: more})
         ev = acc.evaluate(wl, values)
         for k in ("latency_s", "period_s", "energy_j"):
@@ -313,7 +370,10 @@ def test_more_sparsity_is_never_slower_nor_costlier(name, knob, direction):
             at_most(v[n:], v[:n], f"{k} with more {knob}", {k2: v2[n:] for k2, v2 in values.items()} | {
                 f"{knob} (less sparse)": less})  # fmt: skip
 
-    check()
+    if (name, knob) in KNOWN:
+        _, case, wl = KNOWN[name, knob]
+        check = example(case=case, wl=workload(*wl))(check)
+    FAST(given(case=knob_case(name, knob, direction), wl=workloads)(check))()
 
 
 # ---- 5: clock, voltage and energy -------------------------------------------------------------------------
@@ -333,6 +393,11 @@ def test_higher_clock_never_lowers_energy_below_the_v_f_prediction(name):
     DRAM energy is left out: it is off-chip, at the DRAM's own supply (cost.py scales it by neither the
     voltage nor the FPGA gap); scaling it by (V₂/V₁)² would predict more than physics does at every
     compute-bound point. FPGA fabric has a fixed supply (V ratio 1): on-chip energy never falls with clock.
+    Both hold where every op runs in the same mode at both clocks. The dense fallback (``cost.cheaper``) may
+    pick another mode at another clock: it weighs on-chip energy (∝ V²) against DRAM energy (not), and it
+    takes a sparse mode only where it is no slower, so a sparse mode that saves DRAM traffic but is slower in
+    compute is refused at a low clock and taken at a high clock where the op turns memory-bound. Across such
+    a switch energy may fall slightly as the clock rises (see :func:`test_clock_can_switch_a_mode`).
     """
     acc = accelerators.get(name)
     fpga = name in FPGA
@@ -354,13 +419,43 @@ def test_higher_clock_never_lowers_energy_below_the_v_f_prediction(name):
         else:
             node = np.broadcast_to(p["node_nm"], (n,))
             ratio = (tech.supply_voltage(f2, node) / tech.supply_voltage(f1, node)) ** 2
-        at_most(e[:n] * ratio, e[n:], "on-chip dynamic energy at the higher clock ≥ V–f prediction",
-                {**{k: v[n:] for k, v in values.items()}, "lower clock_mhz": f1})  # fmt: skip
+        same = _same_modes(ev, n)  # the dense fallback may pick another mode at another supply (see docstring)
+        at_most(np.where(same, e[:n] * ratio, 0.0), e[n:], "on-chip dynamic energy at the higher clock ≥ V–f "
+                "prediction", {**{k: v[n:] for k, v in values.items()}, "lower clock_mhz": f1})  # fmt: skip
         # the energy that the clock cannot lower: E − leakage never falls as the clock rises
         e_nl = np.asarray(ev["energy_j"]) - np.asarray(ev.energy["leakage"])
-        at_most(e_nl[:n], e_nl[n:], "energy − leakage at the higher clock", {k: v[n:] for k, v in values.items()})
+        at_most(np.where(same, e_nl[:n], 0.0), e_nl[n:], "energy − leakage at the higher clock",
+                {k: v[n:] for k, v in values.items()})  # fmt: skip
 
     check()
+
+
+def test_clock_can_switch_a_mode():
+    """The example behind the same-mode condition above: rtsa-split on deit-tiny with 1 + 55 PE rows × 64 and a
+    20 KiB buffer at 7 nm. At 257 MHz QKᵀ and A·V run dense (sub-vectors of 2 are slower in compute); at
+    2,059 MHz the dense ops are DRAM-bound, so the sub-vector mode, which moves fewer score bytes, is taken,
+    and energy − leakage falls by 0.8% (DRAM energy −2%, on-chip +20% at +10% supply)."""
+    split = accelerators.get("rtsa-split")
+    f_max = float(tech.max_clock_mhz(7.0))
+    values = {"rows": 56, "cols": 64, "lanes": 1, "glb_kib": 20, "dram_gbps": 54.6, "node_nm": 7, "sfu_lanes": 1,
+              "sfu_overlap": 0, "leakage_mw_per_mm2": 0, "sparsity_linear": 0, "key_interval": 1,
+              "sparsity_attention": 0.5, "sub_len": 2, "split": 0, "clock_mhz": np.array([0.0625, 0.5]) * f_max}  # fmt: skip
+    ev = split.evaluate(build("deit-tiny"), values)
+    modes = {r.op: tuple(np.broadcast_to(np.asarray(r.mode), (2,))) for r in ev.ops}
+    assert modes["qk"] == modes["av"] == ("dense", "subvector")
+    e = np.asarray(ev["energy_j"]) - np.asarray(ev.energy["leakage"])
+    assert e[1] < e[0]
+    dram = np.asarray(ev.energy["dram"])
+    assert dram[1] < dram[0]
+
+
+def _same_modes(ev, n: int) -> np.ndarray:
+    """Per point of the first half: every op ran in the same mode as at the matching point of the second."""
+    same = np.ones(n, dtype=bool)
+    for row in ev.ops:
+        mode = np.broadcast_to(np.asarray(row.mode), (2 * n,))
+        same &= mode[:n] == mode[n:]
+    return same
 
 
 def _f_max(acc, p) -> np.ndarray:
@@ -395,3 +490,32 @@ def test_clock_above_the_limit_is_an_infeasible_point(name):
     valid = np.asarray(ev["valid"])
     assert valid[1] == 0.0 and "clock" in str(np.asarray(ev.reasons)[1])
     assert valid[0] == 1.0, np.asarray(ev.reasons)[0]
+
+
+# ---- open model bugs found by the properties above (minimal examples; strict: they fail until fixed) -------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="vitcod books the Q/K auto-encoder's MACs (encoder: Nq + Nk vectors per pass, in `codec`) on the "
+    "QKᵀ op but gives them no cycles (the decoder's cycles cover only loaded vectors), so an attention-bound "
+    "design exceeds its pe_rows × pe_cols peak",
+)
+def test_vitcod_never_exceeds_its_peak_minimal_example():
+    vitcod = accelerators.get("vitcod")
+    ev = vitcod.evaluate(build("deit-tiny"), {"pe_rows": 1, "pe_cols": 2, "attn_rows": 1, "sparsity_attention": 0.99,
+                                             "global_columns": 0, "global_density": 0, "ae_ratio": 1})  # fmt: skip
+    assert float(ev["utilization"]) <= 1.0  # 1.0024 today
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="heatvit: a keep ratio below 1 switches its token selector on (per-head MLP + package token), whose "
+    "cost is paid whether or not it prunes enough to repay it; there is no fallback that leaves a selector "
+    "out when it does not pay (at keep3 = 0.99 it prunes no token: 45 → 45)",
+)
+def test_heatvit_switching_a_selector_on_minimal_example():
+    heatvit = accelerators.get("heatvit")
+    ev = heatvit.evaluate(build("deit-tiny"), {"keep3": np.array([1.0, 0.99])})
+    lat, energy = np.asarray(ev["latency_s"]), np.asarray(ev["energy_j"])
+    assert lat[1] <= lat[0] and energy[1] <= energy[0]  # 3.011 → 3.029 ms and 7.42 → 7.46 mJ today

@@ -248,3 +248,17 @@ def test_launch_override_keeps_the_precision_extras():
     assert (
         GPU().evaluate(wl, {"precision": "fp32"})["latency_s"] > GPU().evaluate(wl, {"precision": "fp16"})["latency_s"]
     )
+
+
+@pytest.mark.parametrize("acc", ACCELERATORS, ids=lambda a: a.name)
+def test_every_time_metric_is_reported(acc):
+    """Issue 11 item 1: latency (one input end to end), period (eager batch 1: one input at a time, so the same),
+    inputs per second = 1 / period, frames per second = frames per input / period (images for image models)."""
+    for model, frames in (("videomae-b", 16), ("deit-tiny", None)):
+        wl = build(model, np.array([112, 224]), frames)
+        ev = acc.evaluate(wl)
+        for key in ("latency_s", "period_s", "inputs_per_s", "frames_per_s"):
+            assert key in acc.metrics and ev[key].shape == (2,) and np.all(ev[key] > 0), key
+        np.testing.assert_allclose(ev["period_s"], ev["latency_s"], rtol=1e-12)
+        np.testing.assert_allclose(ev["inputs_per_s"], 1 / ev["period_s"], rtol=1e-12)
+        np.testing.assert_allclose(ev["frames_per_s"], wl.frames / ev["period_s"], rtol=1e-12)

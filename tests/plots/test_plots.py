@@ -110,17 +110,22 @@ def test_matrix_for_three_objectives(study3):
         assert len(pts) >= 1 and set(map(tuple, pts)) <= set(map(tuple, csv[[x, y]].to_numpy(dtype=float)))
     assert len([ax for ax in plot.figure.axes if ax.axison]) == 3
     _axes_have_data(plot.figure)
-    # the spec's baselines (cpu, gpu) lie decades away from the designs: log axes
-    assert plot.log_axes["energy_j"] and plot.log_axes["area_mm2"]
+    # the spec's baselines (cpu, gpu) lie decades away from the designs: the axes follow the designs, and the
+    # baselines sit at the edges as off-scale markers with their values
+    r = plot.ranges["area_mm2"]
+    far = plot.baselines[plot.baselines["baseline"].str.match("cpu|gpu")]
+    assert len(far) == 2 and all(not r.contains(v) for v in far["area_mm2"])
+    labels = [t.get_text() for ax in plot.figure.axes for t in ax.texts]
+    assert any("cpu" in t and "mm²" in t for t in labels)
 
 
 def test_baselines_in_legend_and_unregistered_skipped(study2):
     res = load_results(study2.out_dir)
     plot = pareto_figure(res)
     texts = " ".join(_legend_texts(plot.figure))
-    for name in ("vitcod", "cpu", "gpu", "Pareto front", "feasible trials", "infeasible trials"):
+    for name in ("vitcod", "cpu:xeon16", "gpu:h100", "Pareto front", "feasible trials", "infeasible trials"):
         assert name in texts
-    assert list(plot.baselines["baseline"]) == ["vitcod", "cpu", "gpu"]
+    assert list(plot.baselines["baseline"]) == ["vitcod", "cpu:xeon16", "gpu:h100"]  # labelled by preset
     assert any("no-such-accelerator" in n for n in plot.notes)
 
 
@@ -189,7 +194,7 @@ def test_report_figures_not_empty(study3):
     chosen, _ = res.baselines()
     scale = res.scaling(res.design_params(res.best("latency_s")), chosen)
     assert list(scale["resolution"]) == [112, 160, 224, 320, 448]
-    assert {"speedup_cpu", "speedup_gpu"} <= set(scale.columns)
+    assert {"speedup_cpu:xeon16", "speedup_gpu:h100"} <= set(scale.columns)
     imp, method = figures.importances(res.load_study(), res)
     assert imp is not None, method
     assert set(imp.columns) == {"latency_s", "energy_j", "area_mm2"} and len(imp) >= 2
@@ -288,3 +293,26 @@ def test_report_without_study_storage(study2, tmp_path):
     assert any("no optuna study" in n for n in rep.notes)
     assert "Not computed: no optuna study" in (d / "report.md").read_text()
     assert (d / "figures" / "breakdown.png").is_file()
+
+
+def test_report_shows_baselines_published_and_matched(run, study2):
+    """Issue 11 item 10: each baseline at its published configuration and matched to the lead design's peak MAC
+    rate, buffer and bandwidth; CPU/GPU labelled by preset."""
+    from dse import accelerators
+
+    res = load_results(study2.out_dir)
+    chosen, _ = res.baselines()
+    row = res.best("latency_s")
+    params = res.design_params(row)
+    matched = dict((b.label, over) for b, over in res.matched_baselines(params, chosen))
+    assert set(matched) == {"vitcod matched", "cpu:xeon16 matched", "gpu:h100 matched"}
+    rtsa = accelerators.get("rtsa")
+    design = rtsa.budget(rtsa.resolve({k: v for k, v in params.items() if k in {q.name for q in rtsa.params}}))
+    rate_tflops = 2 * design["macs"] * design["clock"] * 1e6 / 1e12
+    assert matched["gpu:h100 matched"] == {"peak_tflops": pytest.approx(rate_tflops), "mem_gbps": design["bandwidth"]}
+    assert matched["cpu:xeon16 matched"]["cache_mb"] == pytest.approx(design["buffer"] * 1024 / 1e6)
+    r = run("report", study2.out_dir)
+    assert r.code == 0, r.err
+    text = (study2.out_dir / "report.md").read_text()
+    assert "At their published configuration" in text and "| gpu:h100 matched |" in text
+    assert "| cpu:xeon16 | cpu:xeon16 |" in text

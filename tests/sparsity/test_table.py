@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dse import accelerators
 from dse.errors import InputError
-from dse.sparsity.table import OpSparsity, SparsityRef, apply_sparsity, read_table
+from dse.sparsity.table import OpSparsity, SparsityRef, read_table
 from dse.workloads import build
 
 HEADER = "layer,resolution,frames,threshold,delta_sparsity,delta_p10,delta_p90,sub_len,keep,mass_lost\n"
@@ -25,7 +25,9 @@ def test_role_rows_set_every_op_of_the_role_and_interpolate_between_resolutions(
     p = _table(tmp_path, "qkv,112,16,4,0.4,0.3,0.5,,,\nqkv,224,16,4,0.6,0.5,0.7,,,\n")
     wl = build("videomae-s", np.array([112, 176, 224, 448]), sparsity=str(p))
     qkv = next(op for op in wl.ops if op.name == "qkv")
-    np.testing.assert_allclose(qkv.sparsity.delta, [0.4, 0.4 + 0.2 * 64 / 112, 0.6, 0.6])  # linear in R, flat beyond the table
+    np.testing.assert_allclose(
+        qkv.sparsity.delta, [0.4, 0.4 + 0.2 * 64 / 112, 0.6, 0.6]
+    )  # linear in R, flat beyond the table
     np.testing.assert_allclose(qkv.sparsity.delta_p90, [0.5, 0.5 + 0.2 * 64 / 112, 0.7, 0.7])
     assert all(op.sparsity is None for op in wl.ops if op.name != "qkv")
     assert read_table(p).threshold == 4.0

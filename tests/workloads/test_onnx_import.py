@@ -28,14 +28,26 @@ def graphs(tmp_path_factory):
     d = tmp_path_factory.mktemp("onnx")
     return {
         "deit": transformer_graph(d / "deit_tiny.onnx"),  # DeiT-Tiny: 192 wide, 12 blocks, 3 heads, 224²
-        "mae": transformer_graph(d / "mae.onnx", dim=384, depth=2, heads=6, frames=16, tubelet=2, cls=False,
-                                 num_classes=400),  # fmt: skip
-        "tsf": transformer_graph(d / "tsf.onnx", dim=96, depth=2, heads=4, frames=8, resolution=112, num_classes=400,
-                                 attention="divided"),  # fmt: skip
-        "variant": transformer_graph(d / "variant.onnx", dim=64, depth=3, heads=2, resolution=96, num_classes=10,
-                                     separate_qkv=True, decomposed_ln=True, gelu="gelu"),  # fmt: skip
-        "dynamic": transformer_graph(d / "dyn.onnx", dim=64, depth=2, heads=2, resolution=64, num_classes=10,
-                                     dynamic=True),  # fmt: skip
+        "mae": transformer_graph(
+            d / "mae.onnx", dim=384, depth=2, heads=6, frames=16, tubelet=2, cls=False, num_classes=400
+        ),  # fmt: skip
+        "tsf": transformer_graph(
+            d / "tsf.onnx", dim=96, depth=2, heads=4, frames=8, resolution=112, num_classes=400, attention="divided"
+        ),  # fmt: skip
+        "variant": transformer_graph(
+            d / "variant.onnx",
+            dim=64,
+            depth=3,
+            heads=2,
+            resolution=96,
+            num_classes=10,
+            separate_qkv=True,
+            decomposed_ln=True,
+            gelu="gelu",
+        ),  # fmt: skip
+        "dynamic": transformer_graph(
+            d / "dyn.onnx", dim=64, depth=2, heads=2, resolution=64, num_classes=10, dynamic=True
+        ),  # fmt: skip
     }
 
 

@@ -1,0 +1,136 @@
+"""``rtsa-dse init [SPEC.toml]``: write a commented example sweep spec for an accelerator and a model."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from dse import accelerators
+from dse.accelerators import Accelerator, Param
+from dse.errors import InputError
+from dse.search.export import write_text
+
+#: searched parameters in the example (the others are listed, commented out, with their allowed values)
+SEARCHED = 4
+
+
+def _toml(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float):
+        return f"{v:g}" if math.isfinite(v) and "e" not in f"{v:g}" else repr(v)
+    return str(v)
+
+
+def _range(p: Param) -> str | None:
+    """A search range around the default (÷4 … ×4 within the allowed range), or None if none fits."""
+    d = p.default
+    if p.kind == "choice":
+        return "[" + ", ".join(_toml(c) for c in p.choices) + "]" if len(p.choices) > 1 else None
+    if isinstance(d, bool) or not isinstance(d, int | float) or d <= 0:
+        return None
+    lo = max(d / 4, p.low if p.low is not None else -math.inf)
+    hi = min(d * 4, p.high if p.high is not None else math.inf)
+    if p.kind == "int":
+        if d & (d - 1) == 0:  # a power of two: its neighbours in powers of two
+            vals = [v for v in (d // 4, d // 2, d, d * 2, d * 4) if v >= 1 and lo <= v <= hi]
+            return "[" + ", ".join(map(str, vals)) + "]" if len(vals) > 1 else None
+        lo, hi = math.ceil(lo), math.floor(hi)
+        if hi - lo < 2:
+            return None
+        raw = (hi - lo) / 8
+        step = max(1, min((k * 10 ** math.floor(math.log10(raw)) for k in (1, 2, 5)), key=lambda s: abs(s - raw)))
+        step = int(step)
+        lo = step * math.ceil(lo / step) if step > 1 else lo
+        hi = lo + step * ((hi - lo) // step)
+        return f"{{ low = {lo}, high = {hi}, step = {step} }}"
+    if not hi > lo:
+        return None
+    log = "true" if hi / lo >= 10 else "false"
+    return f"{{ low = {lo:.4g}, high = {hi:.4g}, log = {log} }}"
+
+
+def example_spec(acc: Accelerator, model: str, study: str) -> str:
+    """The text of a commented spec that validates as it is (``rtsa-dse sweep`` runs it)."""
+    metrics = list(acc.metrics)
+    objectives = [m for m in ("latency_s", "energy_j") if m in metrics]
+    size = "dsp_util" if all(m in metrics for m in ("dsp", "bram", "lut")) else "area_mm2"
+    objectives += [size] if size in metrics else []
+    lines = [
+        f"# A sweep of {acc.name} on {model}, written by `rtsa-dse init`. Run it with:",
+        f"#   rtsa-dse sweep {study}.toml",
+        "# Results go to results/<study>/ (trials.csv, pareto.csv, report.md, figures); re-running resumes.",
+        "# The format: README.md ('Sweep specs'); every parameter: `rtsa-dse accelerators -a " + acc.name + "`.",
+        "",
+        f'study = "{study}"  # also the results folder name',
+        f'accelerator = "{acc.name}"',
+        'sampler = "nsga2"  # nsga2, nsga3, tpe, gp, random, qmc, or grid (every point of a discretised space)',
+        "trials = 500  # completed trials to reach",
+        "seed = 0  # 0 … 4294967295",
+        "# baselines evaluated on the same workload (names of `rtsa-dse accelerators`, NAME:PRESET, or tables);",
+        "# baselines = [] means none; without the key, reports show the default set",
+        'baselines = ["cpu:xeon16", "gpu:h100"]',
+        "",
+        "[workload]",
+        f'model = "{model}"  # a zoo name (`rtsa-dse workloads`), a model .toml or an ONNX graph',
+        "# resolution = 224  # R or [H, W]; default: the model's published input",
+        "# frames = 16",
+        "# a battery scenario instead: a weighted resolution mix, aggregated as the mean or the worst case",
+        "# resolutions = [112, 224]",
+        "# weights = [3, 1]",
+        '# aggregate = "mean"  # or "max"; per objective: latency_s = { direction = "minimize", aggregate = "max" }',
+        "",
+        "[objectives]  # metric = direction; metrics: `rtsa-dse accelerators`",
+    ]
+    lines += [f'{m} = "minimize"' for m in objectives]
+    lines += ["", "[space]  # a range { low, high, step | log | points }, a list of choices, or a fixed value"]
+    searched = 0
+    for p in acc.params:
+        r = _range(p) if searched < SEARCHED else None
+        allowed = f"allowed {p.range_text()}" + (f" {p.unit}" if p.unit else "")
+        if r is not None:
+            lines.append(f"{p.name} = {r}  # {allowed}")
+            searched += 1
+        else:
+            lines.append(f"# {p.name} = {_toml(p.default)}  # default; {allowed}")
+    lines += ["", "[constraints]  # metric = { max = … } and/or { min = … }; a missing value is never feasible"]
+    if size == "area_mm2" and "area_mm2" in metrics:
+        lines.append("area_mm2 = { max = 10.0 }")
+    elif size in metrics:
+        lines.append("fpga_fit = true  # DSP, BRAM and LUT use within the device")
+    if "accuracy_drop" in metrics:
+        lines.append("max_accuracy_drop = 1.0  # percentage points, estimated from published points")
+    lines.append('# "latency_s@112" = { max = 0.033 }  # one point of a resolution mix')
+    return "\n".join(lines) + "\n"
+
+
+@click.command("init")
+@click.argument("path", required=False, default="sweep.toml", metavar="[SPEC.toml]")
+@click.option("--accelerator", "-a", default="rtsa", show_default=True, help="Accelerator to search.")
+@click.option("--workload", "-w", default="videomae-b", show_default=True, help="Model of the workload.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def command(path, accelerator, workload, force) -> None:
+    """Write a commented example sweep spec (default sweep.toml) that `rtsa-dse sweep` runs as it is."""
+    from dataclasses import replace
+
+    from dse.search.space import Problem
+    from dse.search.spec import parse_spec
+
+    out = Path(path)
+    if out.suffix != ".toml":
+        raise InputError("SPEC.toml", f"{out}: the spec file name ends in .toml")
+    if out.exists() and not force:
+        raise InputError("SPEC.toml", f"{out} exists; pass --force to overwrite it")
+    acc = accelerators.get(accelerator)
+    study = "".join(c if c.isalnum() or c in "_-." else "_" for c in out.stem) or "sweep"
+    text = example_spec(acc, workload, study)
+    import tomllib
+
+    spec = parse_spec(tomllib.loads(text), source=text, path=str(out.resolve()))
+    Problem(replace(spec, sampler="random"))  # the example validates before it is written
+    write_text(text, out)
+    click.echo(f"wrote {out}: {acc.name} on {workload}; edit it, then: rtsa-dse sweep {out}")
