@@ -302,6 +302,11 @@ class Accelerator:
         Raises ``InputError`` for malformed values (unknown name, out of the declared range).
         """
         p = self.resolve(values)
+        # numeric parameters at the points' full shape, so that every point gets its own answer even where a
+        # parameter reaches no cost array (a budget, or a knob the workload does not use: HeatViT's keep ratios
+        # on a Swin model); string choices keep their shape (the one-dataflow / one-precision fast paths)
+        shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
+        p = {k: v if v.dtype.kind in "USO" else np.broadcast_to(v, shape) for k, v in p.items()}
         split = [k for k in self.structural if np.unique(p[k]).size > 1]
         ev = self._evaluate(workload, p) if not split else _stitch(self, workload, p, split[0])
         for lim in self.limits(p):

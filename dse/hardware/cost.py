@@ -197,11 +197,24 @@ def op_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
     return k * on_chip + w.dram_bytes * ctx.dram_j_per_byte + ctx.static_w * cyc / ctx.clock_hz
 
 
+def op_dynamic_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
+    """Energy one instance of ``w`` spends on its own work: MACs, buffer, register file, SFU and DRAM (no clock
+    tree and no static power, which run for as long as the accelerator is on)."""
+    on_chip = (w.macs + w.lane_ops) * ctx.mac_j + w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac
+    return ctx.dynamic_scale * (on_chip + w.sfu_elems * ctx.sfu_j_per_elem) + w.dram_bytes * ctx.dram_j_per_byte
+
+
 def cheaper(dense: OpWork, sparse: OpWork, ctx: CostContext) -> OpWork:
-    """Dense fallback: per design point, ``sparse`` where it is no slower *and* costs no more energy than
-    ``dense``, else ``dense``. Because a sparse mode's cost never rises with its sparsity once its fixed
-    overheads (metadata, masks, Δ compares) are on, the chosen cost never rises with sparsity either."""
-    use = (op_cycles(sparse, ctx) <= op_cycles(dense, ctx)) & (op_energy_j(sparse, ctx) <= op_energy_j(dense, ctx))
+    """Dense fallback: per design point, ``sparse`` where it is no slower and spends no more energy on its work
+    than ``dense`` (clock tree and static energy then follow the cycles), and — on a pipelined design, whose
+    arrays share one DRAM interface and one SFU pool — moves no more DRAM bytes; else ``dense``. A sparse
+    mode's cycles, work energy and traffic never rise with its sparsity once its fixed overheads (metadata,
+    masks, Δ compares, re-reads) are on, so the chosen cost never rises with sparsity either."""
+    use = (op_cycles(sparse, ctx) <= op_cycles(dense, ctx)) & (
+        op_dynamic_energy_j(sparse, ctx) <= op_dynamic_energy_j(dense, ctx)
+    )
+    if ctx.pipelined:
+        use = use & (sparse.dram_bytes <= dense.dram_bytes) & (sparse.sfu_elems <= dense.sfu_elems)
 
     def pick(a, b):
         return np.where(use, b, a)

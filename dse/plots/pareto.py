@@ -60,7 +60,9 @@ def pairs_for(results: Results, x: str | None, y: str | None) -> list[tuple[str,
     if x is not None or y is not None:
         x = results.metric(x, "--x") if x is not None else None
         y = results.metric(y, "--y") if y is not None else None
-        others = [m for m in [*results.objectives, results.size_metric, "energy_j", "latency_s"] if m in results.metrics]
+        others = [
+            m for m in [*results.objectives, results.size_metric, "energy_j", "latency_s"] if m in results.metrics
+        ]
         x = x or next(m for m in others if m != y)
         y = y or next(m for m in others if m != x)
         if x == y:
@@ -70,7 +72,8 @@ def pairs_for(results: Results, x: str | None, y: str | None) -> list[tuple[str,
     if len(objs) >= 2:
         return list(combinations(objs, 2))
     other = next(
-        m for m in (results.size_metric, "energy_j", "latency_s", *results.metrics)
+        m
+        for m in (results.size_metric, "energy_j", "latency_s", *results.metrics)
         if m in results.metrics and m != objs[0]
     )
     return [(objs[0], other)]

@@ -553,8 +553,11 @@ def _run_worker(problem, cfg, n_target, index, progress, poll_s, patience_s) -> 
 # -- local worker processes ----------------------------------------------------------------------
 
 
-def _child(problem: Problem, cfg: StorageConfig, n_target: int, index: int, conn) -> None:
+def _child(blob: bytes, cfg: StorageConfig, n_target: int, index: int, conn) -> None:
     """Entry point of a ``--jobs`` worker process: run, send the stats back, exit 0 (130/143 if stopped)."""
+    import pickle
+
+    problem = pickle.loads(blob)
     try:
         with interruptible():
             stats = run_worker(problem, cfg, n_target, index=index)
@@ -578,11 +581,15 @@ def run_workers(problem: Problem, cfg: StorageConfig, n_target: int, jobs: int, 
         return run_worker(problem, cfg, n_target, progress=progress)
     import multiprocessing
 
+    import cloudpickle
+
     ctx = multiprocessing.get_context("spawn")
+    # by value where needed: a plug-in accelerator loaded from a file is no module a fresh process can import
+    blob = cloudpickle.dumps(problem)
     children = []
     for i in range(1, jobs):
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(problem, cfg, n_target, i, send), daemon=False)
+        proc = ctx.Process(target=_child, args=(blob, cfg, n_target, i, send), daemon=False)
         proc.start()
         send.close()
         children.append((proc, recv))
