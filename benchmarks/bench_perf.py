@@ -287,11 +287,13 @@ def bench_grid(tmp: Path, quick: bool, repeat: int) -> dict:
               f"{row['sweep_s']:.2f} s ({steps} s){fig}", flush=True)  # fmt: skip
     d = out["defaults"]
     total = out["import_s"] + d["sweep_s"] + d["figures_s"]
-    writing = sum(d.get(k, 0.0) for k in ("trials_table_s", "study_s", "baselines_s", "outputs_s"))
-    print(f"  end to end with the defaults: {total:.1f} s = imports {out['import_s']:.1f} + evaluation "
-          f"{d['evaluation_s']:.2f} + front {d['front_s']:.2f} + writing (table, study, baselines, outputs) "
-          f"{writing:.2f} + figures {d['figures_s']:.2f} s (+ {d['sweep_s'] - d['evaluation_s'] - d['front_s'] - writing:.2f}"
-          " s other)")  # fmt: skip
+    named = {
+        k[:-2].replace("_", " "): v for k, v in d.items() if k.endswith("_s") and k not in ("sweep_s", "figures_s")
+    }
+    rest = d["sweep_s"] - sum(v for v in named.values() if v is not None)
+    parts = " + ".join(f"{k} {v:.2f}" for k, v in named.items() if v)
+    print(f"  end to end with the defaults: {total:.1f} s = imports {out['import_s']:.2f} + {parts} + figures "
+          f"{d['figures_s']:.2f} (+ {rest:.2f} s in between)")  # fmt: skip
     out["end_to_end_s"] = total
     return out
 

@@ -257,7 +257,17 @@ class Accelerator:
         for key in values:
             if key not in known:
                 raise choice_error(f"{self.name} parameter", key, sorted(known))
-        return {p.name: p.coerce(values.get(p.name, p.default)) for p in self.params}
+        return {p.name: p.coerce(values[p.name]) if p.name in values else self._default(p) for p in self.params}
+
+    def _default(self, p: Param) -> np.ndarray:
+        """``p``'s default, validated once and kept read-only (the single-design path re-uses it)."""
+        cache = self.__dict__.setdefault("_default_arrays", {})
+        key = (p.name, repr(p.default))
+        if key not in cache:
+            arr = np.array(p.coerce(p.default))
+            arr.flags.writeable = False
+            cache[key] = arr
+        return cache[key]
 
     # ---- resource budgets, for iso-resource comparisons ------------------------------------------
     #: resource → parameter that sets it directly (``macs`` is also reachable through rows/cols/lanes)

@@ -205,22 +205,26 @@ def max_clock_mhz(node_nm) -> np.ndarray:
     return nominal_clock_mhz(node_nm) * _speed(V_MAX_SHARE * vn, vt) / _speed(vn, vt)
 
 
+def _relative_speed(x) -> np.ndarray:
+    """Clock at supply x · V_nom relative to the clock at V_nom. With V_t = VT_SHARE · V_nom it does not
+    depend on the node: ((x − s)^α / x) / (1 − s)^α."""
+    return _speed(x, VT_SHARE) / _speed(1.0, VT_SHARE)
+
+
+#: the relative-speed curve on the allowed supply range, increasing in x: inverted by interpolation
+_X_TABLE = np.linspace(V_MIN_SHARE, V_MAX_SHARE, 4097)
+_R_TABLE = _relative_speed(_X_TABLE)
+
+
 def supply_voltage(clock_mhz, node_nm) -> np.ndarray:
     """Lowest supply (V) that runs ``clock_mhz`` at ``node_nm`` by the alpha-power law; clocks below what
     ``V_MIN_SHARE`` · V_nom reaches run at that floor; clocks above the maximum are clipped at the overdrive
-    supply (callers flag them invalid). Vectorized bisection (40 halvings, < 1 µV)."""
+    supply (callers flag them invalid). The node-independent relative-speed curve is inverted by linear
+    interpolation on 4,097 points (error < 1 µV)."""
     f = np.asarray(clock_mhz, dtype=np.float64)
     vn = nominal_voltage(node_nm)
-    vt = VT_SHARE * vn
-    target = f / nominal_clock_mhz(node_nm) * _speed(vn, vt)
-    lo = np.broadcast_to(V_MIN_SHARE * vn, np.broadcast(f, vn).shape).astype(np.float64)
-    hi = np.broadcast_to(V_MAX_SHARE * vn, lo.shape).astype(np.float64)
-    for _ in range(40):  # _speed is increasing in V on [V_t, ∞)
-        mid = 0.5 * (lo + hi)
-        fast = _speed(mid, vt) >= target
-        hi = np.where(fast, mid, hi)
-        lo = np.where(fast, lo, mid)
-    return hi
+    ratio = f / nominal_clock_mhz(node_nm)
+    return np.interp(ratio, _R_TABLE, _X_TABLE) * vn
 
 
 def dynamic_voltage_scale(clock_mhz, node_nm) -> np.ndarray:

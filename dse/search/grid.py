@@ -143,16 +143,16 @@ def evaluate_chunk(problem: Problem, index: int, start: int, stop: int, keep_row
         rows = rows[nondominated(batch.objectives[rows], problem.directions)]
     front = table.take(pa.array(rows, type=pa.int64()))
     front_s = time.perf_counter() - t1
-    return Chunk(index, start, stop, int(np.sum(batch.ok)), int(np.sum(feasible)), ideal, nadir, front,
+    return Chunk(index, start, stop, int(np.sum(batch.ok)), int(np.sum(batch.feasible)), ideal, nadir, front,
                  table if keep_rows else None, t1 - t0, front_s)  # fmt: skip
 
 
 def reduce_front(tables: list[pa.Table], problem: Problem) -> pa.Table:
     """The non-dominated rows of the union of ``tables`` (feasible rows; duplicates of a front point kept)."""
-    tables = [t for t in tables if t.num_rows]
-    if not tables:
-        return pa.table({})
-    t = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+    nonempty = [t for t in tables if t.num_rows]
+    if not nonempty:  # no feasible design: an empty table that keeps the columns
+        return tables[0] if tables else pa.table({})
+    t = pa.concat_tables(nonempty, promote_options="default") if len(nonempty) > 1 else nonempty[0]
     values = np.column_stack([t.column(m).to_numpy() for m in problem.objective_names])
     return t.filter(pa.array(nondominated(values, problem.directions)))
 

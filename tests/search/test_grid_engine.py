@@ -237,3 +237,12 @@ def test_default_jobs_use_every_core_only_for_grids_of_several_chunks(tmp_path):
     assert MIN_PARALLEL_CHUNKS == 4
     assert default_grid_jobs(toy_grid(tmp_path, "few", batch=2000)) == 1  # 3 chunks
     assert default_grid_jobs(toy_grid(tmp_path, "many", batch=1000)) == cpu_count()  # 5 chunks
+
+
+def test_a_grid_without_feasible_designs_reports_an_empty_front(tmp_path, run):
+    text = toy_text("none_ok", batch=1000).replace("area_mm2 = { max = 40.0 }", "area_mm2 = { max = 0.001 }")
+    r = run("sweep", write_spec(tmp_path, "none_ok", text=text), "--results-dir", tmp_path, "--no-figures")
+    assert r.code == 0, r.err
+    assert "feasible 0" in r.out and "no feasible design" in r.out
+    pareto = pd.read_csv(tmp_path / "none_ok" / "pareto.csv")
+    assert len(pareto) == 0 and "latency_s" in pareto.columns
