@@ -95,7 +95,7 @@ def test_delta_sparsity_scalar_and_array() -> None:
 
 @needs_clips
 def test_cli_two_resolutions(run) -> None:
-    r = run("profile-video", "--resolution", "112", "224")
+    r = run("profile-video", "--resolution", "112", "224", "--wide")  # every column (the default fits 100)
     assert r.code == 0, r.err
     lines = r.out.strip().splitlines()
     assert "element_sparsity" in lines[0] and "token_sparsity" in lines[0]

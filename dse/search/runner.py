@@ -8,9 +8,14 @@ Two drivers share the evaluation code:
   re-running loads the journal back (``study.add_trials``) and runs only the missing trials.
 * :func:`run_worker` (``--jobs N`` or ``--storage URL``): ask/tell one trial at a time on a shared
   storage. Before a trial runs, the worker checks that fewer than N trials precede it (complete,
-  running or waiting), so concurrent workers stop at exactly N complete trials. RDB storages send
-  heartbeats (a killed worker's trial is failed and re-queued by optuna); on a journal, trials of
-  dead local processes are failed and re-queued by :func:`~dse.search.storage.recover_dead_trials`.
+  running or waiting), so concurrent workers stop at exactly N complete trials. Each worker sends
+  heartbeats for its trial in flight (RDB: optuna's rows; journal: a trial attribute); the trials of
+  dead workers are failed and re-queued by the survivors (:func:`~dse.search.storage.recover_dead_trials`
+  and optuna's stale check). :func:`run_workers` runs ``--jobs N`` as this process and N − 1 spawned
+  processes, surviving the death of any of them.
+
+SIGINT and SIGTERM inside :func:`interruptible` stop the drivers at the next safe point (between
+batches or trials) with :class:`Interrupted`, after what finished is stored; exit 130 / 143.
 """
 
 from __future__ import annotations

@@ -4,9 +4,13 @@ Default: optuna's journal file ``results/<study>/study.journal`` (plain optuna o
 ``JournalStorage(JournalFileBackend(path))``). A single local process drives an in-memory study and
 persists each told batch into the journal before asking the next (:class:`BatchedJournalFileBackend`
 writes every record at once and ``fsync``\\s once per batch); several processes write the journal (or an
-RDB) directly. RDB storages get heartbeats, so a killed worker's trial is failed and retried by
-optuna; the journal has none, so :func:`recover_dead_trials` fails and re-queues RUNNING trials
-whose local worker process is gone.
+RDB) directly. A killed worker's trial is failed and re-queued by the survivors: on an RDB through
+optuna's heartbeat rows, on a journal through a ``dse:heartbeat`` trial attribute, and on both through
+the worker's ``host:pid:start`` tag and a grace period for a trial that has neither
+(:func:`recover_dead_trials`). Locks are kernel file locks (``filelock``), released when their holder
+dies: one sweep per embedded results directory (:func:`exclusive`) and the journal's write lock
+(:class:`JournalFlock`). Commands that only read a study never create one (:func:`require_existing`);
+a damaged journal is one line naming the file and the line (:func:`open_journal`).
 """
 
 from __future__ import annotations

@@ -223,12 +223,16 @@ def discard_if_new(cfg: StorageConfig, name: str):
                 study = optuna.load_study(study_name=name, storage=storage)
                 if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
                     optuna.delete_study(study_name=name, storage=storage)
+                    if cfg.embedded and not storage.get_all_studies():  # the journal held only this study
+                        Path(cfg.location).unlink(missing_ok=True)
         raise
 
 
 def _study_names(cfg: StorageConfig) -> list[str]:
     if cfg.kind == "journal" and not Path(cfg.location).is_file():
         return []  # not created yet (and not created by looking)
+    if cfg.embedded:  # one study per results directory: a journal with records holds it (no replay needed)
+        return [Path(cfg.location).parent.name] if Path(cfg.location).stat().st_size else []
     return [s.study_name for s in cfg.open().get_all_studies()]
 
 

@@ -70,40 +70,40 @@ def _assert_exactly_n_and_retried(trials, n: int) -> None:
 
 def test_sigkilled_worker_on_a_shared_journal_is_retried(tmp_path):
     """Two commands by hand on one journal file; one is SIGKILLed mid-trial; the other ends at exactly N."""
-    spec = write_spec(tmp_path, "jk", trials=30)
+    spec = write_spec(tmp_path, "jk", trials=16)
     journal = tmp_path / "shared.journal"
-    os.environ["TOY_SLEEP_S"] = "0.05"
+    os.environ["TOY_SLEEP_S"] = "0.3"  # the kill lands while the trial seen RUNNING still runs
     try:
         args = ("sweep", spec, "--storage", journal, "--heartbeat", 1, "--no-progress", "--no-figures")
         a = cli_process(*args, "--results-dir", tmp_path / "a")
         b = cli_process(*args, "--results-dir", tmp_path / "b")
     finally:
         os.environ.pop("TOY_SLEEP_S")
-    _wait_for_running(journal, "jk", lambda pid: pid == b.pid, done_at_least=5)
+    _wait_for_running(journal, "jk", lambda pid: pid == b.pid, done_at_least=2)
     b.send_signal(signal.SIGKILL)
     b.wait(10)
     out, err = a.communicate(timeout=120)
     assert a.returncode == 0, err
-    _assert_exactly_n_and_retried(_trials(journal, "jk"), 30)
+    _assert_exactly_n_and_retried(_trials(journal, "jk"), 16)
     assert "re-queued" in out
 
 
 def test_jobs_2_survives_a_killed_child(tmp_path):
     """``--jobs 2``: one worker process is SIGKILLed mid-trial; the command completes N and exits 0."""
-    spec = write_spec(tmp_path, "jobs", trials=30)
+    spec = write_spec(tmp_path, "jobs", trials=16)
     journal = tmp_path / "jobs" / "study.journal"
-    os.environ["TOY_SLEEP_S"] = "0.05"
+    os.environ["TOY_SLEEP_S"] = "0.3"  # the kill lands while the trial seen RUNNING still runs
     try:
         proc = cli_process("sweep", spec, "--jobs", 2, "--heartbeat", 1, "--results-dir", tmp_path,
                            "--no-progress", "--no-figures")  # fmt: skip
     finally:
         os.environ.pop("TOY_SLEEP_S")
-    child = _wait_for_running(journal, "jobs", lambda pid: pid != proc.pid, done_at_least=3)
+    child = _wait_for_running(journal, "jobs", lambda pid: pid != proc.pid, done_at_least=2)
     os.kill(child, signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-    _assert_exactly_n_and_retried(_trials(journal, "jobs"), 30)
+    _assert_exactly_n_and_retried(_trials(journal, "jobs"), 16)
     assert "1 worker processes died" in out
 
 
