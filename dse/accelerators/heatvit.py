@@ -207,7 +207,9 @@ class HeatViT(Accelerator):
     def limits(self, p) -> list[Limit]:
         """ZCU102's DSP48E2 clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""
         fmax = fpga.FMAX_MHZ["zcu102"]
-        return [Limit("clock_mhz", np.asarray(p["clock_mhz"]) > fmax, f"clock above ZCU102's DSP maximum ({fmax:.0f} MHz)")]
+        return [
+            Limit("clock_mhz", np.asarray(p["clock_mhz"]) > fmax, f"clock above ZCU102's DSP maximum ({fmax:.0f} MHz)")
+        ]
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         ops, selectors, final = pruned_ops(workload, p)

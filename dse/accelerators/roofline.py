@@ -504,9 +504,15 @@ class Roofline(Accelerator):
         latency = sum(a["latency_s"] for a in acc.values())
         energy = {k: v * power for k, v in comp.items()}  # component times sum to the latency
         stages = {
-            s: StageCost(cycles=a["latency_s"] * clock_hz, latency_s=a["latency_s"], energy_j=a["latency_s"] * power,
-                         compute_cycles=a["compute_s"] * clock_hz, memory_cycles=a["memory_s"] * clock_hz,
-                         macs=a["macs"], dram_bytes=a["dram_bytes"])  # fmt: skip
+            s: StageCost(
+                cycles=a["latency_s"] * clock_hz,
+                latency_s=a["latency_s"],
+                energy_j=a["latency_s"] * power,
+                compute_cycles=a["compute_s"] * clock_hz,
+                memory_cycles=a["memory_s"] * clock_hz,
+                macs=a["macs"],
+                dram_bytes=a["dram_bytes"],
+            )  # fmt: skip
             for s, a in acc.items()
         }
         macs = workload.macs + z
@@ -553,9 +559,16 @@ def _fit_factor(plat, presets: dict[str, Platform], m: Machine) -> Machine:
     if np.all(f == 1.0):
         return m
     ones = np.ones_like(f, dtype=np.float64)
-    return replace(m, macs_per_s=m.macs_per_s / f, dram_bps=m.dram_bps / f, cache_bps=m.cache_bps / f,
-                   launch_s=m.launch_s * f, gemm_extra_s=m.gemm_extra_s * f, cache_bytes=m.cache_bytes * ones,
-                   mem_half_bytes=m.mem_half_bytes * ones)
+    return replace(
+        m,
+        macs_per_s=m.macs_per_s / f,
+        dram_bps=m.dram_bps / f,
+        cache_bps=m.cache_bps / f,
+        launch_s=m.launch_s * f,
+        gemm_extra_s=m.gemm_extra_s * f,
+        cache_bytes=m.cache_bytes * ones,
+        mem_half_bytes=m.mem_half_bytes * ones,
+    )
 
 
 def peak_macs_per_s(m: Machine) -> np.ndarray:
@@ -574,7 +587,9 @@ class CPU(Roofline):
 
 class GPU(Roofline):
     name = "gpu"
-    description = "GPU baseline: per-kernel roofline of PyTorch eager; presets gpu:h100 (fitted to measured data), gpu:jetson-tx2"
+    description = (
+        "GPU baseline: per-kernel roofline of PyTorch eager; presets gpu:h100 (fitted to measured data), gpu:jetson-tx2"
+    )
     platforms = ("h100", "jetson-tx2")
     extra_metrics = ("launch_s",)
 

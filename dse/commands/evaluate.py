@@ -70,8 +70,9 @@ def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> di
             "energy_j": {k: scalar(v) for k, v in ev.energy.items()},
             "area_mm2": {k: scalar(v) for k, v in ev.area.items()},
         },
-        "ops": [{k: scalar(v) if isinstance(v, np.ndarray | float) else v for k, v in r.as_dict().items()}
-                for r in ev.ops],
+        "ops": [
+            {k: scalar(v) if isinstance(v, np.ndarray | float) else v for k, v in r.as_dict().items()} for r in ev.ops
+        ],
         "notes": list(ev.notes),
         "units": {k: metric(k).unit for k in m if is_declared(k)},
     }

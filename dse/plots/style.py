@@ -66,7 +66,14 @@ METADATA = {
 
 #: stage and energy-component colours, shared by every breakdown
 STAGE_COLORS = {"linear": "#1f77b4", "attention": "#d62728", "other": "#bcbcbc"}
-COMPONENT_COLORS = {"mac": "#2ca02c", "buffer": "#ff7f0e", "dram": "#9467bd", "sfu": "#17becf", "clock": "#bcbd22", "leakage": "#8c8c8c"}
+COMPONENT_COLORS = {
+    "mac": "#2ca02c",
+    "buffer": "#ff7f0e",
+    "dram": "#9467bd",
+    "sfu": "#17becf",
+    "clock": "#bcbd22",
+    "leakage": "#8c8c8c",
+}
 FRONT_COLOR = "#08306b"
 CLOUD_COLOR = "#9ecae1"
 BASELINE_MARKERS = ("*", "D", "s", "^", "v", "P", "X", "h")

@@ -47,8 +47,19 @@ def test_released_logs_within_10pct(vitcod, deit_tiny):
 
 
 def test_cli_acceptance_command(run):
-    r = run("eval", "--accelerator", "vitcod", "--workload", "deit-tiny", "--set", "sparsity_attention=0.95",
-            "--set", "attn_rows=64", "--format", "json")  # fmt: skip (the released simulator's row split)
+    r = run(
+        "eval",
+        "--accelerator",
+        "vitcod",
+        "--workload",
+        "deit-tiny",
+        "--set",
+        "sparsity_attention=0.95",
+        "--set",
+        "attn_rows=64",
+        "--format",
+        "json",
+    )  # fmt: skip (the released simulator's row split)
     assert r.code == 0, r.err
     m = r.json()["metrics"]
     assert abs(m["attention_cycles"] / LOG_ATTENTION - 1) < 0.10
