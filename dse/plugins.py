@@ -8,7 +8,7 @@ Installed packages use the entry-point group ``rtsa_dse.accelerators`` instead (
 :mod:`dse.accelerators`).
 
 A study records the plugin files that were loaded when it was created (study attribute
-``dse:plugins``, absolute paths), so that ``report`` and ``pareto`` re-load them by themselves
+:attr:`dse.search.results_schema.StudyKeys.plugins`, absolute paths), so that ``report`` and ``pareto`` re-load them by themselves
 (:func:`load_recorded`); ``export`` needs no model.
 """
 
@@ -26,8 +26,16 @@ from types import ModuleType
 
 from dse.errors import InputError
 
-#: study user attribute listing the plugin files a study was made with
-STUDY_ATTR = "dse:plugins"
+
+def __getattr__(name: str):
+    """``STUDY_ATTR``: the study user attribute listing a study's plugin files (kept for old imports; it
+    lives in :mod:`dse.search.results_schema`, which this module cannot import at load time: a cycle)."""
+    if name == "STUDY_ATTR":
+        from dse.search.results_schema import STUDY
+
+        return STUDY.plugins
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: where the registrations being made now come from (a plugin file, an entry point), for error messages
 _ORIGIN: contextvars.ContextVar[str | None] = contextvars.ContextVar("rtsa_dse_plugin_origin", default=None)
@@ -130,7 +138,7 @@ def loaded_files() -> list[str]:
 
 
 def load_recorded(paths: Iterable[str], *, field_name: str = "study") -> list[Plugin]:
-    """Re-load the plugin files a study recorded (:data:`STUDY_ATTR`); a missing file is an input error
+    """Re-load the plugin files a study recorded (``dse.search.results_schema.STUDY.plugins``); a missing file is an input error
     that says to pass ``--plugin`` with its new location."""
     out = []
     for path in paths:

@@ -67,6 +67,10 @@ def _params() -> tuple[Param, ...]:
         Param("pe_rows", 8, "PEs", _SIM + ": PE_height = 8", "int", 1, 1024),
         Param("pe_cols", 64, "PEs", _SIM + ": PE_width = 64 (64×8 = 512 MACs)", "int", 2, 1024,
               help="PE columns, divided between the denser and sparser engines"),
+        Param("encoder_cycles", 1, "", "1: the Q/K auto-encoder's MACs (compressing every Q and K vector once per "
+              "pass) take cycles on the attention engine like the decoder's; 0: as the released simulator, which "
+              "counts the encoder's work but gives it no cycles (preset vitcod:released-sim) [src:vitcod-sim]",
+              "int", 0, 1),
         Param("attn_rows", 8, "PEs",
               "8 = pe_rows: the physical 512-MAC attention engine. The released simulator commit b2f7fb5 (the one "
               "that wrote the 9,492-cycle log) splits rows per head as PE_width/head = 64/3 in SDDMM/SpMM/decoder, "
@@ -159,7 +163,9 @@ def _attention_pass(nq, nk, d, heads, p):
     sp_dense = np.where(has_g, np.ceil(nq * d * g / _lanes_per_head(dcols * R / H)), 0.0)
     sp_sparse = np.where(has_s, np.ceil(nnz * d / _lanes_per_head(scols * R / H)), 0.0)
     sddmm, spmm = np.maximum(sd_dense, sd_sparse), np.maximum(sp_dense, sp_sparse)
-    total = np.maximum(preload, decoder + sddmm + spmm)
+    # encoder: compresses each of the pass's Nq + Nk Q/K vectors once, on the decoder's lanes
+    encoder = np.ceil(H * r * d / _lanes_per_head(W * R / H)) * (nq + nk) * f(p["encoder_cycles"])
+    total = np.maximum(preload, decoder + encoder + sddmm + spmm)
     return {
         "preload": preload, "decoder": decoder, "sddmm": sddmm, "spmm": spmm, "total": total,
         "g": g, "nnz": nnz, "kept": kept, "q_loads": q_loads, "k_loads": k_loads + 0 * nq, "v_loads": v_loads,
@@ -204,7 +210,7 @@ class ViTCoD(Accelerator):
     _BUFFERS = ("q_buf_kib", "k_buf_kib", "v_buf_kib", "index_buf_kib", "out_buf_kib")
     #: named parameter sets: ``released-sim`` counts attention cycles as the released simulator does (64 PE rows
     #: split among the heads, 8× the physical engine's MACs/cycle), to reproduce its logs
-    presets = {"released-sim": {"attn_rows": 64}}
+    presets = {"released-sim": {"attn_rows": 64, "encoder_cycles": 0}}
 
     def budget(self, p) -> dict[str, float]:
         """Peak MACs = pe_rows × pe_cols; buffer = the sum of the Q/K/V/index/output buffers."""

@@ -124,10 +124,16 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         return
     rows = [{"stage": s, **{k: float(np.asarray(v)) for k, v in st.as_dict().items()}} for s, st in ev.stages.items()]
     if fmt == "csv":
-        flat = {"accelerator": name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()}}
+        if show_ops:  # --ops: the per-op rows (the summary is the JSON / table output)
+            echo_frame(pd.DataFrame(d["ops"]), "csv")
+            return
+        flat = {"accelerator": name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()},
+                "reasons": d["reasons"]}  # fmt: skip
         echo_frame(pd.DataFrame([flat]), "csv")
         return
     click.echo(f"{name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    if d.get("valid", 1.0) < 1:
+        echo_text(f"INVALID design: {d['reasons']}")
     echo_text(
         f"cycles {d['cycles']:.4g}  latency {d['latency_s'] * 1e3:.4g} ms  energy {d['energy_j'] * 1e3:.4g} mJ  "
         f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
@@ -166,6 +172,7 @@ def accelerators_command(only, uncertainty_file, fmt) -> None:
         echo_json(
             {n: {"description": accelerators.get(n).description, "origin": accelerators.origin(n),
                  "params": [r for r in rows if r["accelerator"] == n],
+                 "metrics": _metric_rows(accelerators.get(n)),
                  "uncertainty": [u.as_dict() for u in declared.for_accelerators([accelerators.get(n)])]}
              for n in names}
         )  # fmt: skip
@@ -178,10 +185,24 @@ def accelerators_command(only, uncertainty_file, fmt) -> None:
             echo_text(f"{e.name}: {e.accelerator.description}{origin}")
         click.echo("")
     echo_frame(pd.DataFrame(rows), fmt)
+    if fmt == "table" and only:  # one accelerator asked for: also the metrics it reports (dse/metrics.py)
+        for name in names:
+            click.echo("")
+            echo_frame(pd.DataFrame(_metric_rows(accelerators.get(name))), "table", title=f"{name} reports:")
     if fmt == "table":
         click.echo("")
         echo_frame(factor_frame(declared), "table", title="declared technology and calibration factors "
                    "(× the cited constant; `--uncertainty N` samples them):")  # fmt: skip
+
+
+def _metric_rows(acc) -> list[dict]:
+    """The metrics ``acc`` declares, as the schema (dse/metrics.py) describes them."""
+    rows = []
+    for name in acc.metrics:
+        m = metric(name) if is_declared(name) else None
+        rows.append({"metric": name, "unit": m.unit if m else "", "direction": m.direction if m else "",
+                     "description": m.description if m else "(not in the schema)"})  # fmt: skip
+    return rows
 
 
 __all__ = ["command", "accelerators_command", "to_builtin"]

@@ -8,15 +8,17 @@ import click
 import optuna
 
 from dse.errors import InputError
-from dse.search.export import (
+from dse.search.export import pareto_mask, pareto_table, results_lock, study_tables
+from dse.search.results_schema import (
+    COLUMNS,
     FORMATS,
+    GRID_FRONT,
+    STUDY,
+    TRIALS,
     check_format,
     export_tables,
-    pareto_mask,
-    pareto_table,
+    find_table,
     read_table,
-    results_lock,
-    study_tables,
 )
 from dse.search.runner import quiet_optuna
 from dse.search.storage import JOURNAL_NAME, journal_damage, require_existing, storage_config
@@ -66,15 +68,15 @@ def command(results_dir, storage, study_name, fmt, output, force) -> None:
             study = _load(storage, study_name, Path("results"))
             default_out = Path("results") / study.study_name
         trials, pareto, meta = study_tables(study)
-        if meta.get("grid_points") and study.user_attrs.get("dse:grid_stored") == "pareto" and results_dir:
+        if meta.get("grid_points") and study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT and results_dir:
             # a large grid keeps only its front in the study; the full table is the sweep's own
             # (a Parquet table may be a partitioned dataset, a directory; a grid's table has no pareto column)
-            full = next((base / f"trials.{f}" for f in FORMATS if (base / f"trials.{f}").exists()), None)
+            full = find_table(base, TRIALS)
             if full is not None:
                 trials = read_table(full)
-                if "pareto" not in trials.columns:
-                    trials["pareto"] = pareto_mask(trials, meta["objectives"], meta["directions"])
-                pareto = pareto_table(trials[trials["pareto"]], meta["params"] or [], meta["objectives"])
+                if COLUMNS.pareto not in trials.columns:
+                    trials[COLUMNS.pareto] = pareto_mask(trials, meta["objectives"], meta["directions"])
+                pareto = pareto_table(trials[trials[COLUMNS.pareto]], meta["params"] or [], meta["objectives"])
     journal_path = Path(results_dir) / JOURNAL_NAME if results_dir is not None else _journal_path(storage)
     if journal_path is not None and journal_damage(journal_path)[2]:
         click.echo(f"warning: {journal_path} ends in a record cut short (a killed writer or a truncated copy); "
@@ -83,7 +85,7 @@ def command(results_dir, storage, study_name, fmt, output, force) -> None:
     single = out.suffix in (".csv", ".parquet")
     if single:
         check_format(out.suffix[1:])
-    target = out if single else out / f"trials.{fmt}"
+    target = out if single else out / f"{TRIALS}.{fmt}"
     if not force and target.is_file():
         try:
             held = len(read_table(target))

@@ -9,8 +9,8 @@ import time
 import click
 
 from dse.search import SweepReport, load_spec, run_sweep, samplers
-from dse.search.export import FORMATS
 from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
+from dse.search.results_schema import FORMATS, REPORT_FILE
 from dse.search.runner import Interrupted, interruptible
 from dse.search.sweep import FULL_TABLE_MAX, TABLES
 
@@ -140,7 +140,7 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
                 from dse.plots import write_default_figures
 
                 t0 = time.perf_counter()
-                report.paths.append(report.out_dir / "report.md")
+                report.paths.append(report.out_dir / REPORT_FILE)
                 write_default_figures(report.out_dir)
                 report.timings["figures"] = time.perf_counter() - t0
                 report.wall_s += report.timings["figures"]

@@ -211,9 +211,9 @@ def cheaper(dense: OpWork, sparse: OpWork, ctx: CostContext) -> OpWork:
     re-reads) are on, so the chosen cost never rises with sparsity either — on one array. On a pipelined split
     design the rule is per op and cannot see the shared DRAM interface: where the period is DRAM-bound, delta
     mode's re-read traffic can raise it (a known limit, tests/accelerators/test_physics.py)."""
-    use = (op_cycles(sparse, ctx) <= op_cycles(dense, ctx)) & (
-        op_dynamic_energy_j(sparse, ctx) <= op_dynamic_energy_j(dense, ctx)
-    )
+    c_s, c_d = op_cycles(sparse, ctx), op_cycles(dense, ctx)
+    e_s, e_d = op_dynamic_energy_j(sparse, ctx), op_dynamic_energy_j(dense, ctx)
+    use = (c_s <= c_d) & (e_s <= e_d) & ((c_s < c_d) | (e_s < e_d))  # a tie runs dense (no sparse bookkeeping)
 
     def pick(a, b):
         return np.where(use, b, a)

@@ -18,6 +18,7 @@ from matplotlib.ticker import NullFormatter
 from dse.plots import style
 from dse.plots.results import Breakdown, Results
 from dse.search.pareto import HV_REFERENCE, bounds, normalized_hypervolume
+from dse.search.results_schema import COLUMNS, GRID_FRONT, STUDY
 from dse.workloads import STAGES
 
 MAX_HV_POINTS = 400  # hypervolume evaluated at most at this many trial counts
@@ -34,10 +35,10 @@ def hypervolume_curve(results: Results) -> pd.DataFrame:
     curve is monotone and ends at the sweep's own figure) and the reference point is 1.1 per objective
     (``dse.search.pareto.normalized_hypervolume``, moocore's hypervolume).
     """
-    done = results.complete.sort_values("number", kind="stable")
+    done = results.complete.sort_values(COLUMNS.number, kind="stable")
     objs, dirs = results.objectives, results.directions
     n = len(done)
-    feas = done["feasible"].to_numpy(dtype=bool)
+    feas = done[COLUMNS.feasible].to_numpy(dtype=bool)
     values = done[objs].to_numpy(dtype=float)
     if not feas.any():
         return pd.DataFrame({"trials": [n], "hypervolume": [0.0]})
@@ -176,7 +177,7 @@ def importances(study: optuna.Study | None, results: Results) -> tuple[pd.DataFr
     """
     if study is None:
         return None, "no optuna study found in the results directory"
-    if study.user_attrs.get("dse:grid_stored") == "pareto":
+    if study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT:
         return None, "the grid stored only its Pareto designs in the study; importances would be biased"
     trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if len(trials) < MIN_IMPORTANCE_TRIALS:

@@ -25,6 +25,7 @@ from dse.errors import InputError
 from dse.plots import style
 from dse.plots.results import Results
 from dse.search.pareto import nondominated
+from dse.search.results_schema import COLUMNS
 
 MAX_CLOUD = 20_000  # trials drawn per cloud (feasible / infeasible); a fixed-seed sample beyond
 FULL_FRONT_COLOR = "#e6550d"  # designs of the full (3+-objective) front, apart from each panel's 2-D front
@@ -181,7 +182,7 @@ def _panel(ax: Axes, results: Results, x: str, y: str, color: str | None, baseli
     off scale go into ``off_scale`` when given (the caller's legend lists them), else into a key of the panel."""
     lx, ly = style.metric_label(x), style.metric_label(y)
     done = results.complete
-    feas, infeas = _sample(done[done["feasible"]]), _sample(done[~done["feasible"]])
+    feas, infeas = _sample(done[done[COLUMNS.feasible]]), _sample(done[~done[COLUMNS.feasible]])
     ax.scatter(infeas[x] * lx.scale, infeas[y] * ly.scale, s=6, facecolors="none", edgecolors="#9a9a9a",
                linewidths=0.4, alpha=0.6, zorder=1)  # fmt: skip
     kw = {"c": feas[color], "cmap": "viridis", "norm": norm} if color else {"color": style.CLOUD_COLOR}
@@ -264,7 +265,7 @@ def _legend_handles(results: Results, baselines: pd.DataFrame, color: str | None
     """The legend: trials, front(s), intervals, baselines (with their values when ``off_scale`` lists them)."""
     off = {e[2]: e[1].split(": ", 1)[1] for e in off_scale or []}
     done = results.complete
-    nf, ni = int(done["feasible"].sum()), int((~done["feasible"]).sum())
+    nf, ni = int(done[COLUMNS.feasible].sum()), int((~done[COLUMNS.feasible]).sum())
     handles = [
         Line2D([], [], ls="", marker="o", ms=3, color=style.CLOUD_COLOR if not color else "#5e9c76", alpha=0.7,
                label=f"feasible trials ({nf})"),

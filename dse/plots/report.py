@@ -23,6 +23,7 @@ from dse.plots.results import Results, load_results
 from dse.search.export import constraint_column, results_lock, write_text
 from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
 from dse.search.pareto import HV_REFERENCE
+from dse.search.results_schema import COLUMNS, REPORT_FILE
 from dse.search.storage import require_existing
 
 
@@ -215,7 +216,7 @@ def _write_report(
         lead = "latency_s" if "latency_s" in results.objectives else results.objectives[0]
         row = results.best(lead)
         word = "max" if results.direction(lead) == "maximize" else "min"
-        number = int(row["number"])
+        number = int(row[COLUMNS.number])
         scale = results.scaling(results.design_params(row), chosen)
         paths.append(_draw(figdir / f"scaling.{fmt}", figures.scaling_figure, scale, f"design #{number}"))
         md += ["", "## Resolution scaling", "", f"![scaling](figures/scaling.{fmt})", "",
@@ -254,7 +255,7 @@ def _write_report(
     if skipped or degenerate:
         md += ["", "## Notes", ""] + [f"- {n}" for n in degenerate + skipped]
     notes += degenerate
-    md_path = out / "report.md"
+    md_path = out / REPORT_FILE
     write_text("\n".join(md) + "\n", md_path)
     paths.append(md_path)
     return Report(paths, notes)
@@ -326,7 +327,7 @@ def remove_figures(results_dir: str | Path) -> list[Path]:
     """Remove ``report.md`` and the figures of ``results_dir`` (``pareto.*``, ``figures/*``): after a run that
     changed the tables without redrawing them they would show an older state of the study. Returns them."""
     out = Path(results_dir)
-    found = [out / "report.md", *(out / f"pareto.{f}" for f in style.FORMATS)]
+    found = [out / REPORT_FILE, *(out / f"pareto.{f}" for f in style.FORMATS)]
     if (out / "figures").is_dir():
         found += [p for f in style.FORMATS for p in (out / "figures").glob(f"*.{f}")]
     gone = []

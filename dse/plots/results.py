@@ -21,10 +21,21 @@ import pandas as pd
 from dse import accelerators
 from dse.errors import InputError
 from dse.metrics import ALIASES
-from dse.search.export import read_checked
 from dse.search.pareto import minimization_form
+from dse.search.results_schema import (
+    COLUMNS,
+    COMPLETE,
+    CONSTRAINT_PREFIX,
+    JOURNAL_FILE,
+    NON_METRIC_COLUMNS,
+    PARETO,
+    SPEC_FILE,
+    STUDY,
+    TRIALS,
+    find_table,
+    read_checked,
+)
 from dse.search.spec import Baseline, Spec, baseline_label, parse_spec, read_spec
-from dse.search.storage import JOURNAL_NAME
 from dse.workloads import STAGES, build
 
 DEFAULT_BASELINES = ("vitcod", "heatvit", "cpu:xeon16", "gpu:h100")
@@ -33,7 +44,6 @@ MATCHED_RESOURCES = ("macs", "buffer", "bandwidth")
 SCALING_RESOLUTIONS = (112, 160, 224, 320, 448)
 #: an FPGA design's resource shares (of the device's budget), shown instead of mm²
 FPGA_USE = ("dsp_util", "bram_util", "lut_util")
-_NOT_METRICS = {"number", "state", "feasible", "pareto", "duration_s", "datetime_start"}
 
 
 @dataclass(frozen=True)
@@ -91,11 +101,11 @@ class Results:
     @cached_property
     def metrics(self) -> list[str]:
         """Numeric metric columns of ``trials`` (not params, constraints or bookkeeping)."""
-        skip = _NOT_METRICS | set(self.params)
+        skip = NON_METRIC_COLUMNS | set(self.params)
         return [
             c
             for c in self.trials.columns
-            if c not in skip and not c.startswith("constraint_") and pd.api.types.is_numeric_dtype(self.trials[c])
+            if c not in skip and not c.startswith(CONSTRAINT_PREFIX) and pd.api.types.is_numeric_dtype(self.trials[c])
         ]
 
     def metric(self, name: str, field_: str) -> str:
@@ -109,13 +119,13 @@ class Results:
     @property
     def complete(self) -> pd.DataFrame:
         """COMPLETE trials with numeric objectives."""
-        df = self.trials[self.trials["state"] == "COMPLETE"]
+        df = self.trials[self.trials[COLUMNS.state] == COMPLETE]
         return df.dropna(subset=self.objectives)
 
     @property
     def feasible(self) -> pd.DataFrame:
         df = self.complete
-        return df[df["feasible"].astype(bool)]
+        return df[df[COLUMNS.feasible].astype(bool)]
 
     # -- scenario ---------------------------------------------------------------------------------
 
@@ -199,7 +209,7 @@ class Results:
 
     @property
     def journal(self) -> Path:
-        return self.path / JOURNAL_NAME
+        return self.path / JOURNAL_FILE
 
     def load_study(self, storage: str | None = None) -> optuna.Study | None:
         """The optuna study (journal in the directory, or ``storage``); None if there is none."""
@@ -372,32 +382,25 @@ def knee(values: np.ndarray, directions: Sequence[str]) -> int:
     return int(np.argmin(np.linalg.norm(scaled, axis=1)))
 
 
-def _table(path: Path, stem: str) -> Path | None:
-    for suffix in (".csv", ".parquet"):  # a Parquet table may be a partitioned dataset (a directory)
-        if (path / f"{stem}{suffix}").exists():
-            return path / f"{stem}{suffix}"
-    return None
-
-
 def load_results(path: str | Path) -> Results:
     """Read a sweep's results directory; InputError (field ``RESULTS_DIR``) if it is not one."""
     path = Path(path)
     if not path.is_dir():
         raise InputError("RESULTS_DIR", f"{path}: no such directory (run `rtsa-dse sweep SPEC.toml` first)")
-    trials_path = _table(path, "trials")
+    trials_path = find_table(path, TRIALS)
     notes = []
-    if trials_path is None and _table(path, "pareto") is not None and (path / "spec.toml").is_file():
-        trials_path = _table(path, "pareto")  # swept with --table none: the front is all there is
+    if trials_path is None and find_table(path, PARETO) is not None and (path / SPEC_FILE).is_file():
+        trials_path = find_table(path, PARETO)  # swept with --table none: the front is all there is
         notes.append("no trials table (swept with --table none): figures show the Pareto front only")
     if trials_path is None:
         raise InputError("RESULTS_DIR", f"{path} has no trials.csv: not a sweep results directory")
     trials = read_checked(trials_path)
-    for col in ("number", "state", "feasible"):
+    for col in (COLUMNS.number, COLUMNS.state, COLUMNS.feasible):
         if col not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} has no {col!r} column: not written by rtsa-dse sweep")
-    trials["feasible"] = trials["feasible"].astype(bool)
+    trials[COLUMNS.feasible] = trials[COLUMNS.feasible].astype(bool)
+    _reload_plugins(path)  # before the spec: it may name a plugin's accelerator or sampler
     spec = _spec(path)
-    _reload_plugins(path, spec)
     for obj in spec.objectives:
         if obj.metric not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} lacks the objective column {obj.metric!r}")
@@ -407,42 +410,42 @@ def load_results(path: str | Path) -> Results:
             "RESULTS_DIR", f"{trials_path} is not this study's ({spec.study}): it lacks the searched parameter "
             f"column(s) {', '.join(foreign)}; re-create it with `rtsa-dse export {path}`",
         )  # fmt: skip
-    pareto_path = _table(path, "pareto")
+    pareto_path = find_table(path, PARETO)
     if pareto_path is not None:
         pareto = read_checked(pareto_path)
-    elif "pareto" in trials.columns:
-        pareto = trials[trials["pareto"].astype(bool)].reset_index(drop=True)
+    elif COLUMNS.pareto in trials.columns:
+        pareto = trials[trials[COLUMNS.pareto].astype(bool)].reset_index(drop=True)
     else:
         raise InputError("RESULTS_DIR", f"{path} has no pareto.csv")
     return Results(path, spec, trials, pareto, notes)
 
 
-def _reload_plugins(path: Path, spec: Spec) -> None:
-    """A study made with ``--plugin FILE.py`` recorded the file (:data:`dse.plugins.STUDY_ATTR`): load it
-    again when the study's accelerator is not registered, so that report and pareto need no ``--plugin``."""
-    if spec.accelerator in accelerators.names() or not (path / JOURNAL_NAME).is_file():
+def _reload_plugins(path: Path) -> None:
+    """A study made with ``--plugin FILE.py`` recorded the file (:attr:`~dse.search.results_schema.StudyKeys.plugins`): load it
+    again (once per process), so that report and pareto need no ``--plugin`` for its accelerator or sampler."""
+    if not (path / JOURNAL_FILE).is_file():
         return
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     from dse import plugins
 
-    store = JournalStorage(JournalFileBackend(str(path / JOURNAL_NAME)))
+    store = JournalStorage(JournalFileBackend(str(path / JOURNAL_FILE)))
     for s in optuna.get_all_study_summaries(store):
-        plugins.load_recorded(s.user_attrs.get(plugins.STUDY_ATTR, []), field_name="RESULTS_DIR")
+        plugins.load_recorded(s.user_attrs.get(STUDY.plugins, []), field_name="RESULTS_DIR")
 
 
 def _spec(path: Path) -> Spec:
     """The spec copy (``spec.toml``), else the copy stored in the study (``dse:spec``)."""
-    if (path / "spec.toml").is_file():
-        return read_spec(path / "spec.toml")
-    if (path / JOURNAL_NAME).is_file():
+    if (path / SPEC_FILE).is_file():
+        return read_spec(path / SPEC_FILE)
+    if (path / JOURNAL_FILE).is_file():
         import tomllib
 
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-        store = JournalStorage(JournalFileBackend(str(path / JOURNAL_NAME)))
+        store = JournalStorage(JournalFileBackend(str(path / JOURNAL_FILE)))
         for s in optuna.get_all_study_summaries(store):
-            if s.user_attrs.get("dse:spec"):
-                text = s.user_attrs["dse:spec"]
+            if s.user_attrs.get(STUDY.spec):
+                text = s.user_attrs[STUDY.spec]
                 return parse_spec(tomllib.loads(text), source=text, base_dir=str(path))
     raise InputError("RESULTS_DIR", f"{path} has no spec.toml (the sweep's copy of its spec)")

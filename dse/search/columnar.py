@@ -31,8 +31,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dse.search.export import FILE_MODE
+from dse.search.results_schema import FORMATS
 
-SUFFIXES = {"csv": ".csv", "parquet": ".parquet"}
+SUFFIXES = {fmt: f".{fmt}" for fmt in FORMATS}
 DIR_MODE = 0o755
 
 

@@ -1,13 +1,13 @@
 """Trials → tables (``trials.csv``, ``pareto.csv``), written atomically; export of any stored study.
 
 A study written by ``rtsa-dse sweep`` carries its column layout in study user attributes
-(``dse:*``); any other optuna study exports with its params, user attributes and objective values.
+(:data:`dse.search.results_schema.STUDY`); any other optuna study exports with its params, user attributes
+and objective values. The table reader and writer live in :mod:`dse.search.results_schema` (re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -22,20 +22,26 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dse.errors import InputError
 from dse.search.pareto import nondominated
+from dse.search.results_schema import (  # noqa: F401  (re-exported: the public table I/O)
+    COLUMNS,
+    COMPLETE,
+    FORMATS,
+    STUDY,
+    TRIAL,
+    check_format,
+    constraint_column,
+    export_tables,
+    read_checked,
+    read_table,
+    write_table,
+)
 
-FORMATS = ("csv", "parquet")
-SURPLUS_ATTR = "dse:surplus"
-
-
+SURPLUS_ATTR = TRIAL.surplus
 #: optuna's own system attribute for a trial's constraint values (a list, ≤ 0 feasible): what its
 #: constraints machinery, ``optuna.visualization`` and optuna-dashboard read
-CONSTRAINTS_KEY = "constraints"
+CONSTRAINTS_KEY = TRIAL.constraints
 #: a violation too large to mean anything (a missing metric): stored finite, so that JSON readers cope
 MISSING_VIOLATION = 1e300
-
-
-def constraint_column(name: str) -> str:
-    return f"constraint_{name}"
 
 
 def constraint_attrs(values: Sequence[float]) -> dict[str, list[float]]:
@@ -62,13 +68,13 @@ def study_meta(study: optuna.Study) -> dict[str, Any]:
     directions = ["maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize" for d in study.directions]
     names = study.metric_names or [f"values_{i}" for i in range(len(directions))]
     return {
-        "params": attrs.get("dse:params"),
-        "fixed": attrs.get("dse:fixed", {}),
-        "metrics": attrs.get("dse:metrics"),
-        "objectives": attrs.get("dse:objectives", names),
-        "directions": attrs.get("dse:directions", directions),
-        "constraints": attrs.get("dse:constraints"),
-        "grid_points": attrs.get("dse:grid_points"),
+        "params": attrs.get(STUDY.params),
+        "fixed": attrs.get(STUDY.fixed, {}),
+        "metrics": attrs.get(STUDY.metrics),
+        "objectives": attrs.get(STUDY.objectives, names),
+        "directions": attrs.get(STUDY.directions, directions),
+        "constraints": attrs.get(STUDY.constraints),
+        "grid_points": attrs.get(STUDY.grid_points),
     }
 
 
@@ -82,7 +88,8 @@ def trials_table(
     metrics = meta.get("metrics") or sorted({k for t in trials for k in t.user_attrs})
     objectives = meta.get("objectives") or []
     cons = meta.get("constraints") or sorted({k for t in trials for k in trial_constraints(t, None)})
-    cols: dict[str, list[Any]] = {"number": [], "state": []}
+    c = COLUMNS
+    cols: dict[str, list[Any]] = {c.number: [], c.state: []}
     for name in params:
         cols[name] = []
     for name in metrics:
@@ -92,10 +99,10 @@ def trials_table(
         cols[name] = []
     for name in cons:
         cols[constraint_column(name)] = []
-    cols.update(feasible=[], duration_s=[], datetime_start=[])
+    cols.update({c.feasible: [], c.duration_s: [], c.datetime_start: []})
     for t in trials:
-        cols["number"].append(t.number)
-        cols["state"].append(t.state.name)
+        cols[c.number].append(t.number)
+        cols[c.state].append(t.state.name)
         for name in params:
             cols[name].append(t.params.get(name, fixed.get(name)))
         for name in metrics:
@@ -108,14 +115,14 @@ def trials_table(
         complete = t.state == TrialState.COMPLETE
         # a missing constraint value is never feasible
         feasible = all(tc.get(name, np.inf) <= 0 for name in cons) and all(v <= 0 for v in tc.values())
-        cols["feasible"].append(bool(complete and feasible))
-        cols["duration_s"].append(t.duration.total_seconds() if t.duration is not None else np.nan)
-        cols["datetime_start"].append(t.datetime_start.isoformat() if t.datetime_start else None)
+        cols[c.feasible].append(bool(complete and feasible))
+        cols[c.duration_s].append(t.duration.total_seconds() if t.duration is not None else np.nan)
+        cols[c.datetime_start].append(t.datetime_start.isoformat() if t.datetime_start else None)
     df = pd.DataFrame(cols)
     if pareto_numbers is None:
-        df["pareto"] = pareto_mask(df, objectives, meta.get("directions") or [])
+        df[c.pareto] = pareto_mask(df, objectives, meta.get("directions") or [])
     else:
-        df["pareto"] = df["number"].isin(pareto_numbers)
+        df[c.pareto] = df[c.number].isin(pareto_numbers)
     return df
 
 
@@ -124,7 +131,7 @@ def pareto_mask(df: pd.DataFrame, objectives: Sequence[str], directions: Sequenc
     mask = np.zeros(len(df), dtype=bool)
     if not len(df) or not objectives:
         return mask
-    ok = (df["state"] == "COMPLETE").to_numpy() & df["feasible"].to_numpy(dtype=bool)
+    ok = (df[COLUMNS.state] == COMPLETE).to_numpy() & df[COLUMNS.feasible].to_numpy(dtype=bool)
     if ok.any():
         mask[ok] = nondominated(df.loc[ok, list(objectives)].to_numpy(dtype=float), directions)
     return mask
@@ -132,7 +139,7 @@ def pareto_mask(df: pd.DataFrame, objectives: Sequence[str], directions: Sequenc
 
 def pareto_table(df: pd.DataFrame, params: Sequence[str], objectives: Sequence[str]) -> pd.DataFrame:
     """The Pareto rows, one per distinct design, sorted by the first objective."""
-    front = df[df["pareto"]]
+    front = df[df[COLUMNS.pareto]]
     keys = [p for p in params if p in front.columns]
     if keys:
         front = front.drop_duplicates(subset=keys)
@@ -142,13 +149,6 @@ def pareto_table(df: pd.DataFrame, params: Sequence[str], objectives: Sequence[s
 
 
 # -- atomic writes -----------------------------------------------------------------------------
-
-
-def check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise InputError("--format", f"unknown value {fmt!r}; allowed: {', '.join(FORMATS)}")
-    if fmt == "parquet" and not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
-        raise InputError("--format", "parquet needs pyarrow: pip install 'rtsa-dse[parquet]' (or use csv)")
 
 
 #: temporary files of :func:`atomic_path` (``.<name>.<random>.tmp``), and the results directory's lock
@@ -236,45 +236,10 @@ def results_lock(directory: Path, timeout_s: float = LOCK_TIMEOUT_S):
         lock.release()
 
 
-def write_table(df: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
-    """Write ``df`` as CSV or Parquet (suffix set from ``fmt``), atomically."""
-    path = path.with_suffix(f".{fmt}")
-    with atomic_path(path) as tmp:
-        if fmt == "parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, float_format="%.10g")
-    return path
-
-
 def write_text(text: str, path: Path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
-
-
-def read_checked(path: Path, field: str = "RESULTS_DIR") -> pd.DataFrame:
-    """Read a results table, with one-line InputErrors for an empty, cut-short or unparsable file."""
-    hint = f"re-create it with `rtsa-dse export {path.parent}`"
-    if path.suffix == ".csv" and path.is_file():
-        size = path.stat().st_size
-        if size == 0:
-            raise InputError(field, f"{path} is empty; {hint}")
-        with open(path, "rb") as f:
-            f.seek(size - 1)
-            if f.read(1) != b"\n":
-                raise InputError(field, f"{path} is cut short (its last line is incomplete); {hint}")
-    try:
-        return read_table(path)
-    except InputError:
-        raise
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(field, f"{path} is not a readable table ({first}); {hint}") from None
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -289,12 +254,3 @@ def study_tables(study: optuna.Study) -> tuple[pd.DataFrame, pd.DataFrame, dict[
     df = trials_table(trials, meta, pareto)
     params = meta["params"] or [c for c in df.columns if c in {k for t in trials for k in t.params}]
     return df, pareto_table(df, params, meta["objectives"]), meta
-
-
-def export_tables(
-    trials: pd.DataFrame, pareto: pd.DataFrame, out: Path, fmt: str, *, single: bool = False
-) -> list[Path]:
-    """Write ``trials`` and ``pareto`` into directory ``out`` (or only trials to file ``out`` if ``single``)."""
-    if single:
-        return [write_table(trials, out, fmt)]
-    return [write_table(trials, out / "trials", fmt), write_table(pareto, out / "pareto", fmt)]

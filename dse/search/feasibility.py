@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dse.search.export import constraint_column
+from dse.search.results_schema import COLUMNS, COMPLETE, constraint_column
 
 #: designs listed as closest to feasibility
 CLOSEST = 3
@@ -33,7 +33,7 @@ class ConstraintShare:
 
 
 def _violations(trials: pd.DataFrame, names: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    done = trials[trials["state"] == "COMPLETE"] if "state" in trials.columns else trials
+    done = trials[trials[COLUMNS.state] == COMPLETE] if COLUMNS.state in trials.columns else trials
     cols = [constraint_column(n) for n in names if constraint_column(n) in done.columns]
     v = done[cols].apply(pd.to_numeric, errors="coerce").fillna(np.inf)  # a missing value violates
     return v, cols

@@ -48,12 +48,13 @@ from dse.search.columnar import TableSink
 from dse.search.export import constraint_attrs, constraint_column
 from dse.search.optuna_adapter import journal_backend, study_storage
 from dse.search.pareto import minimization_form, nondominated
+from dse.search.results_schema import COLUMNS, COMPLETE, STUDY, TRIAL
 from dse.search.space import Batch, Problem
 
 DEFAULT_BATCH = 1 << 17
 DEFAULT_STORE_LIMIT = 20_000
 DEFAULT_STORE_LIMIT_RDB = 2_000  # one transaction per trial on an RDB server
-GRID_ATTR = "dse:grid_points"
+GRID_ATTR = STUDY.grid_points
 #: the running front is re-reduced once this many chunk-front rows have piled up (or twice its size)
 REDUCE_ROWS = 1 << 16
 #: without ``--jobs``, a grid of fewer chunks than this runs in-process
@@ -106,8 +107,8 @@ def chunk_table(problem: Problem, start: int, batch: Batch, index: dict[str, np.
     the same table, byte for byte, on any engine."""
     n = len(batch)
     cols: dict[str, pa.Array] = {
-        "number": pa.array(np.arange(start, start + n, dtype=np.int64)),
-        "state": pc.if_else(pa.array(np.asarray(batch.ok, dtype=bool)), "COMPLETE", "FAIL"),
+        COLUMNS.number: pa.array(np.arange(start, start + n, dtype=np.int64)),
+        COLUMNS.state: pc.if_else(pa.array(np.asarray(batch.ok, dtype=bool)), COMPLETE, "FAIL"),
     }
     axes = dict(problem.grid_axes())
     for name in problem.param_names:
@@ -123,7 +124,7 @@ def chunk_table(problem: Problem, start: int, batch: Batch, index: dict[str, np.
         cols[name] = pa.array(np.ascontiguousarray(v, dtype=float))
     for j, name in enumerate(problem.constraint_names):
         cols[constraint_column(name)] = pa.array(np.ascontiguousarray(batch.constraints[:, j], dtype=float))
-    cols["feasible"] = pa.array(np.asarray(batch.feasible, dtype=bool))
+    cols[COLUMNS.feasible] = pa.array(np.asarray(batch.feasible, dtype=bool))
     return pa.table(cols)
 
 
@@ -351,8 +352,8 @@ def run_grid(
 
 def _sorted_frame(table: pa.Table) -> pd.DataFrame:
     df = table.to_pandas()
-    if "number" in df.columns:
-        df = df.sort_values("number", kind="stable").reset_index(drop=True)
+    if COLUMNS.number in df.columns:
+        df = df.sort_values(COLUMNS.number, kind="stable").reset_index(drop=True)
     return df
 
 
@@ -423,20 +424,20 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
     holds this grid (a re-run adds nothing); after an interrupted store only the missing rows are added."""
     if study.user_attrs.get(GRID_ATTR) == size:
         return 0
-    done = {t.system_attrs.get("dse:grid_index") for t in study.get_trials(deepcopy=False)}
-    rows = rows[~rows["number"].isin([d for d in done if d is not None])]
+    done = {t.system_attrs.get(TRIAL.grid_index) for t in study.get_trials(deepcopy=False)}
+    rows = rows[~rows[COLUMNS.number].isin([d for d in done if d is not None])]
     dists = problem.distributions()
     report = [m for m in problem.report_names() if m in rows.columns]
     objectives = rows[problem.objective_names].to_numpy(dtype=float)
     metrics = rows[report].to_numpy(dtype=float)
     cons = rows[[constraint_column(c) for c in problem.constraint_names]].to_numpy(dtype=float)
     params = {k: rows[k].tolist() for k in dists}
-    ok = (rows["state"] == "COMPLETE").to_numpy()
-    numbers = rows["number"].tolist()
+    ok = (rows[COLUMNS.state] == COMPLETE).to_numpy()
+    numbers = rows[COLUMNS.number].tolist()
     trials = []
     for i in range(len(rows)):
         system_attrs = constraint_attrs(cons[i])
-        system_attrs["dse:grid_index"] = int(numbers[i])
+        system_attrs[TRIAL.grid_index] = int(numbers[i])
         trials.append(
             optuna.trial.create_trial(
                 state=TrialState.COMPLETE if ok[i] else TrialState.FAIL,
@@ -454,5 +455,5 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
     else:
         study.add_trials(trials)
     study.set_user_attr(GRID_ATTR, size)
-    study.set_user_attr("dse:grid_stored", kind)
+    study.set_user_attr(STUDY.grid_stored, kind)
     return len(trials)

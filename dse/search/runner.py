@@ -44,6 +44,7 @@ from dse import plugins
 from dse.errors import InputError
 from dse.search import optuna_adapter as oa
 from dse.search.export import SURPLUS_ATTR, constraint_attrs, trial_constraints
+from dse.search.results_schema import STUDY
 from dse.search.samplers import batch_size, make_sampler
 from dse.search.space import Problem
 from dse.search.storage import (
@@ -195,16 +196,16 @@ def open_study(problem: Problem, storage: BaseStorage, sampler=None) -> optuna.S
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(problem.objective_names)
     attrs = {
-        "dse:identity": _jsonable(spec.identity()),
-        "dse:spec": spec.source,
-        "dse:params": problem.param_names,
-        "dse:fixed": _jsonable(problem.fixed),
-        "dse:metrics": problem.report_names(),
-        "dse:objectives": problem.objective_names,
-        "dse:directions": problem.directions,
-        "dse:constraints": problem.constraint_names,
-        "dse:sampler": spec.sampler,
-        plugins.STUDY_ATTR: plugins.loaded_files(),  # re-loaded by report and pareto (dse.plugins)
+        STUDY.identity: _jsonable(spec.identity()),
+        STUDY.spec: spec.source,
+        STUDY.params: problem.param_names,
+        STUDY.fixed: _jsonable(problem.fixed),
+        STUDY.metrics: problem.report_names(),
+        STUDY.objectives: problem.objective_names,
+        STUDY.directions: problem.directions,
+        STUDY.constraints: problem.constraint_names,
+        STUDY.sampler: spec.sampler,
+        STUDY.plugins: plugins.loaded_files(),  # re-loaded by report and pareto (dse.plugins)
     }
     for k, v in attrs.items():
         study.set_user_attr(k, v)
@@ -216,7 +217,7 @@ def _check_same(problem: Problem, study: optuna.Study) -> None:
     dirs = ["maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize" for d in study.directions]
     if dirs != problem.directions:
         raise InputError("study", f"{where} exists with {len(dirs)} objectives {dirs}; use another name (--study)")
-    stored = study.user_attrs.get("dse:identity")
+    stored = study.user_attrs.get(STUDY.identity)
     if stored is None:
         return  # being created by another worker right now, or a plain optuna study
     current = _jsonable(problem.spec.identity())

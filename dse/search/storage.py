@@ -33,11 +33,12 @@ from optuna.trial import FrozenTrial, TrialState
 from dse.errors import InputError
 from dse.search import optuna_adapter as oa
 from dse.search.optuna_adapter import encode_journal_logs
+from dse.search.results_schema import JOURNAL_FILE, TRIAL
 
-JOURNAL_NAME = "study.journal"
-WORKER_ATTR = "dse:worker"
+JOURNAL_NAME = JOURNAL_FILE
+WORKER_ATTR = TRIAL.worker
 #: wall-clock time (s since the epoch) of a journal worker's last heartbeat on its running trial
-HEARTBEAT_ATTR = "dse:heartbeat"
+HEARTBEAT_ATTR = TRIAL.heartbeat
 #: a design whose trial was orphaned this many times is not re-queued again
 MAX_RETRY = 3
 RDB_PREFIXES = ("sqlite", "postgresql", "postgres", "mysql", "oracle", "mssql")

@@ -19,6 +19,7 @@ from dse.search.columnar import TableSink, remove_table
 from dse.search.export import check_format, pareto_table, results_lock, study_tables, write_table, write_text
 from dse.search.grid import GRID_ATTR, GridRun, check_cluster, default_grid_jobs, run_grid, store_grid, store_limit
 from dse.search.pareto import HV_REFERENCE, hypervolume, minimization_form, normalized_hypervolume
+from dse.search.results_schema import BASELINES, COLUMNS, COMPLETE, GRID_ALL, GRID_FRONT, PARETO, SPEC_FILE, TRIALS
 from dse.search.runner import RunStats, open_study, quiet_optuna, run_embedded, run_workers
 from dse.search.space import Problem
 from dse.search.spec import effective_source
@@ -65,7 +66,7 @@ class SweepReport:
     def n_complete(self) -> int:
         if self.grid is not None:
             return self.grid.n_ok
-        return int((self.trials["state"] == "COMPLETE").sum()) if len(self.trials) else 0
+        return int((self.trials[COLUMNS.state] == COMPLETE).sum()) if len(self.trials) else 0
 
     @property
     def short_of_target(self) -> str:
@@ -81,14 +82,14 @@ class SweepReport:
     def n_feasible(self) -> int:
         if self.grid is not None:
             return self.grid.n_feasible
-        return int(self.trials["feasible"].sum()) if len(self.trials) else 0
+        return int(self.trials[COLUMNS.feasible].sum()) if len(self.trials) else 0
 
     def best(self) -> list[tuple[str, str, float, dict[str, Any]]]:
         """Per objective: (metric, direction, best feasible value, the design's row). The best value of
         an objective over the feasible designs is reached on the front, so a grid looks there only."""
         out = []
         table = self.grid.front if self.grid is not None else self.trials
-        ok = table[table["feasible"]] if len(table) else table
+        ok = table[table[COLUMNS.feasible]] if len(table) else table
         for obj in self.problem.spec.objectives:
             if not len(ok):
                 continue
@@ -104,7 +105,7 @@ def front_hypervolume(problem: Problem, trials: pd.DataFrame, bounds=None) -> tu
     form when ``trials`` holds only the front of a larger set)."""
     objs = problem.spec.objectives
     names = [o.metric for o in objs]
-    ok = trials[trials["feasible"]] if len(trials) else trials
+    ok = trials[trials[COLUMNS.feasible]] if len(trials) else trials
     if not len(ok):
         return 0.0, "no feasible design"
     values = ok[names].to_numpy(dtype=float)
@@ -183,7 +184,7 @@ def run_sweep(
                 stats += run_workers(problem, cfg, target, jobs, progress)
                 study = optuna.load_study(study_name=spec.study, storage=cfg.open())
             trials, pareto, _ = study_tables(study)
-            previously = int((trials["state"] == "COMPLETE").sum()) - stats.run
+            previously = int((trials[COLUMNS.state] == COMPLETE).sum()) - stats.run
         if grid is not None:
             hv, hv_kind = front_hypervolume(problem, grid.front, (grid.ideal, grid.nadir))
         else:
@@ -259,7 +260,7 @@ def _run_grid(
         bar = tqdm(total=size, unit="pt", unit_scale=True, leave=False, dynamic_ncols=True)
     try:
         with results_lock(out_dir):
-            sink = TableSink(out_dir / "trials", fmt) if table == "full" else None
+            sink = TableSink(out_dir / TRIALS, fmt) if table == "full" else None
             try:
                 grid = run_grid(problem, keep_rows=keep_rows, sink=sink, jobs=jobs, cluster=cluster,
                                 progress=bar.update if bar is not None else None)  # fmt: skip
@@ -277,7 +278,7 @@ def _run_grid(
     grid.timings["trials table"] = grid.write_s
     t = time.perf_counter()
     if not previously:
-        store_grid(study, problem, grid.rows if keep_rows else grid.front, size, "all" if keep_rows else "pareto")
+        store_grid(study, problem, grid.rows if keep_rows else grid.front, size, GRID_ALL if keep_rows else GRID_FRONT)
     grid.timings["study"] = time.perf_counter() - t
     return grid, study, previously
 
@@ -292,20 +293,20 @@ def write_outputs(report: SweepReport, fmt: str) -> list[Path]:
         if grid is not None and grid.table_path is not None:
             paths.append(grid.table_path)  # streamed while the grid was evaluated
         elif report.table == "none":
-            remove_table(out / "trials")
+            remove_table(out / TRIALS)
         else:
             rows = report.trials
             if report.table == "front":
-                rows = grid.front if grid is not None else rows[rows["pareto"]]
-            paths.append(write_table(rows, out / "trials", fmt))
-            remove_table(out / "trials", keep=paths[-1])
-        paths.append(write_table(report.pareto, out / "pareto", fmt))
+                rows = grid.front if grid is not None else rows[rows[COLUMNS.pareto]]
+            paths.append(write_table(rows, out / TRIALS, fmt))
+            remove_table(out / TRIALS, keep=paths[-1])
+        paths.append(write_table(report.pareto, out / PARETO, fmt))
         spec = report.problem.spec
         if spec.source:  # as it ran: command-line overrides applied and named
-            paths.append(write_text(effective_source(spec), out / "spec.toml"))
+            paths.append(write_text(effective_source(spec), out / SPEC_FILE))
         paths += keep_inputs(spec.scenario.files(), out)
         if report.baselines:
-            paths.append(write_table(pd.DataFrame(report.baselines), out / "baselines", fmt))
+            paths.append(write_table(pd.DataFrame(report.baselines), out / BASELINES, fmt))
     if report.storage.kind == "journal":
         paths.append(Path(report.storage.location))
     return paths

@@ -108,6 +108,9 @@ def gemm_workload(m: int, k: int, n: int, batch: int = 1) -> Workload:
     """A one-op workload: a single (batched) linear GEMM M×K · K×N, for checks against simulators."""
     for name, v in (("M", m), ("K", k), ("N", n), ("batch", batch)):
         _positive_int_array(f"gemm {name}", v)
+    macs = float(batch) * float(m) * float(k) * float(n)  # in floats: the int64 product could wrap
+    if macs > MAX_MACS:
+        raise InputError("gemm", f"{macs:.3g} MACs, beyond the model's range (at most 2^62 ≈ {MAX_MACS:.3g})")
     spec = ModelSpec("gemm", "gemm", dim=int(k), depth=1, heads=1, resolution=1, source="single GEMM")
     op = Op("gemm", "linear", "gemm", 1, batch, m, k, n, role="gemm")
     one = np.asarray(1, dtype=np.int64)

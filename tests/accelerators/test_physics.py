@@ -517,13 +517,8 @@ def test_clock_above_the_limit_is_an_infeasible_point(name):
 # ---- open model bugs found by the properties above (minimal examples; strict: they fail until fixed) -------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vitcod books the Q/K auto-encoder's MACs (encoder: Nq + Nk vectors per pass, in `codec`) on the "
-    "QKᵀ op but gives them no cycles (the decoder's cycles cover only loaded vectors), so an attention-bound "
-    "design exceeds its pe_rows × pe_cols peak",
-)
 def test_vitcod_never_exceeds_its_peak_minimal_example():
+    """Regression: the Q/K encoder's MACs once had no cycles, so an attention-bound design exceeded its peak."""
     vitcod = accelerators.get("vitcod")
     ev = vitcod.evaluate(build("deit-tiny"), {"pe_rows": 1, "pe_cols": 2, "attn_rows": 1, "sparsity_attention": 0.99,
                                              "global_columns": 0, "global_density": 0, "ae_ratio": 1})  # fmt: skip

@@ -57,6 +57,8 @@ def test_cli_acceptance_command(run):
         "sparsity_attention=0.95",
         "--set",
         "attn_rows=64",
+        "--set",
+        "encoder_cycles=0",
         "--format",
         "json",
     )  # fmt: skip (the released simulator's row split)
