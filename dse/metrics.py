@@ -76,7 +76,15 @@ METRICS: dict[str, Metric] = {
         ),
         _m("cycles", "cycles", _MIN, "latency in accelerator clock cycles", "cycles", "Mcycles", 1e-6),
         # -- energy, power, area ------------------------------------------------------------------------
-        _m("energy_j", "J", _MIN, "energy per input (dynamic + clock tree and static power over its period)", "energy", "mJ", 1e3),
+        _m(
+            "energy_j",
+            "J",
+            _MIN,
+            "energy per input (dynamic + clock tree and static power over its period)",
+            "energy",
+            "mJ",
+            1e3,
+        ),
         _m("power_w", "W", _MIN, "average power while running (energy / latency)", "power", "W"),
         _m("edp", "J·s", _MIN, "energy-delay product (energy × latency)", "energy-delay product", "mJ·ms", 1e6),
         _m(
