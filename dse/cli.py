@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except SystemExit as err:  # click exits 1 on a closed pipe; that is not an error either
-        if isinstance(err.__context__, BrokenPipeError):
+        # click ≤ 8.4 exits inside its EPIPE handler (the error is the exit's context); click 8.5 exits after it,
+        # having wrapped stdout in its _PacifyFlushWrapper
+        if isinstance(err.__context__, BrokenPipeError) or type(sys.stdout).__name__ == "_PacifyFlushWrapper":
             _silence_stdout()
             return 0
         raise
