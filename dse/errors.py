@@ -11,9 +11,29 @@ class InputError(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+#: an error line stays within a terminal's 100 columns: a long list of allowed values is cut, the closest first
+ERROR_WIDTH = 100
+
+
 def choice_error(field: str, value: object, allowed: list[str] | tuple[str, ...]) -> InputError:
-    """Error for a value outside a closed set, listing the allowed values."""
-    return InputError(field, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+    """Error for a value outside a closed set, listing the allowed values (the closest first, cut to fit
+    :data:`ERROR_WIDTH` columns, with how many more there are)."""
+    import difflib
+
+    allowed = [str(a) for a in allowed]
+    head = f"error: {field}: unknown value {value!r}; allowed: "
+    close = difflib.get_close_matches(str(value), allowed, n=3, cutoff=0.5)
+    ordered = close + [a for a in allowed if a not in close]
+    shown: list[str] = []
+    for a in ordered:
+        rest = len(ordered) - len(shown) - 1
+        tail = f", … ({rest} more)" if rest else ""
+        if shown and len(head) + len(", ".join([*shown, a])) + len(tail) > ERROR_WIDTH:
+            break
+        shown.append(a)
+    more = len(ordered) - len(shown)
+    listed = ", ".join(shown) + (f", … ({more} more)" if more else "")
+    return InputError(field, f"unknown value {value!r}; allowed: {listed}")
 
 
 def os_error_text(err: OSError) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 
 from dse import plugins
 from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, Param
-from dse.errors import InputError
+from dse.errors import InputError, choice_error
 
 __all__ = [
     "Accelerator", "Evaluation", "Param", "STAGES", "COMPONENTS", "REGISTRY", "ENTRY_POINT_GROUP", "Entry",
@@ -148,11 +148,8 @@ def get(name: str) -> Accelerator:
     if ":" in name:
         return with_preset(name)
     if name not in names():
-        raise InputError(
-            "accelerator",
-            f"unknown value {name!r}; allowed: {', '.join(names())} "
-            "(another one needs its plugin: rtsa-dse --plugin FILE.py …, or its package installed)",
-        )
+        err = choice_error("accelerator", name, names())  # the closest names, cut to one terminal line
+        raise InputError("accelerator", str(err).split(": ", 1)[1] + " (others: --plugin FILE.py)")
     return REGISTRY[name]
 
 

@@ -9,7 +9,7 @@ import click
 
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
-from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.output import echo_frame, echo_json, echo_text, format_option
 from dse.commands.uncertainty_options import uncertainty_file_option
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
@@ -101,7 +101,7 @@ def command(accelerator, workload, resolution, frames, sparsity, metric_name, me
     if fmt == "csv":
         echo_frame(sens.table, "csv")
         return
-    click.echo(f"{sens.question} on {wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}: "
+    echo_text(f"{sens.question} on {wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}: "
                f"nominal {sens.nominal:.4g}; {method}, {sens.points:,} evaluations")  # fmt: skip
     echo_frame(sens.table, "table")
     if path is not None:

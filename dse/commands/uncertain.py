@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dse.accelerators.base import Accelerator, Evaluation
-from dse.commands.output import echo_frame, echo_json
+from dse.commands.output import echo_frame, echo_json, echo_text
 from dse.uncertainty import montecarlo as mc
 from dse.uncertainty.declared import load_overrides
 
@@ -58,7 +58,7 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
         echo_frame(frame.assign(accelerator=acc.name, workload=wl.model), "csv")
         return
     click.echo(f"{acc.name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
-    click.echo(_inputs_line(draws))
+    echo_text(_inputs_line(draws))
     echo_frame(frame, "table", title="metric: nominal, 5% / median / 95% over the samples (valid: share valid)")
 
 
@@ -73,8 +73,8 @@ def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.D
     if fmt == "csv":
         echo_frame(out, "csv")
         return
-    click.echo(title)
-    click.echo(_inputs_line(draws))
+    echo_text(title)
+    echo_text(_inputs_line(draws))
     cols = ["accelerator", "setting"]
     for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
         cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
@@ -108,8 +108,8 @@ def breakdown_output(df: pd.DataFrame, sampled: pd.DataFrame, draws: mc.Draws, o
     if fmt == "csv":
         echo_frame(out, "csv")
         return
-    click.echo(title)
-    click.echo(_inputs_line(draws))
+    echo_text(title)
+    echo_text(_inputs_line(draws))
     echo_frame(out, "table")
 
 

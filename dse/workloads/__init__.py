@@ -53,9 +53,8 @@ def get_spec(model: str) -> ModelSpec:
         return load_model(model).spec
     key = ALIASES.get(model, model)
     if key not in SPECS:
-        raise InputError(
-            "model", f"unknown value {model!r}; allowed: {', '.join(model_names())}, or a model .toml / .onnx file"
-        )
+        err = choice_error("model", model, model_names())  # the closest names, cut to one terminal line
+        raise InputError("model", str(err).split(": ", 1)[1] + " (`rtsa-dse workloads`), or a model .toml / .onnx")
     return SPECS[key]
 
 
