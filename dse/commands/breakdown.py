@@ -59,7 +59,7 @@ def breakdown_frame(acc_name: str, model: str, resolutions: np.ndarray, frames, 
         "attention_ms": st["attention"]["latency_s"] * 1e3,
         "other_ms": st["other"]["latency_s"] * 1e3,
         "latency_ms": ev["latency_s"] * 1e3,
-        "attention_share": st["attention"]["cycles"] / (st["linear"]["cycles"] + st["attention"]["cycles"]),
+        "attention_share": ev["attention_share"],  # the schema's definition (share of the summed stage times)
         "bound": ev.bound,
         "dense_bound": np.where(wl.attention_macs > wl.linear_macs, "attention", "linear"),
     }

@@ -150,6 +150,12 @@ def _interp_len(lens: tuple[int, ...], values: np.ndarray, sub_len) -> np.ndarra
 # reading
 
 
+def _short(text: object, n: int = 24) -> str:
+    """A cell of a foreign file, quoted and cut: an error names it without echoing the file."""
+    t = str(text)
+    return repr(t if len(t) <= n else t[:n] + "…")
+
+
 def _bad(name: str, line: int | None, msg: str) -> InputError:
     where = f"{name} row {line}" if line is not None else name
     return InputError("sparsity", f"{where}: {msg}")
@@ -211,7 +217,7 @@ def _read(path: str, mtime_ns: int, size: int) -> SparsityTable:
     df.columns = [str(c).strip() for c in df.columns]
     unknown = [c for c in df.columns if c not in COLUMNS]
     if unknown:
-        raise _bad(name, None, f"unknown column {unknown[0]!r}; allowed: {', '.join(COLUMNS)}")
+        raise _bad(name, None, f"unknown column {_short(unknown[0])}; allowed: {', '.join(COLUMNS)}")
     for col in ("layer", "resolution"):
         if col not in df.columns:
             raise _bad(name, None, f"missing column {col!r} (required: layer, resolution)")
