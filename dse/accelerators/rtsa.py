@@ -62,7 +62,7 @@ def dense_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork:
     return cost.OpWork(op, vs.cycles(units, rows * cols, rows, cols), op.macs.astype(float), sram + dram, dram)
 
 
-def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork | None:
+def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols, dense_dram=None) -> cost.OpWork | None:
     """``op`` in RTSA's sparse mode — delta linear projection, sub-vector SDDMM/SpMM, softmax on kept scores —
     or ``None`` when the op has no sparse mode (classifier, layernorm, activation)."""
     pes = rows * cols
@@ -78,7 +78,15 @@ def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork | N
         return cost.OpWork(op, w.compute_cycles, w.macs, w.sram_bytes, w.dram_bytes, w.sfu_elems, mode="subvector")
     if not op.is_gemm:
         return None
-    dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb, op.b_is_weight)
+    if op.kind in ("attn_score", "attn_context") and np.all(np.asarray(s_att) == 0):
+        return None  # nothing pruned: the sparse mode could only add its mask
+    if op.kind in ("linear", "patch_embed") and np.all(np.asarray(s_lin) == 0):
+        return None  # no small deltas: the delta mode could only add its bookkeeping
+    dram = (
+        memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb, op.b_is_weight)
+        if dense_dram is None
+        else dense_dram
+    )
     if op.kind in ("attn_score", "attn_context"):
         w = subvector_attention(op, s_att, p["sub_len"], pes, lanes, p["mask_overhead"], e)
         dram = dram - w.score_bytes_saved + w.mask_bytes
@@ -99,7 +107,7 @@ def rtsa_work(op: Op, p: dict[str, np.ndarray], rows, cols, ctx: cost.CostContex
     slower and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`;
     the chosen mode is reported per op)."""
     dense = dense_work(op, p, rows, cols)
-    sparse = sparse_work(op, p, rows, cols)
+    sparse = sparse_work(op, p, rows, cols, dense.dram_bytes if op.is_gemm else None)
     return dense if sparse is None else cost.cheaper(dense, sparse, ctx)
 
 
