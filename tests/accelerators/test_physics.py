@@ -341,14 +341,6 @@ KNOWN = {
         ({"glb_kib": 128.0, "dram_gbps": 8.0}, np.array([0.0]), np.array([0.5])),
         ("videomae-b", None),
     ),
-    ("vitcod", "sparsity_attention"): (
-        "ViTCoD's engine split follows the released simulator: the denser engine gets int(W · its share of the "
-        "non-zeros) PE columns, and SpMM runs on int(columns · R/H) lanes per head; as the sparser engine's "
-        "non-zeros fall one column moves to the denser engine and the sparser engine's SpMM slows (1,209,371 → "
-        "1,389,856 cycles per pass): latency 0.5976 → 0.6020 s",
-        ({"global_columns": 0.3}, np.array([0.9025]), np.array([0.905])),
-        ("videomae-b", None),
-    ),
 }
 
 
@@ -536,3 +528,18 @@ def test_heatvit_switching_a_selector_on_minimal_example():
     ev = heatvit.evaluate(build("deit-tiny"), {"keep3": np.array([1.0, 0.99])})
     lat, energy = np.asarray(ev["latency_s"]), np.asarray(ev["energy_j"])
     assert lat[1] <= lat[0] and energy[1] <= energy[0]  # 3.011 → 3.029 ms and 7.42 → 7.46 mJ today
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="vitcod: with the engine split chosen where SDDMM + SpMM finish first, a residual remains — as the kept "
+    "entries fall, the global columns a mask can hold (kept / (density · Nq)) fall with them and the released "
+    "simulator's Q-reload count for the two engines changes, so the compute or preload cycles can rise by "
+    "about 1e-4 (found in 11 of 9,000 random pairs; deit-tiny below: +1.3e-4 latency)",
+)
+def test_vitcod_residual_sparsity_step_minimal_example():
+    vitcod = accelerators.get("vitcod")
+    values = {"global_columns": 0.40498, "pe_cols": 41, "pe_rows": 13, "global_density": 0.94492,
+              "sparsity_attention": np.array([0.774047, 0.779431])}  # fmt: skip
+    lat = np.asarray(vitcod.evaluate(build("deit-tiny"), values)["latency_s"])
+    assert lat[1] <= lat[0]

@@ -59,6 +59,8 @@ def test_cli_acceptance_command(run):
         "attn_rows=64",
         "--set",
         "encoder_cycles=0",
+        "--set",
+        "engine_split=0",
         "--format",
         "json",
     )  # fmt: skip (the released simulator's row split)
