@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.NoArgsIsHelpError as err:
         click.echo(err.ctx.get_help() if err.ctx else str(err))
         return 0
+    except click.BadParameter as err:  # click's own checks, in the same "error: FIELD: …" form as ours
+        longs = [o for o in getattr(err.param, "opts", []) if o.startswith("--")]
+        field = longs[0].lstrip("-") if longs else (err.param.name if err.param is not None else "option")
+        click.echo(f"error: {str(field).strip(chr(39))}: {err.message}".replace("\n", " "), err=True)
+        return 2
     except click.ClickException as err:
         msg = err.format_message().replace("\n", " ")
         click.echo(f"error: {msg}", err=True)

@@ -53,17 +53,33 @@ def fit_frame(df: pd.DataFrame, formatters: dict, width: int = WIDTH) -> tuple[s
         return text, [], False
     df = df.copy()
     texts = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
-    for limit in (48, 32, 24, 16, 12):
-        for c in texts:
+    # the leading columns name the rows (model, accelerator and parameter, claim): cut them last
+    keys = [c for c in list(df.columns)[:2] if c in texts]
+    others = [c for c in texts if c not in keys]
+
+    def render(frame: pd.DataFrame) -> str:
+        return frame.to_string(index=False, formatters={k: v for k, v in formatters.items() if k in frame.columns})
+
+    def fits(t: str) -> bool:
+        return max(map(len, t.splitlines()), default=0) <= width
+
+    for limit in (48, 32, 24, 16, 12):  # 1. cut the descriptive cells
+        for c in others:
             df[c] = df[c].map(lambda v, n=limit: v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…")
-        text = df.to_string(index=False, formatters=formatters)
-        if max(map(len, text.splitlines()), default=0) <= width:
+        text = render(df)
+        if fits(text):
             return text, [], True
     dropped: list[str] = []
-    while len(df.columns) > 1 and max(map(len, text.splitlines()), default=0) > width:
+    while len(df.columns) > len(keys) + 1 and not fits(text):  # 2. leave out the last columns
         dropped.insert(0, str(df.columns[-1]))
         df = df.iloc[:, :-1]
-        text = df.to_string(index=False, formatters={k: v for k, v in formatters.items() if k in df.columns})
+        text = render(df)
+    for limit in (48, 32, 24, 16, 12):  # 3. only then cut the cells that name the rows
+        if fits(text):
+            break
+        for c in keys:
+            df[c] = df[c].map(lambda v, n=limit: v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…")
+        text = render(df)
     return text, dropped, True
 
 
