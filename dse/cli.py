@@ -66,7 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except click.BadParameter as err:  # click's own checks, in the same "error: FIELD: …" form as ours
         longs = [o for o in getattr(err.param, "opts", []) if o.startswith("--")]
-        field = longs[0].lstrip("-") if longs else (err.param.name if err.param is not None else "option")
+        hint = err.param_hint[0] if isinstance(err.param_hint, list | tuple) and err.param_hint else err.param_hint
+        if longs:
+            field = longs[0]  # as our own option errors name it: --table, --frames
+        elif err.param is not None and err.param.name:
+            field = err.param.name
+        elif hint:
+            field = str(hint).strip("'\"").lstrip("-")
+        else:  # nothing names the field: click's own sentence
+            click.echo(f"error: {err.format_message()}".replace("\n", " "), err=True)
+            return 2
         click.echo(f"error: {str(field).strip(chr(39))}: {err.message}".replace("\n", " "), err=True)
         return 2
     except click.ClickException as err:
