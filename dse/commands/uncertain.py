@@ -67,6 +67,15 @@ def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.D
     """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area and the
     ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled columns."""
     out = intervals_frame(df, samples)
+    cols = ["accelerator", "setting"]
+    for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
+        cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
+    _emit(out, out[[c for c in cols if c in out.columns]], draws, origin, title, fmt, extra)
+
+
+def _emit(out: pd.DataFrame, table: pd.DataFrame, draws: mc.Draws, origin: str, title: str, fmt: str,
+          extra: dict[str, Any]) -> None:  # fmt: skip
+    """Rows with intervals as JSON (with the sampling header), CSV (every column) or a table (``table``)."""
     if fmt == "json":
         echo_json({**extra, "uncertainty": header(draws, origin), "rows": out.to_dict(orient="records")})
         return
@@ -75,10 +84,7 @@ def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.D
         return
     echo_text(title)
     echo_text(_inputs_line(draws))
-    cols = ["accelerator", "setting"]
-    for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
-        cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
-    echo_frame(out[[c for c in cols if c in out.columns]], "table")
+    echo_frame(table, "table")
 
 
 def intervals_frame(df: pd.DataFrame, samples: Mapping[tuple[str, str], Mapping[str, np.ndarray]]) -> pd.DataFrame:
@@ -102,15 +108,7 @@ def breakdown_output(df: pd.DataFrame, sampled: pd.DataFrame, draws: mc.Draws, o
     out = df.copy()
     for c in sampled.columns:
         out[c] = sampled[c].to_numpy()
-    if fmt == "json":
-        echo_json({**extra, "uncertainty": header(draws, origin), "rows": out.to_dict(orient="records")})
-        return
-    if fmt == "csv":
-        echo_frame(out, "csv")
-        return
-    echo_text(title)
-    echo_text(_inputs_line(draws))
-    echo_frame(out, "table")
+    _emit(out, out, draws, origin, title, fmt, extra)
 
 
 def breakdown_samples(acc: Accelerator, model: str, resolutions: np.ndarray, frames, values: Mapping[str, Any],

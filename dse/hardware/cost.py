@@ -188,15 +188,6 @@ def op_cycles(w: OpWork, ctx: CostContext) -> np.ndarray:
     return cyc + w.extra_cycles
 
 
-def op_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
-    """Energy of one instance of ``w`` run alone: dynamic, DRAM, clock tree and static over its cycles."""
-    k = ctx.dynamic_scale
-    cyc = op_cycles(w, ctx)
-    on_chip = (w.macs + w.lane_ops) * ctx.mac_j + w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac
-    on_chip = on_chip + w.sfu_elems * ctx.sfu_j_per_elem + cyc * ctx.clock_j_per_cycle
-    return k * on_chip + w.dram_bytes * ctx.dram_j_per_byte + ctx.static_w * cyc / ctx.clock_hz
-
-
 def op_dynamic_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
     """Energy one instance of ``w`` spends on its own work: MACs, buffer, register file, SFU and DRAM (no clock
     tree and no static power, which run for as long as the accelerator is on)."""
