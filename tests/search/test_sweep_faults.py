@@ -72,7 +72,7 @@ def test_sigkilled_worker_on_a_shared_journal_is_retried(tmp_path):
     """Two commands by hand on one journal file; one is SIGKILLed mid-trial; the other ends at exactly N."""
     spec = write_spec(tmp_path, "jk", trials=16)
     journal = tmp_path / "shared.journal"
-    os.environ["TOY_SLEEP_S"] = "0.3"  # the kill lands while the trial seen RUNNING still runs
+    os.environ["TOY_SLEEP_S"] = "0.5"  # the kill lands while the trial seen RUNNING still runs
     try:
         args = ("sweep", spec, "--storage", journal, "--heartbeat", 1, "--no-progress", "--no-figures")
         a = cli_process(*args, "--results-dir", tmp_path / "a")
@@ -92,7 +92,7 @@ def test_jobs_2_survives_a_killed_child(tmp_path):
     """``--jobs 2``: one worker process is SIGKILLed mid-trial; the command completes N and exits 0."""
     spec = write_spec(tmp_path, "jobs", trials=16)
     journal = tmp_path / "jobs" / "study.journal"
-    os.environ["TOY_SLEEP_S"] = "0.3"  # the kill lands while the trial seen RUNNING still runs
+    os.environ["TOY_SLEEP_S"] = "0.5"  # the kill lands while the trial seen RUNNING still runs
     try:
         proc = cli_process("sweep", spec, "--jobs", 2, "--heartbeat", 1, "--results-dir", tmp_path,
                            "--no-progress", "--no-figures")  # fmt: skip

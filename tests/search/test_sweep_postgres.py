@@ -93,7 +93,8 @@ def test_two_workers_finish_exactly_n(pg_study, tmp_path):
 
 def test_sigkilled_worker_trial_is_rerun(pg_study, tmp_path):
     spec = write_spec(tmp_path, "pgkill", trials=20)
-    slow = {"TOY_SLEEP_S": "0.2"}  # each trial spends ~0.2 s evaluating: a kill lands mid-trial
+    # each trial spends ~0.5 s evaluating, so a kill lands mid-trial even when polling the study is slow
+    slow = {"TOY_SLEEP_S": "0.5"}
     a = _worker(spec, pg_study, tmp_path, "a", 20, slow)
     b = _worker(spec, pg_study, tmp_path, "b", 20, slow)
     deadline = time.monotonic() + 60
@@ -161,7 +162,7 @@ def test_orphan_killed_before_its_first_heartbeat_is_retried(pg_study, tmp_path)
 def test_jobs_2_on_postgres_survives_a_killed_child(pg_study, tmp_path):
     """``--jobs 2 --storage postgresql://…``: one worker process is SIGKILLed mid-trial; exactly N, exit 0."""
     spec = write_spec(tmp_path, "pgjobs", trials=16)
-    os.environ["TOY_SLEEP_S"] = "0.3"  # the kill lands while the trial seen RUNNING still runs
+    os.environ["TOY_SLEEP_S"] = "0.5"  # the kill lands while the trial seen RUNNING still runs
     try:
         proc = cli_process("sweep", spec, "--storage", URL, "--study", pg_study, "--jobs", 2, "--heartbeat", 1,
                            "--results-dir", tmp_path, "--no-progress", "--no-figures")  # fmt: skip
