@@ -232,6 +232,13 @@ METRICS: dict[str, Metric] = {
             "GMAC",
             1e-9,
         ),
+        _m(
+            "selectors_run",
+            "selectors",
+            _MIN,
+            "HeatViT token selectors the schedule runs (those whose pruning repays their cost)",
+            "selectors run",
+        ),
         _m("tokens_final", "tokens", _MIN, "tokens left after the last selector", "final tokens"),
         # -- CPU / GPU ----------------------------------------------------------------------------------
         _m("launch_s", "s", _MIN, "time waiting on kernel dispatch (CPU/GPU)", "launch wait", "ms", 1e3),

@@ -8,7 +8,7 @@ metric arrays. Adding an accelerator means one module defining ``ACCELERATORS`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
@@ -152,6 +152,41 @@ class OpCost:
         return getattr(self, key)
 
 
+class OpRows(Sequence):
+    """Per-op :class:`OpCost` rows, computed on first access: a search reads the totals only, a breakdown the
+    rows. Pickles as the plain tuple of rows."""
+
+    def __init__(self, make: Callable[[], Sequence[OpCost]]):
+        self._make: Callable[[], Sequence[OpCost]] | None = make
+        self._rows: tuple[OpCost, ...] | None = None
+
+    def _get(self) -> tuple[OpCost, ...]:
+        if self._rows is None:
+            assert self._make is not None
+            self._rows, self._make = tuple(self._make()), None
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, i):
+        return self._get()[i]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __eq__(self, other) -> bool:
+        return tuple(self._get()) == tuple(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"OpRows({self._get()!r})"
+
+    def __reduce__(self):
+        return (tuple, (self._get(),))
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """An accelerator's answer for a workload over design points (every array has the points' shape).
@@ -168,7 +203,7 @@ class Evaluation:
     energy: Mapping[str, np.ndarray] = field(default_factory=dict)
     area: Mapping[str, np.ndarray] = field(default_factory=dict)
     bound: np.ndarray | None = None
-    ops: tuple[OpCost, ...] = ()
+    ops: Sequence[OpCost] = ()
     notes: tuple[str, ...] = ()
     reasons: np.ndarray | None = None
 
@@ -189,7 +224,7 @@ class Evaluation:
             energy=_ro({k: full(v) for k, v in energy.items()}),
             area=_ro({k: full(v) for k, v in area.items()}),
             bound=None if bound is None else full(bound),
-            ops=tuple(ops),
+            ops=ops if isinstance(ops, OpRows) else tuple(ops),
             notes=tuple(notes),
             reasons=np.broadcast_to(np.asarray("", dtype=object), shape),
         )
@@ -201,21 +236,44 @@ class Evaluation:
     def __getitem__(self, key: str) -> np.ndarray:
         return self.metrics[key]
 
+    def broadcast(self, shape: tuple[int, ...]) -> Evaluation:
+        """This evaluation with every per-point array broadcast to ``shape`` (read-only views; per-op rows as
+        they are)."""
+        if self.shape == tuple(shape):
+            return self
+
+        def full(v):
+            return np.broadcast_to(np.asarray(v), shape)
+
+        return replace(
+            self,
+            metrics=_ro({k: full(v) for k, v in self.metrics.items()}),
+            stages=_ro(
+                {s: StageCost(**{k: full(x) for k, x in st.as_dict().items()}) for s, st in self.stages.items()}
+            ),
+            energy=_ro({k: full(v) for k, v in self.energy.items()}),
+            area=_ro({k: full(v) for k, v in self.area.items()}),
+            bound=None if self.bound is None else full(self.bound),
+            reasons=None if self.reasons is None else full(self.reasons),
+        )
+
     def with_metrics(self, **extra) -> Evaluation:
-        """A copy with ``extra`` metrics added (broadcast to the points' shape, as float)."""
-        shape = self.shape
-        add = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape) for k, v in extra.items()}
-        return replace(self, metrics=_ro({**self.metrics, **add}))
+        """A copy with ``extra`` metrics added (as float; everything broadcast to the points' joint shape)."""
+        ev = self.broadcast(np.broadcast_shapes(self.shape, *(np.shape(v) for v in extra.values())))
+        add = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), ev.shape) for k, v in extra.items()}
+        return replace(ev, metrics=_ro({**ev.metrics, **add}))
 
     def with_notes(self, *notes: str) -> Evaluation:
         return replace(self, notes=tuple(self.notes) + tuple(n for n in notes if n not in self.notes))
 
     def invalid_where(self, mask, reason: str) -> Evaluation:
         """Mark points where ``mask`` holds invalid (``valid`` = 0) with ``reason`` (joined with "; ")."""
-        shape = self.shape
-        mask = np.broadcast_to(np.asarray(mask, dtype=bool), shape)
+        mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return self
+        self = self.broadcast(np.broadcast_shapes(self.shape, mask.shape))
+        shape = self.shape
+        mask = np.broadcast_to(mask, shape)
         reasons = np.array(self.reasons if self.reasons is not None else np.full(shape, "", dtype=object))
         reasons = reasons.astype(object)
         reasons[mask] = np.where(reasons[mask] == "", reason, reasons[mask] + "; " + reason)
@@ -312,13 +370,13 @@ class Accelerator:
         Raises ``InputError`` for malformed values (unknown name, out of the declared range).
         """
         p = self.resolve(values)
-        # numeric parameters at the points' full shape, so that every point gets its own answer even where a
-        # parameter reaches no cost array (a budget, or a knob the workload does not use: HeatViT's keep ratios
-        # on a Swin model); string choices keep their shape (the one-dataflow / one-precision fast paths)
+        # parameters keep their own shapes (a value shared by every point is computed on once); the answer is
+        # broadcast to the points' full shape, so that every point gets its own answer even where a parameter
+        # reaches no cost array (a budget, or a knob the workload does not use: HeatViT's keep ratios on Swin)
         shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
-        p = {k: v if v.dtype.kind in "USO" else np.broadcast_to(v, shape) for k, v in p.items()}
         split = [k for k in self.structural if np.unique(p[k]).size > 1]
         ev = self._evaluate(workload, p) if not split else _stitch(self, workload, p, split[0])
+        ev = ev.broadcast(np.broadcast_shapes(ev.shape, shape))  # (Monte Carlo factors may add sample axes)
         for lim in self.limits(p):
             ev = ev.invalid_where(lim.violated, lim.message)
         return ev
@@ -351,11 +409,14 @@ def _stitch(acc: Accelerator, workload: Workload, p: dict[str, np.ndarray], key:
     for v in np.unique(vals):
         q = {k: (np.asarray(v) if k == key else a) for k, a in full.items()}
         parts.append((vals == v, acc._evaluate(workload, q)))
+    # the parts may have more axes than the parameters (Monte Carlo factors): the points' values line up on
+    # the trailing axes
+    out_shape = np.broadcast_shapes(shape, *(ev.shape for _, ev in parts))
 
     def merge(get):
         out = None
         for mask, ev in parts:
-            a = np.broadcast_to(get(ev), shape)
+            a = np.broadcast_to(get(ev), out_shape)
             out = np.array(a, copy=True) if out is None else np.where(mask, a, out)
         return out
 

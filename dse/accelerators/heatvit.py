@@ -12,6 +12,15 @@ engine of DSP MAC lanes (Xilinx ZCU102) that also executes the selectors. Model:
   Linear(d, d/2) local embedding, then Linear(d, d/2) → Linear(d/2, d/4) → Linear(d/4, 2) on the
   [local, global-mean] concatenation, GELUs and a 2-way softmax — plus the package token's weighted
   sum over the pruned tokens. Selector work is booked in the ``other`` stage.
+* a selector runs only where it pays (the analogue of the dense fallback, ``cost.cheaper``): per design
+  point, of the 2³ on/off combinations of the selectors asked for (keep < 1), the schedule runs the fastest
+  of those no slower and no costlier in energy than running none (ties: less energy, then fewer
+  selectors). One left out does no work and prunes no token (its ops' mode ``skipped``); its hardware stays
+  (DSP, BRAM, area unchanged). ``selectors_run``, the token counts, ``tokens_final`` and ``accuracy_drop``
+  (:mod:`dse.accuracy` ``token_pruned``: pruned share of tokens averaged over the prunable blocks) follow
+  the selectors that run. So switching a selector on never costs time or energy, and a lower keep ratio
+  never raises latency through the choice; it can raise energy (rarely, by up to a few percent) where a
+  selector that saves energy but costs a little time is then left out (tests/accelerators/test_physics.py).
 * every GEMM runs on the ``rows × cols`` array (SCALE-Sim cycles), nonlinear ops on the SFU, as in
   ``systolic``; energy uses the same technology tables at the FPGA's node, with on-chip dynamic energy
   scaled by the FPGA/ASIC power gap and a fixed static power; DSP and BRAM use are checked against
@@ -20,6 +29,7 @@ engine of DSP MAC lanes (Xilinx ZCU102) that also executes the selectors. Model:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -136,16 +146,38 @@ def selectors_ordered(p) -> np.ndarray:
     return (at[0] <= at[1]) & (at[1] <= at[2])
 
 
-def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
+#: roles of a block's first token-wise GEMM, whose ``m`` is the block's token count
+_TOKEN_GEMMS = ("qkv", "q", "fc1", "temporal_fc")
+
+
+def _sorted_at(p) -> list[np.ndarray]:
+    """``select1_at``, ``select2_at``, ``select3_at`` in sorted order, per point."""
+    raw = np.broadcast_arrays(*(np.asarray(p[f"select{i}_at"], dtype=np.float64) for i in (1, 2, 3)))
+    return list(np.sort(np.stack(raw), axis=0))
+
+
+def _block_fracs(keeps, pos, depth: int) -> list[np.ndarray]:
+    """Per block of a ``depth``-block group: the token fraction it sees, Π keep_i over selectors at ``pos_i`` ≤ it."""
+    fracs = []
+    for b in range(depth):
+        frac = np.ones(())
+        for k, b_i in zip(keeps, pos, strict=True):
+            frac = frac * np.where(b >= b_i, k, 1.0)
+        fracs.append(frac)
+    return fracs
+
+
+def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
     """The workload's ops with token pruning applied; selector ops with their 0/1 activity; final tokens.
 
+    ``keeps``: the three keep ratios the schedule runs (default ``p``'s; 1 leaves a selector out).
     Selector positions are taken in sorted order, so an out-of-order design point still gets numbers
     (:class:`HeatViT` marks it invalid).
     """
-    keeps = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
-    raw = np.broadcast_arrays(*(np.asarray(p[f"select{i}_at"], dtype=np.float64) for i in (1, 2, 3)))
-    srt = np.sort(np.stack(raw), axis=0)
-    at = [srt[0], srt[1], srt[2]]
+    if keeps is None:
+        keeps = [p[f"keep{i}"] for i in (1, 2, 3)]
+    keeps = [np.asarray(k, dtype=np.float64) for k in keeps]
+    at = _sorted_at(p)
     spec = workload.spec
     tokens0 = np.asarray(workload.tokens, dtype=np.float64)
     out: list[Op] = []
@@ -163,7 +195,7 @@ def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarr
         depth = group[0].repeat
         pos = [np.round(a * depth) for a in at]
         # the block's token count: the input of its first token-wise GEMM (qkv, or fc1)
-        first = next(o for o in group if o.role in ("qkv", "q", "fc1", "temporal_fc"))
+        first = next(o for o in group if o.role in _TOKEN_GEMMS)
         tokens_grp = np.asarray(first.m, dtype=np.float64)
         frac_in = np.ones(())
         for i, (k, b_i) in enumerate(zip(keeps, pos, strict=True), start=1):
@@ -173,13 +205,79 @@ def pruned_ops(workload: Workload, p) -> tuple[list[Op], list[tuple[Op, np.ndarr
             for s_op in _selector_ops(i, n_in, n_in - n_out, spec.dim, spec.heads):
                 selectors.append((s_op, active))
             frac_in = frac_in * np.where(b_i < depth, k, 1.0)
-        for b in range(depth):
-            frac = np.ones(())
-            for k, b_i in zip(keeps, pos, strict=True):
-                frac = frac * np.where(b >= b_i, k, 1.0)
+        for b, frac in enumerate(_block_fracs(keeps, pos, depth)):
             out += [_prune_op(o, frac, f"{o.block}{b}") for o in group]
         final = _scaled(tokens0, frac)
     return out, selectors, final
+
+
+def kept_token_share(workload: Workload, p, keeps) -> np.ndarray:
+    """Tokens kept / tokens in, averaged over the prunable blocks at ``keeps`` (1 with no prunable block)."""
+    keeps = [np.asarray(k, dtype=np.float64) for k in keeps]
+    at = _sorted_at(p)
+    kept, blocks = np.zeros(()), 0
+    for block in dict.fromkeys(o.block for o in workload.ops if o.prunable):
+        group = [o for o in workload.ops if o.block == block and o.prunable]
+        depth = group[0].repeat
+        tokens = np.asarray(next(o for o in group if o.role in _TOKEN_GEMMS).m, dtype=np.float64)
+        for frac in _block_fracs(keeps, [np.round(a * depth) for a in at], depth):
+            kept = kept + _scaled(tokens, frac) / tokens
+        blocks += depth
+    return kept / blocks if blocks else np.ones(())
+
+
+def _schedule(workload: Workload, p, keeps, geom, ctx) -> tuple[Evaluation, np.ndarray, np.ndarray]:
+    """The evaluation with the selectors run at ``keeps`` (1 = left out: no work, mode ``skipped``), the
+    selectors' MACs and the final token count."""
+    ops, selectors, final = pruned_ops(workload, p, keeps)
+    works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in ops]
+    sel_macs = np.zeros(())
+    for op, active in selectors:
+        w = cost.dense_work(op, geom, p["sfu_lanes"])
+        on = active > 0
+        mode = w.mode if on.all() else "skipped" if not on.any() else np.where(on, w.mode, "skipped")
+        w = cost.OpWork(op, w.compute_cycles * active, w.macs * active, w.sram_bytes * active,
+                        w.dram_bytes * active, w.sfu_elems * active, stage="other", mode=mode)  # fmt: skip
+        sel_macs = sel_macs + w.macs
+        works.append(w)
+    return cost.summarize(workload, works, ctx), sel_macs, final
+
+
+def _ctx_shapes(ctx: cost.CostContext) -> list[tuple[int, ...]]:
+    return [np.shape(v) for v in ctx.__dict__.values() if isinstance(v, np.ndarray)]
+
+
+def selectors_that_pay(workload: Workload, p, geom, ctx) -> list[np.ndarray]:
+    """Per selector, per point: whether the schedule runs it (module docstring).
+
+    Of the 2³ on/off combinations of the selectors asked for (keep < 1), the fastest of those no slower and
+    no costlier in energy than running none; ties go to less energy, then to fewer selectors, so no selector
+    runs that saves neither time nor energy given the others. A lower keep ratio does not raise the cost of a
+    combination that runs its selector (but for the package token's array folds: one more pruned token can
+    add a fold that the blocks after it, a token shorter, do not win back; ≤ 3e-4 of latency in random
+    pairs), so the admissible set only grows and the choice never raises latency. Energy can: where the
+    fastest admissible combination changes to one that is faster but costlier (a selector saving energy at a
+    small cost in time is left out). No choice that never runs a combination worse in both than another
+    avoids this in general once combinations trade time against energy; choosing by energy first would move
+    the violations to latency. All combinations are costed in one call, on a leading axis.
+    """
+    req = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
+    # the points: the parameters', the workload's and the context's axes (Monte Carlo factors add some)
+    shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()), *_ctx_shapes(ctx))
+    prunable = any(o.prunable for o in workload.ops)
+    cand = [i for i in range(3) if prunable and np.any(req[i] < 1.0)]
+    combos = [on for n in range(len(cand) + 1) for on in itertools.combinations(cand, n)]  # fewest first
+    if len(combos) == 1:
+        return [np.zeros(shape, dtype=bool)] * 3
+    axis = (len(combos),) + (1,) * len(shape)
+    keeps = [np.where(np.array([i in on for on in combos]).reshape(axis), k, 1.0) for i, k in enumerate(req)]
+    ev = _schedule(workload, p, keeps, geom, ctx)[0]
+    lat, e = (np.broadcast_to(ev.metrics[k], axis[:1] + shape) for k in ("latency_s", "energy_j"))
+    best_l, best_e, best = lat[0], e[0], np.zeros(shape, dtype=np.int64)
+    for c in range(1, len(combos)):
+        take = (lat[c] <= lat[0]) & (e[c] <= e[0]) & ((lat[c] < best_l) | ((lat[c] == best_l) & (e[c] < best_e)))
+        best_l, best_e, best = np.where(take, lat[c], best_l), np.where(take, e[c], best_e), np.where(take, c, best)
+    return [np.isin(best, [c for c, on in enumerate(combos) if i in on]) for i in range(3)]
 
 
 def fpga_resources(p) -> dict[str, np.ndarray]:
@@ -202,7 +300,8 @@ class HeatViT(Accelerator):
         "ZCU102 FPGA (DSP/BRAM budget), FPGA power gap"
     )
     params = _params()
-    extra_metrics = ("computation_reduction", "selector_macs", "tokens_final", "dsp", "bram", "fpga_fits")
+    extra_metrics = ("computation_reduction", "selector_macs", "selectors_run", "tokens_final", "accuracy_drop",
+                     "dsp", "bram", "fpga_fits")  # fmt: skip
 
     def limits(self, p) -> list[Limit]:
         """ZCU102's DSP48E2 clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""
@@ -212,27 +311,25 @@ class HeatViT(Accelerator):
         ]
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
-        ops, selectors, final = pruned_ops(workload, p)
+        from dse.accuracy import estimate_accuracy_drop
+
         geom = cost.ArrayGeometry.of(p)
-        works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in ops]
-        sel_macs = np.zeros(())
-        for op, active in selectors:
-            w = cost.dense_work(op, geom, p["sfu_lanes"])
-            w = cost.OpWork(op, w.compute_cycles * active, w.macs * active, w.sram_bytes * active,
-                            w.dram_bytes * active, w.sfu_elems * active, stage="other", mode=w.mode)  # fmt: skip
-            sel_macs = sel_macs + w.macs
-            works.append(w)
         pes = p["rows"] * p["cols"]
         # FPGA fabric: the ASIC tables at the device's node × the FPGA/ASIC gaps, DRAM as is, static floor
         ctx = cost.fpga_context(p, cost.array_area_mm2(p), pes, node_nm=p["node_nm"],
                                 power_gap=p["fpga_power_factor"], area_gap=p["fpga_area_factor"],
                                 static_w=p["static_w"])  # fmt: skip
-        ev = cost.summarize(workload, works, ctx)
+        run = selectors_that_pay(workload, p, geom, ctx)
+        keeps = [np.where(r, p[f"keep{i}"], 1.0) for i, r in enumerate(run, start=1)]
+        ev, sel_macs, final = _schedule(workload, p, keeps, geom, ctx)
+        pruned = 1.0 - kept_token_share(workload, p, keeps)
         res = fpga_resources(p)
         ev = ev.with_metrics(
             computation_reduction=1.0 - ev.metrics["macs"] / workload.macs.astype(np.float64),
             selector_macs=sel_macs,
+            selectors_run=sum(r.astype(np.float64) for r in run),
             tokens_final=final,
+            accuracy_drop=estimate_accuracy_drop("heatvit", token_pruned=pruned),
             **res,
         )
         if workload.spec.family == "swin" or workload.spec.variant == "m2":

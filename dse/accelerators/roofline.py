@@ -34,6 +34,15 @@ cache / DRAM) in proportion, element-wise kernels → ``sfu``, time waiting on k
 ``leakage``. ``bound``: ``launch`` when dispatch waiting is ≥ half the latency, else the longer of the
 ``linear`` and ``attention`` stages.
 
+A copy matched to a design's resources (:meth:`Roofline.matched`: fewer SMs / cores, a narrower DRAM
+interface) draws the power of what it keeps, not its full rating::
+
+    P = P₀ · fixed + P_dram · BW / BW₀ + (P₀ · (1 − fixed) − P_dram) · R / R₀,   P_dram = pJ/bit · BW₀ · 8
+
+``R`` the peak MAC rate at the precision and ``BW`` the DRAM bandwidth (``₀``: the preset's); ``fixed`` is the
+share of the rated power that no smaller copy sheds (a named assumption per preset) and ``P_dram`` the DRAM
+power inside the rating at full bandwidth (0 where the rating excludes the DRAM devices).
+
 Calibration: ``xeon16`` and ``h100`` constants marked "fitted" come from ``tools/fit_roofline.py``
 (differential evolution then Nelder–Mead on log-constants, minimising the largest relative error of
 per-block linear_us and attn_us over every row of ``measured/*.csv``; stored to 4 significant digits).
@@ -50,6 +59,7 @@ import numpy as np
 
 from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, OpCost, Param, StageCost
 from dse.hardware.factors import factor
+from dse.hardware.technology import DRAM_PJ_PER_BIT
 from dse.workloads import Op, Workload
 
 PRECISIONS = ("fp32", "fp16", "int8")
@@ -88,6 +98,20 @@ class Platform:
     gemm_launches: tuple[float, float, float] = (1.0, 1.0, 1.0)  # kernels one GEMM call launches
     extra_launch_us: float = 0.0  # host time of each further kernel launched inside one library call, µs
     precision_check_us: tuple[float, float, float] = (0.0, 0.0, 0.0)  # host work of a GEMM call at that precision
+    # power of a copy matched to a design (Roofline.matched; module docstring):
+    fixed_power_share: float = 0.0  # share of power_w that stays whatever compute and bandwidth are kept
+    dram_pj_per_bit: float = 0.0  # energy per DRAM bit inside power_w, pJ (0: the rating excludes the DRAM devices)
+
+    def matched_power_w(self, precision: str, macs_per_s: float | None, mem_gbps: float | None) -> float:
+        """Average power (W) of a copy with peak ``macs_per_s`` at ``precision`` and ``mem_gbps`` of DRAM
+        bandwidth (None: the preset's): the fixed share stays, DRAM power scales with the bandwidth kept and the
+        rest (SMs / cores) with the MAC rate kept."""
+        dram_w = self.dram_pj_per_bit * 1e-12 * self.mem_gbps * 8e9
+        compute_w = self.power_w * (1 - self.fixed_power_share) - dram_w
+        peak = self.peak_tmacs[PRECISIONS.index(precision)] * 1e12
+        r = 1.0 if macs_per_s is None else macs_per_s / peak
+        b = 1.0 if mem_gbps is None else mem_gbps / self.mem_gbps
+        return self.power_w * self.fixed_power_share + dram_w * b + compute_w * r
 
     def gemm_floor_us(self, precision: str) -> float:
         """Small-kernel floor of one GEMM op at ``precision`` (µs): the host time of its dispatch,
@@ -122,6 +146,9 @@ XEON16 = Platform(
     # (a GEMM is one BLAS call, no second kernel); a dtype conversion pass, where the ISA needs one, moves data
     # and is execution time, not floor [assumption]. gemm_launches, extra_launch_us: defaults (1, 0).
     power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP (Intel ARK) [assumption, as above]
+    # matched copies: 25% of the package power is uncore (mesh, memory controllers, I/O) that fewer cores keep
+    # [assumption, range 0.15–0.40]; the TDP is the package's, the DIMMs' power lies outside it (dram 0).
+    fixed_power_share=0.25,
     area_mm2=440.0,  # 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R] [src:die-area-estimates]
     clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
     calibration=f"fitted to measured/xeon16_fp32_batch1.csv ({_FIT})",
@@ -164,6 +191,11 @@ H100 = Platform(
     extra_launch_us=5.0,
     precision_check_us=(round(0.30 / 8.23 * 18.56, 2), 0.0, 0.0),
     power_w=700.0,  # NVIDIA H100 SXM5 datasheet: TDP up to 700 W
+    # matched copies: 10% of the board power stays with fewer SMs (regulators, NVLink/PCIe PHYs, L2 and crossbar)
+    # [assumption, range 0.05–0.20]; HBM3 at HBM2's 3.9 pJ/bit [src:accelergy-dram] [assumption: no HBM3 figure
+    # in the sources] → 3.9 pJ × 3.35 TB/s × 8 = 105 W of the 700 W at full bandwidth [D].
+    fixed_power_share=0.10,
+    dram_pj_per_bit=DRAM_PJ_PER_BIT["hbm2"],
     area_mm2=814.0,  # NVIDIA Hopper whitepaper: GH100 die 814 mm², TSMC 4N
     clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet boost clock)
     overlap=True,  # asynchronous CUDA stream
@@ -198,6 +230,10 @@ JETSON_TX2 = Platform(
     # floor is the profiler's synchronisation, not library dispatch, and whose kernels (fp32 and fp16 alike
     # on sm_62's CUDA cores, no tensor cores) are chosen when the engine is built [src:vitcod-tx2-profile].
     power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
+    # matched copies: 20% of the module power stays (CPU complex, SoC I/O, regulators) [assumption, range
+    # 0.10–0.30]; LPDDR4 at 8 pJ/bit [src:accelergy-dram] → 8 pJ × 59.7 GB/s × 8 = 3.8 W of the 15 W [D].
+    fixed_power_share=0.20,
+    dram_pj_per_bit=DRAM_PJ_PER_BIT["lpddr4"],
     area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override it] [src:die-area-estimates]
     clock_mhz=1300.0,  # Jetson TX2 GPU max clock (above)
     overlap=True,  # asynchronous CUDA stream
@@ -226,6 +262,9 @@ CORTEX_A57 = Platform(
     launch_us=round(3 * XEON16.launch_us, 1),  # xeon16 fit × 3: ~⅓ the single-thread speed [assumption]
     # small-kernel floor: launch_us at every precision, as for xeon16
     power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W [src:tx2-cpu-power]
+    # matched copies: 10% of the CPU rail stays with fewer cores (the cluster's L2 and snoop logic) [assumption,
+    # range 0.05–0.20]; the VDD_CPU rail excludes the DRAM (dram 0).
+    fixed_power_share=0.10,
     area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: Exynos 5433 die shots] [src:die-area-estimates]
     clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz
     calibration="datasheet peaks; efficiencies of the xeon16 fit",
@@ -236,7 +275,8 @@ PLATFORMS: dict[str, Platform] = {p.name: p for p in (XEON16, CORTEX_A57, H100, 
 _PER_PRECISION = ("peak_tmacs", "gemm_launches", "precision_check_us")
 _CALIBRATED = tuple(
     f.name for f in fields(Platform)
-    if f.name not in ("name", "kind", "description", "overlap", "calibration", *_PER_PRECISION)
+    if f.name not in ("name", "kind", "description", "overlap", "calibration", "fixed_power_share", "dram_pj_per_bit",
+                      *_PER_PRECISION)
 )  # fmt: skip
 
 
@@ -336,7 +376,7 @@ class KernelCost:
 def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(cache s, DRAM s, DRAM bytes) of ``nbytes`` over ``kernels`` kernels, with a smooth LLC-fit step."""
     ratio = np.divide(nbytes / np.maximum(kernels, 1), m.cache_bytes,
-                      out=np.full(np.broadcast(nbytes, m.cache_bytes).shape, np.inf), where=m.cache_bytes > 0)  # fmt: skip
+                      out=np.full(np.broadcast(nbytes, kernels, m.cache_bytes).shape, np.inf), where=m.cache_bytes > 0)  # fmt: skip
     hit = 1.0 / (1.0 + ratio**_CACHE_STEEPNESS)
     cache_s = np.divide(nbytes * hit, m.cache_bps, out=np.zeros_like(ratio), where=m.cache_bps > 0)
     # size ramp: eff = eff_mem · B / (B + B_half) per kernel  ⇔  a fixed B_half / bandwidth per kernel
@@ -444,7 +484,9 @@ class Roofline(Accelerator):
     def matched(self, target) -> dict[str, float]:
         """Overrides giving the platform a design's resources: ``mac_rate`` (or ``macs`` × ``clock``) → peak
         TFLOPS at the chosen precision, ``bandwidth`` → DRAM GB/s, ``buffer`` → last-level cache (CPU presets;
-        the GPU presets model no cache level and keep none). The clock itself is the platform's."""
+        the GPU presets model no cache level and keep none). The clock itself is the platform's. When the MAC
+        rate or bandwidth changes, ``power_w`` becomes the power of what is kept
+        (:meth:`Platform.matched_power_w`), not the full rating of the preset."""
         out: dict[str, float] = {}
         rate = target.get("mac_rate")
         if rate is None and "macs" in target and "clock" in target:
@@ -456,6 +498,14 @@ class Roofline(Accelerator):
         platform = PLATFORMS[str(self.param("platform").default)]  # a preset copy's platform (NAME:PRESET)
         if "buffer" in target and platform.cache_gbps > 0:
             out["cache_mb"] = float(target["buffer"]) * 1024 / 1e6
+        if rate is not None or "bandwidth" in target:
+            rated = float(self.param("power_w").default)  # a copy's own rating, else the preset's (0)
+            pf = replace(platform, power_w=rated) if rated > 0 else platform
+            out["power_w"] = pf.matched_power_w(
+                str(self.param("precision").default),
+                None if rate is None else float(rate),
+                out.get("mem_gbps"),
+            )
         return out
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:

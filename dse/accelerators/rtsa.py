@@ -18,7 +18,7 @@ defaults below are documented choices, the same in every comparison.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, memory
 from dse.hardware import technology as tech
+from dse.hardware.workstack import WorkStack, op_groups
 from dse.sparsity import delta_linear, subvector_attention
 from dse.sparsity import vecscalar as vs
 from dse.workloads import Op, Workload
@@ -50,13 +51,29 @@ _ARRAY = tuple(p for p in _ARRAY if p.name != "dataflow")  # the vector-scalar m
 SPLIT_DEFAULT = 0.75
 
 
+def _dram_bytes(op: Op, e, acc, glb_kib) -> np.ndarray:
+    """:func:`dse.hardware.memory.gemm_dram_bytes` of ``op``; for one design (0-d inputs) remembered per op and
+    buffer (a search revisits few buffer sizes and precisions, and the mapper is the costliest equation)."""
+    if np.ndim(e) or np.ndim(acc) or np.ndim(glb_kib):
+        return memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb_kib * 1024.0, op.b_is_weight)
+    memo = op.__dict__.setdefault("_dram_memo", {})  # frozen Op: a derived cache only
+    key = (float(e), float(acc), float(glb_kib))
+    if key not in memo:
+        if len(memo) > 64:
+            memo.clear()
+        v = np.asarray(memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb_kib * 1024.0, op.b_is_weight))
+        v.flags.writeable = False
+        memo[key] = v
+    return memo[key]
+
+
 def dense_work(op: Op, p: dict[str, np.ndarray], rows, cols) -> cost.OpWork:
     """``op`` run dense on the vector-scalar array (GEMMs) or the SFU (element-wise ops)."""
     if not op.is_gemm:
         return cost.sfu_work(op, p["sfu_lanes"])
     e = tech.lookup(p["precision"], tech.BYTES)
     acc = tech.lookup(p["precision"], tech.ACC_BYTES)
-    dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, p["glb_kib"] * 1024.0, op.b_is_weight)
+    dram = _dram_bytes(op, e, acc, p["glb_kib"])
     units = vs.dense_units(op.batch, op.m, op.k, op.n, p["lanes"])
     sram = vs.sram_bytes(units, rows, cols, p["lanes"], e, op.out_elems, acc)
     return cost.OpWork(op, vs.cycles(units, rows * cols, rows, cols), op.macs.astype(float), sram + dram, dram)
@@ -82,11 +99,7 @@ def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols, dense_dram=None) -
         return None  # nothing pruned: the sparse mode could only add its mask
     if op.kind in ("linear", "patch_embed") and np.all(np.asarray(s_lin) == 0):
         return None  # no small deltas: the delta mode could only add its bookkeeping
-    dram = (
-        memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, glb, op.b_is_weight)
-        if dense_dram is None
-        else dense_dram
-    )
+    dram = _dram_bytes(op, e, acc, p["glb_kib"]) if dense_dram is None else dense_dram
     if op.kind in ("attn_score", "attn_context"):
         w = subvector_attention(op, s_att, p["sub_len"], pes, lanes, p["mask_overhead"], e)
         dram = dram - w.score_bytes_saved + w.mask_bytes
@@ -102,13 +115,60 @@ def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols, dense_dram=None) -
     return None
 
 
-def rtsa_work(op: Op, p: dict[str, np.ndarray], rows, cols, ctx: cost.CostContext) -> cost.OpWork:
-    """Cost of one op on a vector-scalar array of ``rows`` × ``cols`` PEs: the sparse mode where it is no
-    slower and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`;
-    the chosen mode is reported per op)."""
-    dense = dense_work(op, p, rows, cols)
-    sparse = sparse_work(op, p, rows, cols, dense.dram_bytes if op.is_gemm else None)
-    return dense if sparse is None else cost.cheaper(dense, sparse, ctx)
+def _group_key(op: Op):
+    """What :func:`dense_work` and :func:`sparse_work` branch on: ops alike in these run as one stacked op
+    (the two attention GEMMs together: :func:`dse.sparsity.subvector_attention` reads their kinds per op)."""
+    if op.role == "softmax":
+        mode = "softmax"
+    elif not op.is_gemm:
+        mode = "sfu"
+    elif op.kind in ("attn_score", "attn_context"):
+        mode = "subvector"
+    elif op.kind in ("linear", "patch_embed"):
+        mode = "delta"
+    else:
+        mode = "dense"
+    return mode, op.b_is_weight, id(op.sparsity) if op.sparsity is not None else None
+
+
+@dataclass(frozen=True)
+class RTSAWork:
+    """Every op's cost in the mode the hardware runs it (``work``) and the MACs with every op in its sparse
+    mode (``ideal_macs``: the ideal saving's denominator)."""
+
+    work: WorkStack
+    ideal_macs: np.ndarray
+
+
+def rtsa_work(
+    workload: Workload, p: dict[str, np.ndarray], ctx: cost.CostContext, rows=None, attention_rows=None
+) -> RTSAWork:
+    """Cost of every op on vector-scalar arrays of ``rows`` × ``p["cols"]`` PEs (``rows`` defaults to
+    ``p["rows"]``; attention ops run on ``attention_rows`` where given): the sparse mode where it is no slower
+    and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`; the chosen
+    mode is reported per op). On ``rtsa-split`` the rule is per op and cannot see the shared DRAM interface:
+    where the period is DRAM-bound, delta mode's re-read traffic can raise it (a known limit,
+    tests/accelerators/test_physics.py; deciding it once per design, independent of sparsity, switched delta
+    mode off on nearly every design — a straw man).
+
+    The ops are costed group by group (:func:`dse.hardware.workstack.op_groups`): the equations are the
+    per-op ones above, run once on op fields with a leading member axis."""
+    rows = p["rows"] if rows is None else rows
+    # axes of the design points: the parameters', the workload's, and the context's (Monte Carlo factors)
+    ndim = max(len(np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))), ctx.ndim)
+    chosen, ideal = [], 0.0
+    for idx, members, op in op_groups(workload, _group_key, ndim):
+        r = rows
+        if attention_rows is not None:
+            on_att = np.array([m.stage == "attention" for m in members]).reshape((-1,) + (1,) * ndim)
+            r = np.where(on_att, attention_rows, rows)
+        dense = dense_work(op, p, r, p["cols"])
+        sparse = sparse_work(op, p, r, p["cols"], dense.dram_bytes if op.is_gemm else None)
+        d = WorkStack.group(dense, members, idx, ndim)
+        s = d if sparse is None else WorkStack.group(sparse, members, idx, ndim)
+        chosen.append(d if sparse is None else cost.cheaper(d, s, ctx))
+        ideal = ideal + s.total("macs")
+    return RTSAWork(WorkStack.concat(chosen), ideal)
 
 
 class RTSA(Accelerator):
@@ -121,9 +181,8 @@ class RTSA(Accelerator):
         rows, cols = p["rows"], p["cols"]
         peak = rows * cols * p["lanes"]
         ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
-        pairs = [(dense_work(op, p, rows, cols), sparse_work(op, p, rows, cols)) for op in workload.ops]
-        works = [d if s is None else cost.cheaper(d, s, ctx) for d, s in pairs]  # = rtsa_work, pairs kept
-        return _add_accuracy(cost.summarize(workload, works, ctx), workload, _ideal_macs(pairs))
+        w = rtsa_work(workload, p, ctx)
+        return _add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs)
 
 
 def split_rows(rows, split) -> tuple[np.ndarray, np.ndarray]:
@@ -158,18 +217,9 @@ class RTSASplit(Accelerator):
         peak = rows * cols * p["lanes"]
         ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
         ctx = cost.with_pipelining(ctx, rows_lin / rows, rows_att / rows)
-        pairs = [
-            (dense_work(op, p, r, cols), sparse_work(op, p, r, cols))
-            for op, r in ((op, rows_att if op.stage == "attention" else rows_lin) for op in workload.ops)
-        ]
-        works = [d if s is None else cost.cheaper(d, s, ctx) for d, s in pairs]  # = rtsa_work, pairs kept
-        ev = _add_accuracy(cost.summarize(workload, works, ctx), workload, _ideal_macs(pairs))
+        w = rtsa_work(workload, p, ctx, rows_lin, rows_att)
+        ev = _add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs)
         return ev.with_metrics(split_effective=rows_lin / rows)
-
-
-def _ideal_macs(pairs) -> np.ndarray:
-    """MACs with every op in its sparse mode (dense where it has none), whatever mode the hardware picks."""
-    return sum(d.op.repeat * (d if s is None else s).macs for d, s in pairs)
 
 
 def _add_accuracy(ev: Evaluation, workload: Workload, ideal_macs=None) -> Evaluation:

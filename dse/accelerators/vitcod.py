@@ -7,10 +7,12 @@ are whole-model totals over 12 layers with all heads of a layer processed in par
 cycles (preload-bound: preload 9,492, decoder 4,728, SDDMM+SpMM 4,709); linear (QKV + projection)
 681,492 and MLP 1,361,664 cycles.
 
-Per attention pass (one sequence, all its heads in parallel; ``g`` global key columns, ``nnz`` kept
-entries in the sparser columns, ``W`` PE columns, ``R`` PE rows split over ``H`` heads)::
+Per attention pass (one sequence, all its heads in parallel; ``g`` global key columns of density ``ρ``,
+``nnz`` kept entries in the sparser columns, ``W`` PE columns, ``R`` PE rows split over ``H`` heads)::
 
-    dense_cols  = int(W · g·Nq / (g·Nq + nnz)),  sparse_cols = W − dense_cols
+    kept        = (1 − sparsity)·Nq·Nk,  g = min(round(global_columns·Nk), ⌈kept / (ρ·Nq)⌉),  nnz = kept − ρ·g·Nq ≥ 0
+    dense_cols  = int(W · g·Nq / (g·Nq + nnz))  (released simulator; engine_split = 0)
+                  or the one of 1 … W−1 where SDDMM + SpMM is least (engine_split = 1),  sparse_cols = W − dense_cols
     T           = ⌈d / (R/H)⌉                                  (feature tiles per score)
     SDDMM       = max(g · ⌈Nq/dense_cols⌉ · T,  ⌈nnz/sparse_cols⌉ · T)
     SpMM        = max(⌈Nq·d·g / int(dense_cols·R/H)⌉,  ⌈nnz·d / int(sparse_cols·R/H)⌉)
@@ -19,7 +21,9 @@ entries in the sparser columns, ``W`` PE columns, ``R`` PE rows split over ``H``
     attention   = max(preload, decoder + SDDMM + SpMM)
 
 where ``int(x)`` of lanes per head is read as ``x`` when ``x < 1`` (fewer lanes than heads: the heads share
-them in time; the released simulator would divide by zero), so no engine exceeds its peak.
+them in time; the released simulator would divide by zero), so no engine exceeds its peak. Masks are nested
+(more sparsity prunes a superset: first the sparser region, then global columns one by one), and every
+candidate split's cycles fall with g and nnz, so with engine_split = 1 more sparsity is never slower.
 
 Linear layers run dense at MACs / (pe_rows·pe_cols) per cycle (100% utilisation, as ``ViT_FFN.py``
 assumes); their weight traffic overlaps compute. Energy and area go through the shared technology tables
@@ -67,9 +71,10 @@ def _params() -> tuple[Param, ...]:
         Param("pe_rows", 8, "PEs", _SIM + ": PE_height = 8", "int", 1, 1024),
         Param("pe_cols", 64, "PEs", _SIM + ": PE_width = 64 (64×8 = 512 MACs)", "int", 2, 1024,
               help="PE columns, divided between the denser and sparser engines"),
-        Param("engine_split", 1, "", "1: the PE columns are split between the denser and sparser engines where "
-              "SDDMM + SpMM finish first (a physical design's choice); 0: int(W · the denser engine's share of "
-              "the non-zeros), as the released simulator (preset vitcod:released-sim) [src:vitcod-sim]",
+        Param("engine_split", 1, "", "1: a physical design's schedule of each (fixed) mask: the PE columns are "
+              "split between the denser and sparser engines where SDDMM + SpMM finish first, and a sparser region "
+              "without non-zeros loads no K; 0: int(W · the denser engine's share of the non-zeros), every K "
+              "loaded, as the released simulator (preset vitcod:released-sim) [src:vitcod-sim]",
               "int", 0, 1),
         Param("encoder_cycles", 1, "", "1: the Q/K auto-encoder's MACs (compressing every Q and K vector once per "
               "pass) take cycles on the attention engine like the decoder's; 0: as the released simulator, which "
@@ -122,8 +127,11 @@ def _attention_pass(nq, nk, d, heads, p):
     # --- the mask: kept entries, global (denser) columns, sparser-region non-zeros (per head) ---
     kept = np.round((1.0 - s) * nq * nk)
     g = np.clip(np.round(f(p["global_columns"]) * nk), 0.0, nk)
-    # global columns cannot hold more kept entries than the mask keeps
-    g = np.where(rho > 0, np.minimum(g, np.floor(kept / np.maximum(rho * nq, 1e-12))), g)
+    # masks are nested (more sparsity prunes a superset): the sparser region empties first, then the global
+    # columns one by one, so a mask too sparse to fill g columns at density ρ has ⌈kept / (ρ·Nq)⌉ global
+    # columns, the last partly filled, and no sparser non-zeros (not ⌊·⌋ with the rest returned to the
+    # sparser region, whose non-zeros, Q reloads and cycles would then rise with the sparsity)
+    g = np.where(rho > 0, np.minimum(g, np.ceil(kept / np.maximum(rho * nq, 1e-12))), g)
     nnz = np.clip(kept - np.round(rho * g * nq), 0.0, (nk - g) * nq)
     has_g, has_s = g > 0, nnz > 0
 
@@ -142,11 +150,14 @@ def _attention_pass(nq, nk, d, heads, p):
         np.where(q_fits, 0.0, np.minimum(nnz, nq * np.ceil((nk - g) / k_cap))),
         nq * nnz / np.maximum(nk - g, 1.0),
     )
-    q_loads, k_loads = q_dense + q_sparse, nk
+    # K: each column's once (ViTCoD.py); the sparser engine loads its columns' K and its decoder weights
+    # whenever it has columns, but a physical schedule (engine_split = 1) skips a region without non-zeros
+    sparse_k = np.where(np.asarray(p["engine_split"]) > 0.5, has_s, nk - g > 0)
+    q_loads, k_loads = q_dense + q_sparse, g + (nk - g) * sparse_k
     out_bytes = nq * H * d * e
     v_reload = np.maximum(np.ceil(out_bytes / (f(p["out_buf_kib"]) * 1024)), 1.0)  # query blocks if out spills
     v_loads = nk * v_reload
-    n_dec = 2.0 * has_g + (nk - g > 0) + (~has_g & has_s)  # decoder-weight loads (ViTCoD.py)
+    n_dec = 2.0 * has_g + sparse_k + (~has_g & has_s)  # decoder-weight loads (ViTCoD.py)
     store = np.where(v_reload > 1, np.ceil(out_bytes / bpc), 0.0)  # outputs leave the chip only if they spill
     preload = c_qk * (k_loads + q_loads) + c_v * v_loads + c_dec * n_dec + store
     dram_bytes = (
@@ -156,7 +167,7 @@ def _attention_pass(nq, nk, d, heads, p):
     # --- decoder: reconstruct each loaded Q/K vector on int(W·R/H) lanes ---
     decoder = np.ceil(H * r * d / _lanes_per_head(W * R / H)) * (k_loads + q_loads)
 
-    # --- SDDMM and SpMM on the two engines, PE columns split by their share of non-zeros ---
+    # --- SDDMM and SpMM on the two engines, dcols of the W PE columns on the denser one ---
     dense_work = g * nq
     share = dense_work / np.maximum(dense_work + nnz, 1.0)
     T = np.ceil(d / (R / H))
@@ -169,23 +180,25 @@ def _attention_pass(nq, nk, d, heads, p):
         sp_sparse = np.where(has_s, np.ceil(nnz * d / _lanes_per_head(scols * R / H)), 0.0)
         return np.maximum(sd_dense, sd_sparse), np.maximum(sp_dense, sp_sparse)
 
-    base = np.where(has_g, np.clip(np.floor(W * share), 1.0, W - has_s), 0.0)
-    sddmm, spmm = engines(base)
-    # engine_split = 1: the columns go where SDDMM + SpMM finish first; the integer optimum lies next to the
-    # share rule's split (both engines' times cross there), so the neighbouring splits are tried
-    best = np.asarray(p["engine_split"]) > 0.5
-    if np.any(best):
-        for step in (-3.0, -2.0, -1.0, 1.0, 2.0, 3.0):
-            cand = np.where(has_g, np.clip(base + step, 1.0, W - has_s), 0.0)
-            sd_c, sp_c = engines(cand)
-            better = best & (sd_c + sp_c < sddmm + spmm)
-            sddmm, spmm = np.where(better, sd_c, sddmm), np.where(better, sp_c, spmm)
+    # engine_split = 0 (released simulator): dcols = int(W · the denser engine's share of the non-zeros); with
+    # one engine idle the other takes every column
+    sddmm, spmm = engines(np.where(has_g, np.clip(np.floor(W * share), 1.0, W - has_s), 0.0))
+    # engine_split = 1: the masks are fixed, so the split is chosen offline where SDDMM + SpMM finish first,
+    # trying every dcols in 1 … W−1. The candidates do not depend on the mask and each one's cycles never rise
+    # as g or nnz fall, so their minimum never rises with sparsity. (The optimum can lie far from the share
+    # rule's split, where the ceilings flatten an engine's time, so a window around that split, which moves
+    # with the sparsity, is neither optimal nor monotone.)
+    best = (np.asarray(p["engine_split"]) > 0.5) & has_g & has_s
+    for dcols in np.arange(1.0, np.max(np.where(best, W, 1.0))):
+        sd_c, sp_c = engines(np.minimum(dcols, W - 1.0))
+        better = best & (sd_c + sp_c < sddmm + spmm)
+        sddmm, spmm = np.where(better, sd_c, sddmm), np.where(better, sp_c, spmm)
     # encoder: compresses each of the pass's Nq + Nk Q/K vectors once, on the decoder's lanes
     encoder = np.ceil(H * r * d / _lanes_per_head(W * R / H)) * (nq + nk) * f(p["encoder_cycles"])
     total = np.maximum(preload, decoder + encoder + sddmm + spmm)
     return {
         "preload": preload, "decoder": decoder, "sddmm": sddmm, "spmm": spmm, "total": total,
-        "g": g, "nnz": nnz, "kept": kept, "q_loads": q_loads, "k_loads": k_loads + 0 * nq, "v_loads": v_loads,
+        "g": g, "nnz": nnz, "kept": kept, "q_loads": q_loads, "k_loads": k_loads, "v_loads": v_loads,
         "dram_bytes": dram_bytes, "vec_qk": vec_qk, "vec_v": vec_v, "out_bytes": out_bytes,
     }  # fmt: skip
 

@@ -16,6 +16,7 @@ from dse.commands.workload_options import (
     pop_architecture,
     sparsity_option,
     sparsity_ref,
+    workload_title,
 )
 from dse.errors import InputError
 from dse.workloads import build
@@ -150,6 +151,7 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
     overrides = pop_architecture(arch)
     df = breakdown_frame(accelerator, workload, res, frames, values, lens, sparsity_ref(sparsity, explicit),
                          **overrides)  # fmt: skip
+    title = f"{accelerator} on {workload_title(workload, overrides)}: stage latency by resolution"
     if uncertainty:
         from dse.commands.uncertain import breakdown_output, breakdown_samples
         from dse.uncertainty import montecarlo as mc
@@ -159,13 +161,14 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
         draws = mc.sample(mc.inputs_for([acc], declared, explicit=explicit), uncertainty, seed)
         sampled = breakdown_samples(acc, workload, res, frames, values, set(explicit), draws,
                                     sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
-        breakdown_output(df, sampled, draws, declared.origin, f"{accelerator} on {workload}: stage latency by "
-                         "resolution", fmt, {"accelerator": accelerator, "workload": workload})  # fmt: skip
+        breakdown_output(df, sampled, draws, declared.origin, title, fmt,
+                         {"accelerator": accelerator, "workload": workload, "architecture": overrides})  # fmt: skip
         return
     if fmt == "json":
-        echo_json({"accelerator": accelerator, "workload": workload, "rows": df.to_dict(orient="records")})
+        echo_json({"accelerator": accelerator, "workload": workload, "architecture": overrides,
+                   "rows": df.to_dict(orient="records")})  # fmt: skip
         return
-    echo_frame(df, fmt, title=f"{accelerator} on {workload}: stage latency by resolution")
+    echo_frame(df, fmt, title=title)
 
 
 def _split_argument(workload, res, frames, user: dict, output, fmt) -> None:

@@ -14,6 +14,7 @@ from dse.commands.workload_options import (
     pop_architecture,
     sparsity_option,
     sparsity_ref,
+    workload_title,
 )
 from dse.commands.workloads import parse_resolution
 from dse.compare import compare, parse_accelerators, parse_match
@@ -45,9 +46,11 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
     names = parse_accelerators(accs)
     resources = parse_match(match)
     explicit = parse_sets(sets)
+    overrides = pop_architecture(arch)
     wl = build(workload, parse_resolution(resolution), frames, sparsity=sparsity_ref(sparsity, explicit),
-               **pop_architecture(arch))  # fmt: skip
+               **overrides)  # fmt: skip
     df = compare(wl, names, resources, ref_values=explicit)
+    title = f"{workload_title(wl.model, overrides)} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}"
     if uncertainty:
         from dse.commands.uncertain import compare_output
         from dse.compare import compare_samples
@@ -58,16 +61,14 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
         rows = [accelerators.get(n) for n in dict.fromkeys(("rtsa", *names))]
         draws = mc.sample(mc.inputs_for(rows, declared), uncertainty, seed)
         samples = compare_samples(wl, names, resources, "rtsa", explicit, draws)
-        extra = {"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
-                 "match": list(resources), "match_basis": "the reference's nominal budget"}  # fmt: skip
-        title = f"{wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}"
+        extra = {"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
+                 "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's nominal budget"}  # fmt: skip
         compare_output(df, samples, draws, declared.origin, title, fmt, extra)
         return
     if fmt == "json":
-        echo_json({"workload": wl.model, "resolution": [int(wl.height), int(wl.width)], "frames": int(wl.frames),
-                   "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip
+        echo_json({"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
+                   "frames": int(wl.frames), "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip
         return
     cols = ["accelerator", "setting", "latency_s", "energy_j", "area_mm2", "rtsa_speedup", "rtsa_energy_ratio",
             "peak_macs_per_cycle", "peak_gmacs_per_s", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
-    echo_frame(df[cols] if fmt == "table" else df, fmt,
-               title=f"{wl.model} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}")  # fmt: skip
+    echo_frame(df[cols] if fmt == "table" else df, fmt, title=title)

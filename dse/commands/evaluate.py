@@ -16,6 +16,7 @@ from dse.commands.workload_options import (
     pop_architecture,
     sparsity_option,
     sparsity_ref,
+    workload_title,
 )
 from dse.commands.workloads import parse_resolution
 from dse.errors import InputError
@@ -114,6 +115,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     ev = acc.evaluate(wl, values)
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
     d = evaluation_dict(name, wl, values, ev)
+    d["architecture"] = overrides  # the architecture options given (the header names them too)
     if uncertainty:
         from dse.commands.uncertain import eval_output
 
@@ -131,7 +133,8 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
                 "reasons": d["reasons"]}  # fmt: skip
         echo_frame(pd.DataFrame([flat]), "csv")
         return
-    click.echo(f"{name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
+               f"frames={d['frames']}")  # fmt: skip
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")
     echo_text(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from dse.accelerators.base import Accelerator, Evaluation
 from dse.commands.output import echo_frame, echo_json, echo_text
+from dse.commands.workload_options import workload_title
 from dse.uncertainty import montecarlo as mc
 from dse.uncertainty.declared import load_overrides
 
@@ -57,7 +58,8 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
     if fmt == "csv":
         echo_frame(frame.assign(accelerator=acc.name, workload=wl.model), "csv")
         return
-    click.echo(f"{acc.name} on {wl.model} {d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")
+    click.echo(f"{acc.name} on {workload_title(wl.model, d.get('architecture', {}))} "
+               f"{d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")  # fmt: skip
     echo_text(_inputs_line(draws))
     echo_frame(frame, "table", title="metric: nominal, 5% / median / 95% over the samples (valid: share valid)")
 

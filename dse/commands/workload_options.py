@@ -54,6 +54,15 @@ def pop_architecture(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def workload_title(model: str, overrides: Mapping[str, Any]) -> str:
+    """``model`` followed by the architecture overrides given (as returned by :func:`pop_architecture`), e.g.
+    ``videomae-s [depth=4 attention=divided]``, so a saved output's header says which architecture was run."""
+    if not overrides:
+        return model
+    text = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in overrides.items())
+    return f"{model} [{text}]"
+
+
 def sparsity_ref(path: str | None, explicit: Mapping[str, Any]) -> SparsityRef | None:
     """The table to attach, minus the quantities an explicitly set scalar knob overrides."""
     if path is None:

@@ -28,16 +28,17 @@ Shapes: every array broadcasts over design points (``()`` for one point, ``(n,)`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-from dse.accelerators.base import COMPONENTS, Evaluation, OpCost, StageCost
+from dse.accelerators.base import Evaluation, OpCost, OpRows, StageCost
 from dse.hardware import array, memory, sfu
 from dse.hardware import technology as tech
 from dse.hardware.factors import factor  # Monte Carlo factors (dse.uncertainty); 1 by default
+from dse.hardware.workstack import WorkStack, mode_names
 from dse.workloads import STAGES, Op, Workload
 
 ZERO = np.zeros(())
@@ -113,6 +114,13 @@ class CostContext:
     def pipelined(self) -> bool:
         return self.pipeline is not None
 
+    @property
+    def ndim(self) -> int:
+        """Axes of the design points this context varies over (the most of any of its arrays)."""
+        arrays = [v for v in self.__dict__.values() if isinstance(v, np.ndarray)]
+        arrays += list(self.area_mm2.values()) + list(self.pipeline or ())
+        return max(np.ndim(v) for v in arrays)
+
 
 def asic_context(
     p: Mapping[str, np.ndarray], area_mm2: Mapping[str, np.ndarray], peak_macs_per_cycle, glb_kib=None
@@ -181,41 +189,32 @@ def with_pipelining(ctx: CostContext, linear_share, attention_share) -> CostCont
     return CostContext(**{**ctx.__dict__, "pipeline": (np.asarray(linear_share), np.asarray(attention_share))})
 
 
-def op_cycles(w: OpWork, ctx: CostContext) -> np.ndarray:
-    """Cycles of one instance of ``w`` alone (compute and DRAM overlapped or not, plus stalls)."""
+def op_cycles(w: WorkStack, ctx: CostContext) -> np.ndarray:
+    """Cycles of one instance of each op alone (compute and DRAM overlapped or not, plus stalls), shape
+    ``(n_ops,) + points``."""
     mem_cyc = w.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz)
     cyc = np.where(ctx.overlap, np.maximum(w.compute_cycles, mem_cyc), w.compute_cycles + mem_cyc)
     return cyc + w.extra_cycles
 
 
-def op_dynamic_energy_j(w: OpWork, ctx: CostContext) -> np.ndarray:
-    """Energy one instance of ``w`` spends on its own work: MACs, buffer, register file, SFU and DRAM (no clock
-    tree and no static power, which run for as long as the accelerator is on)."""
+def op_dynamic_energy_j(w: WorkStack, ctx: CostContext) -> np.ndarray:
+    """Energy one instance of each op spends on its own work: MACs, buffer, register file, SFU and DRAM (no
+    clock tree and no static power, which run for as long as the accelerator is on)."""
     on_chip = (w.macs + w.lane_ops) * ctx.mac_j + w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac
     return ctx.dynamic_scale * (on_chip + w.sfu_elems * ctx.sfu_j_per_elem) + w.dram_bytes * ctx.dram_j_per_byte
 
 
-def cheaper(dense: OpWork, sparse: OpWork, ctx: CostContext) -> OpWork:
-    """Dense fallback: per design point, ``sparse`` where it is no slower and spends no more energy on its work
-    than ``dense`` (clock tree and static energy then follow the cycles); else ``dense``. A sparse mode's
-    cycles and work energy never rise with its sparsity once its fixed overheads (metadata, masks, Δ compares,
-    re-reads) are on, so the chosen cost never rises with sparsity either — on one array. On a pipelined split
-    design the rule is per op and cannot see the shared DRAM interface: where the period is DRAM-bound, delta
-    mode's re-read traffic can raise it (a known limit, tests/accelerators/test_physics.py)."""
+def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext) -> WorkStack:
+    """Dense fallback: per design point and op, ``sparse`` where it is no slower and spends no more energy on
+    its work than ``dense`` (clock tree and static energy then follow the cycles); else ``dense``. A sparse
+    mode's cycles and work energy never rise with its sparsity once its fixed overheads (metadata, masks, Δ
+    compares, re-reads) are on, so the chosen cost never rises with sparsity either — on one array. On a
+    pipelined split design the rule is per op and cannot see the shared DRAM interface: where the period is
+    DRAM-bound, delta mode's re-read traffic can raise it (a known limit, tests/accelerators/test_physics.py)."""
     c_s, c_d = op_cycles(sparse, ctx), op_cycles(dense, ctx)
     e_s, e_d = op_dynamic_energy_j(sparse, ctx), op_dynamic_energy_j(dense, ctx)
     use = (c_s <= c_d) & (e_s <= e_d) & ((c_s < c_d) | (e_s < e_d))  # a tie runs dense (no sparse bookkeeping)
-
-    def pick(a, b):
-        return np.where(use, b, a)
-
-    return OpWork(
-        dense.op, pick(dense.compute_cycles, sparse.compute_cycles), pick(dense.macs, sparse.macs),
-        pick(dense.sram_bytes, sparse.sram_bytes), pick(dense.dram_bytes, sparse.dram_bytes),
-        pick(dense.sfu_elems, sparse.sfu_elems), pick(dense.extra_cycles, sparse.extra_cycles),
-        pick(dense.lane_ops, sparse.lane_ops), sparse.stage or dense.stage,
-        mode=np.where(use, sparse.mode, dense.mode),
-    )  # fmt: skip
+    return dense.choose(use, sparse)
 
 
 def dense_gemm_work(op: Op, g: ArrayGeometry, lanes=None) -> OpWork:
@@ -233,7 +232,7 @@ def dense_gemm_work(op: Op, g: ArrayGeometry, lanes=None) -> OpWork:
 def sfu_work(op: Op, sfu_lanes, elems=None) -> OpWork:
     """Element-wise op on the special-function unit, fused on the GEMM output stream (no DRAM)."""
     elems = op.out_elems.astype(np.float64) if elems is None else elems
-    cyc = sfu.cycles(op.kind, elems, sfu_lanes)
+    cyc = sfu.cycles(op.member_kinds or op.kind, elems, sfu_lanes)
     return OpWork(op, cyc, ZERO, ZERO, ZERO, sfu_elems=elems, mode="sfu")
 
 
@@ -257,67 +256,44 @@ def array_area_mm2(p: Mapping[str, np.ndarray], augmented: bool = False) -> dict
                     p.get("lanes", 1), augmented)  # fmt: skip
 
 
-def _producers(works: list[OpWork]) -> list[int | None]:
-    """For each SFU op, the index of the GEMM whose output stream it consumes: the nearest GEMM before it in
-    its block, or (for a block repeated more than once) the block's last GEMM; ``None`` for GEMMs."""
-    out: list[int | None] = []
-    last_in_block: dict[str, int] = {}
-    for i, w in enumerate(works):
-        if w.op.is_gemm:
-            last_in_block[w.op.block] = i
-    seen: dict[str, int] = {}
-    for i, w in enumerate(works):
-        if w.op.is_gemm:
-            seen[w.op.block] = i
-            out.append(None)
-        elif w.op.block in seen:
-            out.append(seen[w.op.block])
-        else:
-            out.append(last_in_block.get(w.op.block) if w.op.repeat > 1 else None)
-    return out
-
-
-def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Evaluation:
+def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: CostContext) -> Evaluation:
     """Latency, period, energy, area and their breakdowns (by op, stage and component) from per-op work.
 
-    See the module docstring for the rules. Shapes broadcast over design points.
+    ``works``: one :class:`OpWork` per op, or a :class:`~dse.hardware.workstack.WorkStack` of them. See the
+    module docstring for the rules. Shapes broadcast over design points; every per-op quantity is one array
+    with the ops on its first axis; op and stage totals are products with the repeat counts per op and stage.
     """
-    bytes_per_cycle = ctx.dram_bytes_per_s / ctx.clock_hz
-    k = ctx.dynamic_scale
-    alone = [op_cycles(w, ctx) for w in works]
-    producers = _producers(works)
-    per_op = []
-    sfu_total = ZERO  # SFU pool busy cycles (all SFU work, hidden or not)
-    dram_total = ZERO
-    for i, w in enumerate(works):
-        r = w.op.repeat
-        mem_cyc = w.dram_bytes / bytes_per_cycle
-        cyc = alone[i]
-        sfu_cyc = np.where(np.asarray(w.sfu_elems) > 0, w.compute_cycles, 0.0)
-        j = producers[i]
-        if j is not None:
-            # streaming on the producer's output: only the SFU time beyond the producer's adds latency
-            hidden = np.where(ctx.sfu_overlap, np.maximum(cyc - alone[j], 0.0), cyc)
-            cyc = np.where(np.asarray(w.sfu_elems) > 0, hidden, cyc)
-        sfu_total = sfu_total + r * sfu_cyc
-        dram_total = dram_total + r * mem_cyc
-        parts = {
-            "mac": k * (w.macs + w.lane_ops) * ctx.mac_j,
-            "buffer": k * (w.sram_bytes * ctx.sram_j_per_byte + w.macs * ctx.rf_j_per_mac),
-            "dram": w.dram_bytes * ctx.dram_j_per_byte,
-            "sfu": k * w.sfu_elems * ctx.sfu_j_per_elem,
-        }
-        per_op.append((w, r, cyc, mem_cyc, parts, np.where(np.asarray(w.sfu_elems) > 0, cyc, 0.0)))
+    st = works if isinstance(works, WorkStack) else WorkStack.of(works)
+    st = st.with_point_axes(max(len(workload.shape), ctx.ndim))
+    r, sr = st.repeat, st.stage_repeat
 
-    busy_by_stage = {s: ZERO for s in STAGES}
-    for w, r, cyc, *_ in per_op:
-        s = w.stage or w.op.stage
-        busy_by_stage[s] = busy_by_stage[s] + r * cyc
-    busy = sum(busy_by_stage.values())
+    def total(a):  # Σ over ops × repeat → points
+        return (r @ a.reshape(a.shape[0], -1)).reshape(a.shape[1:])
+
+    def per_stage(a):  # (stage,) + points
+        return (sr @ a.reshape(a.shape[0], -1)).reshape(sr.shape[:1] + a.shape[1:])
+
+    k = ctx.dynamic_scale
+    mem_cyc = st.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz)
+    alone = op_cycles(st, ctx)
+    is_sfu = st.sfu_elems > 0
+    prod = st.producers
+    if np.any(prod >= 0):
+        # streaming on the producer's output: only the SFU time beyond the producer's adds latency
+        streamed = is_sfu & (prod >= 0).reshape((-1,) + (1,) * (is_sfu.ndim - 1))
+        beyond = np.maximum(alone - alone[np.where(prod >= 0, prod, np.arange(st.n_ops))], 0.0)
+        cyc = np.where(np.asarray(ctx.sfu_overlap) & streamed, beyond, alone)
+    else:
+        cyc = alone
+    sfu_total = total(np.where(is_sfu, st.compute_cycles, 0.0))  # SFU pool busy cycles (hidden or not)
+    dram_total = total(mem_cyc)
+
+    busy_s = per_stage(cyc)
+    busy = busy_s[0] + busy_s[1] + busy_s[2]
     if ctx.pipeline is not None:
         share_a, share_b = ctx.pipeline
-        side_a = busy_by_stage["linear"] + busy_by_stage["other"]
-        side_b = busy_by_stage["attention"]
+        side_a = busy_s[0] + busy_s[2]  # linear + other
+        side_b = busy_s[1]  # attention
         period = np.maximum(np.maximum(side_a, side_b), np.maximum(dram_total, sfu_total))
         cycles = side_a + side_b  # one input alone: its blocks alternate between the two arrays
         stall = period - np.minimum(side_a, side_b)  # the faster array's wait per period
@@ -330,45 +306,35 @@ def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Eval
     # static power and the clock tree run for as long as one input occupies the accelerator (its period)
     static_j = ctx.static_w * period_s + k * ctx.clock_j_per_cycle * period
     static_per_busy = static_j / np.maximum(busy, 1e-300)
-
-    comp = {c: ZERO for c in COMPONENTS}
-    acc = {s: {f: ZERO for f in ("cycles", "compute_cycles", "memory_cycles", "macs", "dram_bytes", "energy_j")}
-           for s in STAGES}  # fmt: skip
-    mem_bound, sfu_bound = ZERO, ZERO
-    rows = []
     clock_share = k * ctx.clock_j_per_cycle * period / np.maximum(static_j, 1e-300)
-    for w, r, cyc, mem_cyc, parts, sfu_cyc in per_op:
-        s = w.stage or w.op.stage
-        idle = r * cyc * static_per_busy  # static + clock-tree energy attributed to this op
-        e_op = r * sum(parts.values()) + idle
-        for c, v in parts.items():
-            comp[c] = comp[c] + r * v
-        comp["clock"] = comp["clock"] + idle * clock_share
-        comp["leakage"] = comp["leakage"] + idle * (1.0 - clock_share)
-        a = acc[s]
-        a["cycles"] = a["cycles"] + r * cyc
-        a["compute_cycles"] = a["compute_cycles"] + r * w.compute_cycles
-        a["memory_cycles"] = a["memory_cycles"] + r * mem_cyc
-        a["macs"] = a["macs"] + r * w.macs
-        a["dram_bytes"] = a["dram_bytes"] + r * w.dram_bytes
-        a["energy_j"] = a["energy_j"] + e_op
-        mem_bound = mem_bound + r * np.where(mem_cyc > w.compute_cycles, cyc, 0.0)
-        sfu_bound = sfu_bound + r * sfu_cyc
-        rows.append(
-            OpCost(
-                block=w.op.block, op=w.op.name, kind=w.op.kind, role=w.op.role, stage=s, repeat=r, mode=w.mode,
-                macs=r * w.macs, cycles=r * cyc, latency_s=r * cyc / ctx.clock_hz, energy_j=e_op,
-                compute_cycles=r * w.compute_cycles, memory_cycles=r * mem_cyc, dram_bytes=r * w.dram_bytes,
-            )
-        )  # fmt: skip
-    stages = {
-        s: StageCost(latency_s=a["cycles"] / ctx.clock_hz, **a)  # type: ignore[arg-type]
-        for s, a in acc.items()
+
+    macs_s = per_stage(st.macs)
+    dram_s = per_stage(st.dram_bytes)
+    parts_s = {  # energy by component, (stage,) + points
+        "mac": k * ctx.mac_j * per_stage(st.macs + st.lane_ops),
+        "buffer": k * (ctx.sram_j_per_byte * per_stage(st.sram_bytes) + ctx.rf_j_per_mac * macs_s),
+        "dram": ctx.dram_j_per_byte * dram_s,
+        "sfu": k * ctx.sfu_j_per_elem * per_stage(st.sfu_elems),
     }
+    idle_s = busy_s * static_per_busy  # static + clock-tree energy attributed by busy time
+    energy_s = sum(parts_s.values()) + idle_s
+    idle = idle_s[0] + idle_s[1] + idle_s[2]
+    comp = {c: v[0] + v[1] + v[2] for c, v in parts_s.items()}
+    comp["clock"] = idle * clock_share
+    comp["leakage"] = idle * (1.0 - clock_share)
+    compute_s, memory_s = per_stage(st.compute_cycles), per_stage(mem_cyc)
+    stages = {
+        s: StageCost(
+            cycles=busy_s[i], latency_s=busy_s[i] / ctx.clock_hz, energy_j=energy_s[i],
+            compute_cycles=compute_s[i], memory_cycles=memory_s[i], macs=macs_s[i], dram_bytes=dram_s[i],
+        )
+        for i, s in enumerate(STAGES)
+    }  # fmt: skip
     energy = sum(comp.values())
-    macs = sum(a["macs"] for a in acc.values())
+    macs = macs_s[0] + macs_s[1] + macs_s[2]
     total_area = sum(ctx.area_mm2.values())
     frames = np.asarray(workload.frames, dtype=np.float64)
+    denom = np.maximum(busy, 1e-300)
     metrics = {
         "cycles": cycles,
         "latency_s": latency,
@@ -379,18 +345,44 @@ def summarize(workload: Workload, works: list[OpWork], ctx: CostContext) -> Eval
         "area_mm2": total_area,
         "macs": macs,
         "dense_macs": workload.macs.astype(np.float64),
-        "dram_bytes": sum(a["dram_bytes"] for a in acc.values()),
+        "dram_bytes": dram_s[0] + dram_s[1] + dram_s[2],
         "utilization": macs / np.maximum(period * ctx.peak_macs_per_cycle, 1.0),
         "edp": energy * latency,
         "power_w": energy / period_s,
-        "memory_bound_share": mem_bound / np.maximum(busy, 1e-300),
-        "sfu_bound_share": sfu_bound / np.maximum(busy, 1e-300),
+        "memory_bound_share": total(np.where(mem_cyc > st.compute_cycles, cyc, 0.0)) / denom,
+        "sfu_bound_share": total(np.where(is_sfu, cyc, 0.0)) / denom,
         "linear_latency_s": stages["linear"].latency_s,
         "attention_latency_s": stages["attention"].latency_s,
-        "attention_share": stages["attention"].cycles / np.maximum(busy, 1e-300),
+        "attention_share": stages["attention"].cycles / denom,
         "stall_cycles": stall,
         "stall_share": stall_share,
         "valid": np.ones(()),
     }
     bound = np.where(stages["attention"].cycles > stages["linear"].cycles, "attention", "linear")
-    return Evaluation.build(workload, metrics, stages, comp, dict(ctx.area_mm2), bound, rows)
+
+    def rows() -> list[OpCost]:
+        # static + clock-tree energy follows busy time; per-op energies add up to their stage's
+        e_op = (
+            k
+            * (
+                (st.macs + st.lane_ops) * ctx.mac_j
+                + st.sram_bytes * ctx.sram_j_per_byte
+                + st.macs * ctx.rf_j_per_mac
+                + st.sfu_elems * ctx.sfu_j_per_elem
+            )
+            + st.dram_bytes * ctx.dram_j_per_byte
+            + cyc * static_per_busy
+        )
+        out = []
+        for i in np.argsort(st.order, kind="stable"):
+            op, rep = st.ops[i], float(r[i])
+            out.append(OpCost(
+                block=op.block, op=op.name, kind=op.kind, role=op.role, stage=st.stages[i], repeat=op.repeat,
+                mode=mode_names(st.mode[i]), macs=rep * st.macs[i], cycles=rep * cyc[i],
+                latency_s=rep * cyc[i] / ctx.clock_hz, energy_j=rep * e_op[i],
+                compute_cycles=rep * st.compute_cycles[i], memory_cycles=rep * mem_cyc[i],
+                dram_bytes=rep * st.dram_bytes[i],
+            ))  # fmt: skip
+        return out
+
+    return Evaluation.build(workload, metrics, stages, comp, dict(ctx.area_mm2), bound, OpRows(rows))

@@ -18,8 +18,13 @@ OPS_PER_ELEM = 5.0  # fp16 MAC-equivalents per element (max of the three formula
 LANE_AREA_FP16_PES = 2.0
 
 
-def cycles(kind: str, elems, lanes):
-    return PASSES.get(kind, 1.0) * np.asarray(elems, dtype=np.float64) / lanes
+def cycles(kind, elems, lanes):
+    """SFU cycles of ``elems`` elements of op ``kind`` (a name, or one name per entry of the leading axis)."""
+    elems = np.asarray(elems, dtype=np.float64)
+    if isinstance(kind, str):
+        return PASSES.get(kind, 1.0) * elems / lanes
+    passes = np.array([PASSES.get(k, 1.0) for k in kind])
+    return passes.reshape((-1,) + (1,) * (elems.ndim - 1)) * elems / lanes
 
 
 def energy_pj_per_elem(node_nm):

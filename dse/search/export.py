@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -208,6 +210,29 @@ def remove_stale_temp(directory: Path) -> list[Path]:
     return gone
 
 
+def _unlink_while_held_is_safe() -> bool:
+    """Whether removing the lock file while holding it keeps writers mutually exclusive.
+
+    filelock >= 3.20.4 (on Unix) discards a lock it obtained on a file that was unlinked meanwhile and
+    retries on the path, so a waiter that opened the removed file never believes it holds the lock
+    (the race filelock's docs warn about needs a waiter that does not re-check). On Windows filelock
+    removes the file itself after release; older versions keep it (it then stays, harmless but visible).
+    """
+    import filelock
+
+    found = re.match(r"(\d+)\.(\d+)\.(\d+)", getattr(filelock, "__version__", ""))
+    return sys.platform != "win32" and found is not None and tuple(map(int, found.groups())) >= (3, 20, 4)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path`` itself, or None when it is absent."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 @contextlib.contextmanager
 def results_lock(directory: Path, timeout_s: float = LOCK_TIMEOUT_S):
     """Hold ``directory/.write.lock`` (``filelock``) while writing tables, figures and reports there.
@@ -216,24 +241,35 @@ def results_lock(directory: Path, timeout_s: float = LOCK_TIMEOUT_S):
     dies. Temporary files present once the lock is held belong to no live writer and are removed.
     A lock not obtained within ``timeout_s`` raises InputError naming the lock file and its holder's
     likely identity (another rtsa-dse command writing the same directory).
+
+    The lock file is removed on the way out, while still held and only if it is still the file that
+    was locked (see :func:`_unlink_while_held_is_safe`), so a finished command leaves only its outputs;
+    a killed holder leaves it behind, and the next writer locks and removes it.
     """
     from filelock import FileLock, Timeout
 
     ensure_dir(directory)
-    lock = FileLock(str(directory / WRITE_LOCK), timeout=timeout_s, mode=FILE_MODE)
+    path = directory / WRITE_LOCK
+    lock = FileLock(str(path), timeout=timeout_s, mode=FILE_MODE)
     try:
         lock.acquire()
     except Timeout:
         raise InputError(
             "results",
-            f"timed out after {timeout_s:.0f} s waiting for {directory / WRITE_LOCK}: another rtsa-dse command "
+            f"timed out after {timeout_s:.0f} s waiting for {path}: another rtsa-dse command "
             "is writing this results directory; wait for it to finish or use another --results-dir",
         ) from None
+    held = _file_id(path)
     try:
         remove_stale_temp(directory)
         yield
     finally:
-        lock.release()
+        try:
+            if held is not None and _file_id(path) == held and _unlink_while_held_is_safe():
+                with contextlib.suppress(OSError):  # a directory turned read-only keeps its lock file
+                    path.unlink()
+        finally:
+            lock.release()
 
 
 def write_text(text: str, path: Path) -> Path:

@@ -39,16 +39,14 @@ def subvector_attention(op: Op, sparsity, sub_len, pes, lanes, mask_overhead, el
     keep = 1.0 - p
     L = np.asarray(sub_len, dtype=np.float64)
     queries = op.m.astype(np.float64)
-    if op.kind == "attn_score":
-        keys, dh = op.n.astype(np.float64), op.k.astype(np.float64)
-    else:
-        keys, dh = op.k.astype(np.float64), op.n.astype(np.float64)
+    score = op.kind_is("attn_score")  # QKᵀ: N keys, K = dₕ; A·V: K keys, N = dₕ
+    keys = np.where(score, op.n, op.k).astype(np.float64)
+    dh = np.where(score, op.k, op.n).astype(np.float64)
     candidates = op.batch * np.ceil(queries / L) * keys
     imb = imbalance_factor(candidates, keep, pes)
     units_dense = candidates * dh * np.ceil(L / lanes)
     units = units_dense * np.minimum(keep * imb, 1.0)  # ≤ dense exactly (imb ≤ 1/q; no rounding above it)
-    if op.kind == "attn_score":
-        units = units + mask_overhead * units_dense
+    units = units + np.where(score, mask_overhead, 0.0) * units_dense  # the mask predictor runs before QKᵀ
     scores = op.batch * queries * keys
     return SubvectorWork(
         keep=keep,

@@ -9,6 +9,7 @@ All shape fields are numpy int64 arrays broadcastable against each other (scalar
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,6 +69,9 @@ class Op:
     prunable: bool = False
     #: measured sparsity of this op from a per-layer table (:mod:`dse.sparsity.table`); None: the knobs apply
     sparsity: OpSparsity | None = field(default=None, compare=False)
+    #: for an op standing for several (:func:`dse.hardware.workstack.stack_ops`, shape fields with a trailing
+    #: member axis): each member's kind; empty for a single op
+    member_kinds: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,15 +85,22 @@ class Op:
     def stage(self) -> str:
         return KINDS[self.kind]
 
+    def kind_is(self, *kinds: str) -> bool | np.ndarray:
+        """Whether the op is of one of ``kinds``: a bool, or per member of a stacked op (``member_kinds``),
+        shaped to broadcast against its fields (members on the leading axis)."""
+        if not self.member_kinds:
+            return self.kind in kinds
+        return np.array([k in kinds for k in self.member_kinds]).reshape((-1,) + (1,) * (self.m.ndim - 1))
+
     @property
     def is_gemm(self) -> bool:
         return self.kind in GEMM_KINDS
 
-    @property
+    @cached_property
     def macs(self) -> np.ndarray:
         return self.batch * self.m * self.k * self.n
 
-    @property
+    @cached_property
     def in_elems(self) -> np.ndarray:
         """Activation input elements (A, plus B when B is an activation)."""
         if not self.is_gemm:
@@ -101,7 +112,7 @@ class Op:
     def weight_elems(self) -> np.ndarray:
         return self.k * self.n if (self.is_gemm and self.b_is_weight) else _arr(0)
 
-    @property
+    @cached_property
     def out_elems(self) -> np.ndarray:
         return self.batch * self.m * self.n
 

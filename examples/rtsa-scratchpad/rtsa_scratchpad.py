@@ -35,6 +35,7 @@ from dse.accelerators.rtsa import RTSA, rtsa_work
 from dse.accuracy import estimate_accuracy_drop
 from dse.hardware import cost
 from dse.hardware import technology as tech
+from dse.hardware.workstack import WorkStack
 
 SPAD = Param(
     "spad_kib", 2.0, "KiB", "per-PE weight scratchpad [assumption]: a design choice of this example plugin",
@@ -42,17 +43,16 @@ SPAD = Param(
 )  # fmt: skip
 
 
-def with_scratchpad(w: cost.OpWork, p, rows, cols) -> cost.OpWork:
-    """``w`` (RTSA's work for one op) with the weight reads served by the per-PE scratchpad.
+def with_scratchpad(w: WorkStack, p, rows, cols) -> WorkStack:
+    """``w`` (RTSA's work for every op, ops on the first axis) with the weight reads of the linear layers
+    served by the per-PE scratchpad.
 
     Buffer bytes are GLB-equivalent: scratchpad bytes × E_spad / E_glb (arrays over design points).
     """
-    op = w.op
-    if not (op.is_gemm and op.b_is_weight):
-        return w
     e = tech.lookup(p["precision"], tech.BYTES)
-    weights = op.k * op.n * e  # bytes, shared by the batch
-    fit = np.clip(p["spad_kib"] * 1024.0 / (weights / cols), 0.0, 1.0)
+    has_weights = w.per_op(lambda op: float(op.is_gemm and op.b_is_weight))
+    weights = w.per_op(lambda op: op.k * op.n) * e  # bytes, shared by the batch
+    fit = has_weights * np.clip(p["spad_kib"] * 1024.0 / np.maximum(weights / cols, 1e-300), 0.0, 1.0)
     glb_saved = fit * np.maximum(w.macs * e / rows - weights, 0.0)
     spad_bytes = fit * (w.macs * e + weights * rows)  # reads per MAC + fills
     ratio = tech.sram_read_pj_per_byte(p["spad_kib"], p["node_nm"]) / tech.sram_read_pj_per_byte(
@@ -72,8 +72,8 @@ class RTSAScratchpad(RTSA):
         spad_area = rows * cols * tech.sram_area_mm2(p["spad_kib"], p["node_nm"])
         area = {**cost.array_area_mm2(p, augmented=True), "scratchpad": spad_area}
         ctx = cost.asic_context(p, area, rows * cols * p["lanes"])
-        works = [with_scratchpad(rtsa_work(op, p, rows, cols, ctx), p, rows, cols) for op in workload.ops]
-        ev = cost.summarize(workload, works, ctx)
+        work = rtsa_work(workload, p, ctx).work
+        ev = cost.summarize(workload, with_scratchpad(work, p, rows, cols), ctx)
         saving = workload.macs / ev.metrics["macs"]  # as RTSA: dense MACs / performed MACs
         drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / saving)
         return ev.with_metrics(accuracy_drop=drop, computation_saving=saving)

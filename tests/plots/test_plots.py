@@ -312,7 +312,9 @@ def test_report_shows_baselines_published_and_matched(run, study2):
     rtsa = accelerators.get("rtsa")
     design = rtsa.budget(rtsa.resolve({k: v for k, v in params.items() if k in {q.name for q in rtsa.params}}))
     rate_tflops = 2 * design["macs"] * design["clock"] * 1e6 / 1e12
-    assert matched["gpu:h100 matched"] == {"peak_tflops": pytest.approx(rate_tflops), "mem_gbps": design["bandwidth"]}
+    gpu = matched["gpu:h100 matched"]
+    assert gpu.keys() == {"peak_tflops", "mem_gbps", "power_w"} and gpu["mem_gbps"] == design["bandwidth"]
+    assert gpu["peak_tflops"] == pytest.approx(rate_tflops) and gpu["power_w"] < 700  # the power of what it keeps
     assert matched["cpu:xeon16 matched"]["cache_mb"] == pytest.approx(design["buffer"] * 1024 / 1e6)
     r = run("report", study2.out_dir)
     assert r.code == 0, r.err

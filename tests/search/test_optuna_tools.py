@@ -16,16 +16,14 @@ import pandas as pd
 import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
-from test_sweep_support import register, unregister, write_spec
+from test_sweep_support import write_spec
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
 
 @pytest.fixture(autouse=True)
-def _toy():
-    register()
-    yield
-    unregister()
+def _toy(toy):
+    """Every test here runs with the toy accelerator registered."""
 
 
 @pytest.fixture

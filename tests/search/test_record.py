@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 
 import pytest
-from test_sweep_support import TOY_SPEC, register, unregister, write_spec
+from test_sweep_support import TOY_SPEC, write_spec
 
 from dse.search import read_spec
 from dse.search.spec import OVERRIDES_HEADER
@@ -15,10 +15,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalW
 
 
 @pytest.fixture(autouse=True)
-def _toy():
-    register()
-    yield
-    unregister()
+def _toy(toy):
+    """Every test here runs with the toy accelerator registered."""
 
 
 def test_spec_copy_and_report_record_the_overrides(run, tmp_path):

@@ -7,7 +7,7 @@ import stat
 
 import pandas as pd
 import pytest
-from test_sweep_support import register, unregister, write_spec
+from test_sweep_support import write_spec
 
 from dse.errors import InputError
 from dse.search.export import results_lock
@@ -16,10 +16,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalW
 
 
 @pytest.fixture(autouse=True)
-def _toy():
-    register()
-    yield
-    unregister()
+def _toy(toy):
+    """Every test here runs with the toy accelerator registered."""
 
 
 def one_line(r, code: int = 2) -> str:

@@ -18,7 +18,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
-from test_sweep_support import ROOT, cli_process, register, unregister, write_spec
+from test_sweep_support import ROOT, cli_process, write_spec
 
 from dse.search import load_spec, run_sweep
 from dse.search.runner import RunStats, open_study, run_worker
@@ -28,10 +28,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalW
 
 
 @pytest.fixture(autouse=True)
-def _toy():
-    register()
-    yield
-    unregister()
+def _toy(toy):
+    """Every test here runs with the toy accelerator registered."""
 
 
 def _trials(journal: Path, name: str) -> list[optuna.trial.FrozenTrial]:

@@ -1,0 +1,119 @@
+"""The op-axis form of per-op work (dse/hardware/workstack.py): stacking, grouping and summarizing.
+
+The stacked path must give the same numbers as costing the ops one by one; these tests check it against
+the per-op equations, on one design and on batches, and the bookkeeping (row order, modes, producers).
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from dse import accelerators
+from dse.accelerators import rtsa as R
+from dse.hardware import cost
+from dse.hardware.workstack import MODES, WorkStack, mode_code, mode_names, op_groups, producers, stack_ops
+from dse.workloads import build
+
+
+@pytest.fixture(scope="module")
+def wl():
+    return build("videomae-s", resolution=112, frames=8)
+
+
+def _per_op(wl, p, ctx):
+    """RTSA's work costed op by op with the per-op equations (the reference for the stacked path)."""
+    works = []
+    for op in wl.ops:
+        d = R.dense_work(op, p, p["rows"], p["cols"])
+        s = R.sparse_work(op, p, p["rows"], p["cols"], d.dram_bytes if op.is_gemm else None)
+        if s is None:
+            works.append(d)
+            continue
+        ws = cost.cheaper(WorkStack.of([d]), WorkStack.of([s]), ctx)
+        works.append(
+            cost.OpWork(op, ws.compute_cycles[0], ws.macs[0], ws.sram_bytes[0], ws.dram_bytes[0], ws.sfu_elems[0],
+                        ws.extra_cycles[0], ws.lane_ops[0], mode=mode_names(ws.mode[0]))
+        )  # fmt: skip
+    return works
+
+
+@pytest.mark.parametrize("n", [None, 7])
+def test_stacked_rtsa_equals_the_per_op_equations(wl, n):
+    acc = accelerators.get("rtsa")
+    rng = np.random.default_rng(3)
+    values = {} if n is None else {
+        "rows": rng.integers(2, 40, n), "cols": rng.integers(2, 40, n), "glb_kib": rng.choice([32, 256, 2048], n),
+        "sparsity_linear": rng.uniform(0, 0.95, n), "sparsity_attention": rng.uniform(0, 0.95, n),
+    }  # fmt: skip
+    p = acc.resolve(values)
+    ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), p["rows"] * p["cols"] * p["lanes"])
+    stacked = cost.summarize(wl, R.rtsa_work(wl, p, ctx).work, ctx)
+    reference = cost.summarize(wl, _per_op(wl, p, ctx), ctx)
+    for k, v in reference.metrics.items():
+        np.testing.assert_allclose(stacked.metrics[k], v, rtol=1e-12, err_msg=k)
+    for s, st in reference.stages.items():
+        for f, v in st.as_dict().items():
+            np.testing.assert_allclose(stacked.stages[s][f], v, rtol=1e-12, err_msg=f"{s}.{f}")
+    assert [r.op for r in stacked.ops] == [op.name for op in wl.ops]  # rows in the workload's order
+    for a, b in zip(stacked.ops, reference.ops, strict=True):
+        np.testing.assert_allclose(a.energy_j, b.energy_j, rtol=1e-12)
+        np.testing.assert_array_equal(np.asarray(a.mode), np.asarray(b.mode))
+
+
+def test_groups_stack_alike_ops_with_a_leading_member_axis(wl):
+    groups = op_groups(wl, R._group_key, ndim=1)
+    assert sorted(i for idx, _, _ in groups for i in idx) == list(range(len(wl.ops)))
+    for idx, members, op in groups:
+        assert op.m.shape == (len(members), 1)  # members, then one point axis
+        assert [wl.ops[i] for i in idx] == list(members)
+    attention = next(op for _, members, op in groups if op.kind == "attn_score")
+    np.testing.assert_array_equal(attention.kind_is("attn_score").ravel(), [True, False])  # QKᵀ, A·V
+    assert op_groups(wl, R._group_key, ndim=1) is groups  # cached on the workload
+
+
+def test_stack_ops_keeps_each_members_shape(wl):
+    linear = [op for op in wl.ops if op.kind == "linear"]
+    op = stack_ops(linear)
+    np.testing.assert_array_equal(op.k, [o.k for o in linear])
+    np.testing.assert_array_equal(op.macs, [o.macs for o in linear])
+    assert op.member_kinds == ()  # all linear: no per-member kinds needed
+
+
+def test_of_and_concat_keep_the_row_order_and_modes(wl):
+    acc = accelerators.get("systolic")
+    p = acc.resolve({})
+    geom = cost.ArrayGeometry.of(p)
+    works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in wl.ops]
+    st = WorkStack.of(works)
+    assert st.order == tuple(range(len(works)))
+    assert [MODES[c] for c in st.mode] == [w.mode for w in works]
+    half = len(works) // 2
+    joined = WorkStack.concat([WorkStack.of(works[half:]), WorkStack.of(works[:half])])
+    assert joined.ops == tuple(w.op for w in works[half:] + works[:half]) and sum(joined.stage_repeat.ravel()) == sum(
+        op.repeat for op in wl.ops
+    )
+
+
+def test_producers_are_the_nearest_gemm_before_in_the_block(wl):
+    prod = producers(wl.ops)
+    for i, op in enumerate(wl.ops):
+        if op.is_gemm:
+            assert prod[i] is None
+        elif prod[i] is not None:
+            assert wl.ops[prod[i]].is_gemm and wl.ops[prod[i]].block == op.block
+
+
+def test_modes_register_once_and_name_back():
+    code = mode_code("my-plugin-mode")
+    assert mode_code("my-plugin-mode") == code and MODES[code] == "my-plugin-mode"
+    assert mode_names(np.array([code, code])) == "my-plugin-mode"
+    assert list(mode_names(np.array([0, code]))) == ["dense", "my-plugin-mode"]
+
+
+def test_op_rows_are_lazy_and_pickle_as_rows(wl):
+    ev = accelerators.get("rtsa").evaluate(wl)
+    rows = pickle.loads(pickle.dumps(ev.ops))
+    assert isinstance(rows, tuple) and [r.op for r in rows] == [r.op for r in ev.ops]
