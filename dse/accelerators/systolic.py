@@ -19,9 +19,9 @@ class Systolic(Accelerator):
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         geom = cost.ArrayGeometry.of(p)
-        works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in workload.ops]
         peak = p["rows"] * p["cols"] * p["lanes"]
-        return cost.summarize(workload, works, cost.asic_context(p, cost.array_area_mm2(p), peak))
+        ctx = cost.asic_context(p, cost.array_area_mm2(p), peak)
+        return cost.summarize(workload, cost.dense_stack(workload, geom, p["sfu_lanes"], ctx), ctx)
 
 
 ACCELERATORS = (Systolic(),)

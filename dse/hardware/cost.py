@@ -38,7 +38,7 @@ from dse.accelerators.base import Evaluation, OpCost, OpRows, StageCost
 from dse.hardware import array, memory, sfu
 from dse.hardware import technology as tech
 from dse.hardware.factors import factor  # Monte Carlo factors (dse.uncertainty); 1 by default
-from dse.hardware.workstack import WorkStack, mode_names
+from dse.hardware.workstack import WorkStack, mode_names, op_groups
 from dse.workloads import STAGES, Op, Workload
 
 ZERO = np.zeros(())
@@ -238,6 +238,24 @@ def sfu_work(op: Op, sfu_lanes, elems=None) -> OpWork:
 
 def dense_work(op: Op, g: ArrayGeometry, sfu_lanes) -> OpWork:
     return dense_gemm_work(op, g) if op.is_gemm else sfu_work(op, sfu_lanes)
+
+
+def _dense_key(op: Op):
+    """What :func:`dense_work` branches on (GEMM or SFU op, weight or activation operand)."""
+    return op.is_gemm, op.b_is_weight
+
+
+def dense_stack(workload: Workload, g: ArrayGeometry, sfu_lanes, ctx: CostContext) -> WorkStack:
+    """:func:`dense_work` of every op of ``workload``, the ops alike costed as one stacked op
+    (:func:`dse.hardware.workstack.op_groups`)."""
+    shapes = [np.shape(v) for v in g.__dict__.values()] + [np.shape(sfu_lanes), workload.shape]
+    ndim = max(len(np.broadcast_shapes(*shapes)), ctx.ndim)
+    return WorkStack.concat(
+        [
+            WorkStack.group(dense_work(op, g, sfu_lanes), members, idx, ndim)
+            for idx, members, op in op_groups(workload, _dense_key, ndim)
+        ]
+    )
 
 
 def area_mm2(pes, glb_kib, sfu_lanes, precision, node_nm, lanes=1, augmented: bool = False) -> dict[str, np.ndarray]:
