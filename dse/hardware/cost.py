@@ -192,9 +192,16 @@ def with_pipelining(ctx: CostContext, linear_share, attention_share) -> CostCont
 def op_cycles(w: WorkStack, ctx: CostContext) -> np.ndarray:
     """Cycles of one instance of each op alone (compute and DRAM overlapped or not, plus stalls), shape
     ``(n_ops,) + points``."""
-    mem_cyc = w.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz)
-    cyc = np.where(ctx.overlap, np.maximum(w.compute_cycles, mem_cyc), w.compute_cycles + mem_cyc)
-    return cyc + w.extra_cycles
+    return _alone(w, ctx, w.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz))
+
+
+def _alone(w: WorkStack, ctx: CostContext, mem_cyc: np.ndarray) -> np.ndarray:
+    overlap = np.asarray(ctx.overlap)
+    if overlap.ndim == 0:  # one rule for every point: compute only it
+        cyc = np.maximum(w.compute_cycles, mem_cyc) if overlap else w.compute_cycles + mem_cyc
+    else:
+        cyc = np.where(overlap, np.maximum(w.compute_cycles, mem_cyc), w.compute_cycles + mem_cyc)
+    return cyc if not np.any(w.extra_cycles) else cyc + w.extra_cycles
 
 
 def op_dynamic_energy_j(w: WorkStack, ctx: CostContext) -> np.ndarray:
@@ -293,17 +300,20 @@ def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: Cost
 
     k = ctx.dynamic_scale
     mem_cyc = st.dram_bytes / (ctx.dram_bytes_per_s / ctx.clock_hz)
-    alone = op_cycles(st, ctx)
-    is_sfu = st.sfu_elems > 0
-    prod = st.producers
-    if np.any(prod >= 0):
+    alone = _alone(st, ctx, mem_cyc)
+    # SFU work: only the rows that have some (the element-wise ops), as a (rows,) + points mask
+    sfu_rows = np.flatnonzero(np.any(st.sfu_elems.reshape(st.n_ops, -1) > 0, axis=1))
+    is_sfu = st.sfu_elems[sfu_rows] > 0
+    prod = st.producers[sfu_rows]
+    cyc = alone
+    if np.any(prod >= 0) and np.any(ctx.sfu_overlap):
         # streaming on the producer's output: only the SFU time beyond the producer's adds latency
-        streamed = is_sfu & (prod >= 0).reshape((-1,) + (1,) * (is_sfu.ndim - 1))
-        beyond = np.maximum(alone - alone[np.where(prod >= 0, prod, np.arange(st.n_ops))], 0.0)
-        cyc = np.where(np.asarray(ctx.sfu_overlap) & streamed, beyond, alone)
-    else:
-        cyc = alone
-    sfu_total = total(np.where(is_sfu, st.compute_cycles, 0.0))  # SFU pool busy cycles (hidden or not)
+        fed, rows = sfu_rows[prod >= 0], prod[prod >= 0]
+        beyond = np.maximum(alone[fed] - alone[rows], 0.0)
+        cyc = alone.copy()
+        cyc[fed] = np.where(np.asarray(ctx.sfu_overlap) & is_sfu[prod >= 0], beyond, alone[fed])
+    sfu_busy = np.where(is_sfu, st.compute_cycles[sfu_rows], 0.0)  # SFU pool busy cycles (hidden or not)
+    sfu_total = (r[sfu_rows] @ sfu_busy.reshape(len(sfu_rows), -1)).reshape(sfu_busy.shape[1:])
     dram_total = total(mem_cyc)
 
     busy_s = per_stage(cyc)
@@ -368,7 +378,10 @@ def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: Cost
         "edp": energy * latency,
         "power_w": energy / period_s,
         "memory_bound_share": total(np.where(mem_cyc > st.compute_cycles, cyc, 0.0)) / denom,
-        "sfu_bound_share": total(np.where(is_sfu, cyc, 0.0)) / denom,
+        "sfu_bound_share": (r[sfu_rows] @ np.where(is_sfu, cyc[sfu_rows], 0.0).reshape(len(sfu_rows), -1)).reshape(
+            cyc.shape[1:]
+        )
+        / denom,
         "linear_latency_s": stages["linear"].latency_s,
         "attention_latency_s": stages["attention"].latency_s,
         "attention_share": stages["attention"].cycles / denom,
