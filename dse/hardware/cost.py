@@ -295,6 +295,11 @@ def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: Cost
     def total(a):  # Σ over ops × repeat → points
         return (r @ a.reshape(a.shape[0], -1)).reshape(a.shape[1:])
 
+    def total_rows(rows, a):  # Σ over some rows (a: those rows' values) × repeat → points
+        if not len(rows):
+            return np.zeros(a.shape[1:])
+        return (r[rows] @ a.reshape(len(rows), -1)).reshape(a.shape[1:])
+
     def per_stage(a):  # (stage,) + points
         return (sr @ a.reshape(a.shape[0], -1)).reshape(sr.shape[:1] + a.shape[1:])
 
@@ -310,10 +315,11 @@ def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: Cost
         # streaming on the producer's output: only the SFU time beyond the producer's adds latency
         fed, rows = sfu_rows[prod >= 0], prod[prod >= 0]
         beyond = np.maximum(alone[fed] - alone[rows], 0.0)
-        cyc = alone.copy()
-        cyc[fed] = np.where(np.asarray(ctx.sfu_overlap) & is_sfu[prod >= 0], beyond, alone[fed])
+        value = np.where(np.asarray(ctx.sfu_overlap) & is_sfu[prod >= 0], beyond, alone[fed])
+        cyc = np.array(np.broadcast_to(alone, alone.shape[:1] + np.broadcast_shapes(alone.shape[1:], value.shape[1:])))
+        cyc[fed] = value
     sfu_busy = np.where(is_sfu, st.compute_cycles[sfu_rows], 0.0)  # SFU pool busy cycles (hidden or not)
-    sfu_total = (r[sfu_rows] @ sfu_busy.reshape(len(sfu_rows), -1)).reshape(sfu_busy.shape[1:])
+    sfu_total = total_rows(sfu_rows, sfu_busy)
     dram_total = total(mem_cyc)
 
     busy_s = per_stage(cyc)
@@ -378,10 +384,7 @@ def summarize(workload: Workload, works: Sequence[OpWork] | WorkStack, ctx: Cost
         "edp": energy * latency,
         "power_w": energy / period_s,
         "memory_bound_share": total(np.where(mem_cyc > st.compute_cycles, cyc, 0.0)) / denom,
-        "sfu_bound_share": (r[sfu_rows] @ np.where(is_sfu, cyc[sfu_rows], 0.0).reshape(len(sfu_rows), -1)).reshape(
-            cyc.shape[1:]
-        )
-        / denom,
+        "sfu_bound_share": total_rows(sfu_rows, np.where(is_sfu, cyc[sfu_rows], 0.0)) / denom,
         "linear_latency_s": stages["linear"].latency_s,
         "attention_latency_s": stages["attention"].latency_s,
         "attention_share": stages["attention"].cycles / denom,
