@@ -332,6 +332,12 @@ class HeatViT(Accelerator):
             accuracy_drop=estimate_accuracy_drop("heatvit", token_pruned=pruned),
             **res,
         )
+        asked = [np.asarray(p[f"keep{i}"]) < 1.0 for i in (1, 2, 3)]
+        left_out = [i for i, (a, r) in enumerate(zip(asked, run, strict=True), start=1) if np.any(a & ~r)]
+        if left_out:
+            ev = ev.with_notes(f"selector(s) {', '.join(map(str, left_out))} left out where pruning does not repay "
+                               "their cost (their keep ratio then has no effect; see selectors_run and the ops' "
+                               "mode 'skipped')")  # fmt: skip
         if workload.spec.family == "swin" or workload.spec.variant == "m2":
             ev = ev.with_notes("token selectors prune only the plain token sequence (Swin windows and ViViT's "
                                "temporal encoder stay dense)")  # fmt: skip

@@ -138,14 +138,39 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")
     echo_text(
-        f"cycles {d['cycles']:.4g}  latency {d['latency_s'] * 1e3:.4g} ms  energy {d['energy_j'] * 1e3:.4g} mJ  "
+        f"cycles {d['cycles']:.4g}  latency {_si(d['latency_s'], 's')}  energy {_si(d['energy_j'], 'J')}  "
         f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
     )
+    extra = [k for k in acc.extra_metrics if k in d["metrics"]]
+    if extra:
+        echo_text("also: " + "  ".join(f"{k} {_value(k, d['metrics'][k])}" for k in extra))
     echo_frame(pd.DataFrame(rows), "table", title="per stage:")
+    if any(r["compute_cycles"] > r["cycles"] * (1 + 1e-9) for r in rows):
+        echo_text("(compute_cycles include SFU work that streams under the GEMM producing its input; cycles count "
+                  "only the time it adds)")  # fmt: skip
     echo_text("energy (J): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["energy_j"].items()))
     echo_text("area (mm²): " + "  ".join(f"{k} {v:.3g}" for k, v in d["breakdown"]["area_mm2"].items()))
     if show_ops and ev.ops:
         echo_frame(pd.DataFrame(d["ops"]), "table", title="per op:")
+    for note in d["notes"]:
+        echo_text(f"note: {note}")
+
+
+def _si(value: float, unit: str) -> str:
+    """``value`` (in ``unit``) with an SI prefix that keeps 1–999 (e.g. 91.55 J, 3.2 ms)."""
+    for prefix, scale in (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9)):
+        if abs(value) >= scale or scale == 1e-9:
+            return f"{value / scale:.4g} {prefix}{unit}"
+    return f"{value:.4g} {unit}"  # pragma: no cover
+
+
+def _value(name: str, value) -> str:
+    """A metric's value in its display unit (dse/metrics.py)."""
+    if not is_declared(name) or not isinstance(value, int | float):
+        return str(value)
+    m = metric(name)
+    unit = m.display_unit or m.unit
+    return f"{value * m.scale:.4g}" + (f" {unit}" if unit and unit != "1" else "")
 
 
 @click.command("accelerators")
