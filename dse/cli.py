@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         else:  # nothing names the field: click's own sentence
             click.echo(f"error: {err.format_message()}".replace("\n", " "), err=True)
             return 2
-        click.echo(f"error: {str(field).strip(chr(39))}: {err.message}".replace("\n", " "), err=True)
+        message = err.message or ("is required" if isinstance(err, click.MissingParameter) else err.format_message())
+        click.echo(f"error: {str(field).strip(chr(39))}: {message}".replace("\n", " "), err=True)
         return 2
     except click.ClickException as err:
         msg = err.format_message().replace("\n", " ")

@@ -64,7 +64,8 @@ class Param:
         if self.kind == "int" and np.any(np.mod(arr, 1) != 0):
             raise InputError(self.name, f"must be an integer in {self.range_text()}")
         if (self.low is not None and np.any(arr < self.low)) or (self.high is not None and np.any(arr > self.high)):
-            raise InputError(self.name, f"out of range: allowed {self.range_text()} ({self.unit}), got {value!r}")
+            shown = int(value) if self.kind == "int" and isinstance(value, float) and value.is_integer() else value
+            raise InputError(self.name, f"out of range: allowed {self.range_text()} ({self.unit}), got {shown!r}")
         return arr
 
     def range_text(self) -> str:

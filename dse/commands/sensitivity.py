@@ -28,7 +28,9 @@ DEFAULT_DIR = Path("results") / "sensitivity"
 
 def default_figure(acc: str, over: str | None, model: str, resolution, metric: str, method: str) -> Path:
     """``results/sensitivity/<acc>[-over-<acc2>]-<model>[-<R>]-<metric>-<method>.png``."""
-    parts = [acc] + ([f"over-{over}"] if over else []) + [Path(model).stem]
+    parts = (
+        [accelerators.canonical(acc)] + ([f"over-{accelerators.canonical(over)}"] if over else []) + [Path(model).stem]
+    )
     if resolution is not None:
         parts.append("x".join(str(r) for r in resolution) if isinstance(resolution, tuple) else str(resolution))
     parts += [metric, method]

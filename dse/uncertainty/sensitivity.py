@@ -64,9 +64,13 @@ class Question:
 
     @property
     def label(self) -> str:
+        """What is ranked, platforms named by preset (``cpu`` → ``cpu:xeon16``)."""
+        from dse.accelerators import label
+
+        a = label(self.accelerator, dict(self.values))
         if self.over is None:
-            return f"{self.metric} of {self.accelerator.name}"
-        return f"{self.over.name} {self.metric} / {self.accelerator.name} {self.metric}"
+            return f"{self.metric} of {a}"
+        return f"{label(self.over, dict(self.over_values))} {self.metric} / {a} {self.metric}"
 
     def inputs(self, declared: Declared = BUILTIN) -> tuple[Uncertain, ...]:
         """The declared inputs that can move the answer (design inputs the user fixed left out)."""
