@@ -1,9 +1,11 @@
 """Comparisons of RTSA against the baselines on one workload scenario (pure functions; CLI in commands/).
 
 ``compare``: each accelerator at its published configuration (its documented defaults, or the preset named
-as ``NAME:PRESET``, e.g. ``gpu:h100``), and at a budget matched to RTSA's (peak MACs, buffer, DRAM bandwidth,
-clock — whichever a baseline can express; a CPU or GPU preset takes RTSA's peak MAC rate = MACs/cycle × clock,
-its DRAM bandwidth and, where the preset models a last-level cache, its buffer as that cache).
+as ``NAME:PRESET``, e.g. ``gpu:h100``), and at a budget matched to RTSA's (peak MAC rate, buffer, DRAM
+bandwidth, clock — whichever a baseline can express). ``macs`` is RTSA's peak MAC rate (MACs/cycle × clock)
+for every baseline: a CPU or GPU preset takes it as its peak, an accelerator at its own clock the MACs/cycle
+that give it (with ``clock`` also matched: RTSA's clock and MACs/cycle); a CPU preset takes the buffer as its
+last-level cache (:func:`matched_values`).
 Speedup = baseline latency / RTSA latency; energy-efficiency ratio = baseline energy / RTSA energy.
 Rows are labelled by preset (:func:`dse.accelerators.label`): ``gpu`` at its defaults is ``gpu:h100``.
 """
@@ -65,32 +67,67 @@ def _row(name: str, setting: str, wl: Workload, values: dict) -> dict:
         "dram_gbps": budget.get("bandwidth", np.nan),
         "clock_mhz": budget.get("clock", np.nan),
         "overrides": ",".join(f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in values.items()),
+        # a matched build beyond the baseline's own limits (an FPGA's DSPs, its clock) is shown, marked invalid
+        "valid": bool(np.asarray(ev["valid"]) > 0),
+        "invalid_reason": str(np.asarray(ev.reasons)) if ev.reasons is not None else "",
     }
 
 
 def settings(names: Sequence[str], match: Sequence[str] = (), reference: str = "rtsa",
-             ref_values: dict | None = None) -> list[tuple[str, str, dict]]:  # fmt: skip
-    """(accelerator, setting, parameter values) of every row :func:`compare` evaluates."""
+             ref_values: dict | None = None, draws=None) -> list[tuple[str, str, dict]]:  # fmt: skip
+    """(accelerator, setting, parameter values) of every row :func:`compare` evaluates.
+
+    ``draws`` (Monte Carlo samples, :mod:`dse.uncertainty`): the reference's budget is taken in every sample
+    (its sampled design inputs: array size, clock, buffer, bandwidth) and each matched row follows it, its
+    matched values arrays over the samples; a baseline that keeps its own clock matches the MAC rate at its
+    own sampled clock."""
     ref_values = dict(ref_values or {})
     out = []
     ref_acc = accelerators.get(reference)
-    ref_budget = ref_acc.budget(ref_acc.resolve(ref_values))
+    ref_budget = ref_acc.budget(ref_acc.resolve(_sampled(ref_acc, ref_values, draws)))
     for name in dict.fromkeys((reference, *names)):
         out.append((name, "default", ref_values if name == reference else {}))
         if match and name != reference:
-            over = matched_values(accelerators.get(name), ref_budget, match)
+            acc = accelerators.get(name)
+            over = matched_values(acc, ref_budget, match, own=acc.resolve(_sampled(acc, {}, draws)))
             if over:
                 out.append((name, "matched", over))
     return out
 
 
-def matched_values(acc, design_budget: dict, match: Sequence[str] = RESOURCES) -> dict:
-    """Overrides giving ``acc`` (a baseline, possibly ``NAME:PRESET``) the design's resources in ``match``: its
-    peak MAC rate (MACs/cycle × clock) where the baseline takes a rate (CPU/GPU), else its MACs per cycle; its
-    buffer, bandwidth and clock. What a baseline cannot express stays at its published value."""
-    target = {r: design_budget[r] for r in match if r in design_budget}
-    if "macs" in target and "clock" in design_budget and "mac_rate" in acc.BUDGET_PARAMS:
-        target["mac_rate"] = design_budget["macs"] * design_budget["clock"] * 1e6
+def _sampled(acc, values: dict, draws) -> dict:
+    """``values`` with ``acc``'s sampled parameter inputs of ``draws`` applied (as evaluated under them), or
+    as given without draws."""
+    if draws is None:
+        return values
+    from dse.uncertainty import montecarlo as mc
+
+    return mc.param_values(acc, values, set(values), draws)
+
+
+def matched_values(acc, design_budget: dict, match: Sequence[str] = RESOURCES, own: dict | None = None) -> dict:
+    """Overrides giving ``acc`` (a baseline, possibly ``NAME:PRESET``) the design's resources in ``match``.
+
+    ``macs`` is the design's peak MAC rate (MACs/cycle × clock, MAC/s) for every baseline: a CPU/GPU takes
+    it as its peak rate; an accelerator matched on ``clock`` too takes the design's clock and MACs/cycle;
+    one that keeps its own clock (``own``: its parameter values, default: its published ones) takes
+    MACs/cycle = rate / its clock, rounded to what it can build (e.g. whole PE columns). ``buffer``,
+    ``bandwidth`` and ``clock`` are taken as they are. Budget values may be arrays over points (samples);
+    the overrides then are too. What a baseline cannot express stays at its published value; a matched
+    build beyond a device's limits (an FPGA's DSPs) is an invalid point of the evaluation, not an error."""
+    target = {r: design_budget[r] for r in match if r in design_budget and r != "macs"}
+    if "macs" in match and "macs" in design_budget:
+        rate = design_budget.get("mac_rate")
+        if rate is None and "clock" in design_budget:
+            rate = np.asarray(design_budget["macs"]) * design_budget["clock"] * 1e6
+        if "mac_rate" in acc.BUDGET_PARAMS and rate is not None:
+            target["mac_rate"] = rate
+        else:
+            clock = target.get("clock")
+            if clock is None:
+                clock = acc.budget(acc.resolve() if own is None else own).get("clock")
+            # no clock on either side: MACs per cycle as they are
+            target["macs"] = design_budget["macs"] if rate is None or clock is None else rate / (clock * 1e6)
     return acc.matched({r: v for r, v in target.items() if r in acc.BUDGET_PARAMS or r == "macs"})
 
 
@@ -110,12 +147,12 @@ def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], re
                     draws) -> dict[tuple[str, str], dict[str, np.ndarray]]:  # fmt: skip
     """Each row of :func:`compare` under the N joint samples ``draws`` (:mod:`dse.uncertainty`), one call per
     row: per (accelerator, setting), arrays (N,) of latency, energy, area and the per-sample ratios to the
-    reference. Matched rows keep the budget matched to the reference's nominal design; the parameters a row
-    sets (the user's ``--set``, the matched budget) are not perturbed as design choices."""
+    reference. Matched rows follow the reference's budget in every sample (:func:`settings` with ``draws``);
+    the parameters a row sets (the user's ``--set``, the matched budget) are not perturbed as design choices."""
     from dse.uncertainty import montecarlo as mc
 
     out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-    for name, setting, values in settings(names, match, reference, ref_values):
+    for name, setting, values in settings(names, match, reference, ref_values, draws):
         acc = accelerators.get(name)
         ev = mc.evaluate(acc, wl, values, draws, explicit=set(values))
         out[(accelerators.label(acc, values), setting)] = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1)

@@ -29,7 +29,7 @@ class Metric:
     label: str
     display_unit: str = ""
     scale: float = 1.0
-    #: a 0/1 flag (valid, fpga_fits): constraints on it read "must be 1"
+    #: a 0/1 flag: constraints on it read "must be 1" (valid, fpga_fits) or "must be 0" (accuracy_extrapolated)
     flag: bool = False
     at: str = ""  # resolution of a per-resolution column (``latency_s@224`` → "224")
 
@@ -159,9 +159,18 @@ METRICS: dict[str, Metric] = {
             "accuracy_drop",
             "pp",
             _MIN,
-            "estimated top-1 accuracy drop from published points (an estimate)",
+            "estimated top-1 accuracy drop of the sparsity method, from published points (an estimate; 0 for a "
+            "dense design; quantisation not modelled)",
             "accuracy drop",
             "pp",
+        ),
+        _m(
+            "accuracy_extrapolated",
+            "1",
+            _MIN,
+            "1 where accuracy_drop is extrapolated beyond the method's largest published point, else 0",
+            "accuracy extrapolated",
+            flag=True,
         ),
         _m("attention_kept", "1", _MIN, "kept share of the attention MACs", "attention kept share"),
         # -- FPGA resources ---------------------------------------------------------------------------

@@ -332,22 +332,25 @@ class Accelerator:
     #: resource → parameter that sets it directly (``macs`` is also reachable through rows/cols/lanes)
     BUDGET_PARAMS = {"buffer": "glb_kib", "bandwidth": "dram_gbps", "clock": "clock_mhz", "macs": "macs"}
 
-    def budget(self, p: Mapping[str, np.ndarray]) -> dict[str, float]:
-        """This design's resources: peak MACs/cycle, buffer KiB, DRAM GB/s, clock MHz (those it has)."""
-        out: dict[str, float] = {}
+    def budget(self, p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """This design's resources: peak MACs/cycle, buffer KiB, DRAM GB/s, clock MHz (those it has); floats
+        for one design, arrays for parameter arrays (e.g. Monte Carlo samples, :func:`budget_value`)."""
+        out: dict[str, Any] = {}
         if "macs" in p:
-            out["macs"] = float(np.asarray(p["macs"]))
+            out["macs"] = budget_value(p["macs"])
         elif "rows" in p and "cols" in p:
-            out["macs"] = float(np.asarray(p["rows"] * p["cols"] * p.get("lanes", 1)))
+            out["macs"] = budget_value(np.asarray(p["rows"]) * p["cols"] * p.get("lanes", 1))
         for res, name in self.BUDGET_PARAMS.items():
             if res != "macs" and name in p:
-                out[res] = float(np.asarray(p[name]))
+                out[res] = budget_value(p[name])
         return out
 
-    def matched(self, target: Mapping[str, float]) -> dict[str, Any]:
-        """Parameter overrides giving this design the ``target`` resources where it can express them.
+    def matched(self, target: Mapping[str, Any]) -> dict[str, Any]:
+        """Parameter overrides giving this design the ``target`` resources where it can express them
+        (``macs``: MACs per cycle; values are floats or arrays over points, e.g. samples).
 
-        MACs are matched through a ``macs`` parameter, else by setting ``cols`` (keeping rows and lanes).
+        MACs are matched through a ``macs`` parameter, else by setting ``cols`` (keeping rows and lanes,
+        rounded to whole columns, at least one).
         """
         names = {p.name for p in self.params}
         d = {p.name: p.default for p in self.params}
@@ -358,8 +361,8 @@ class Accelerator:
                     out["macs"] = value
                 elif {"rows", "cols"} <= names:
                     per_col = d["rows"] * d.get("lanes", 1)
-                    out["cols"] = max(1, int(round(value / per_col)))
-            elif self.BUDGET_PARAMS[res] in names:
+                    out["cols"] = whole(value / per_col, 1)
+            elif res in self.BUDGET_PARAMS and self.BUDGET_PARAMS[res] in names:
                 out[self.BUDGET_PARAMS[res]] = value
         return out
 
@@ -396,6 +399,19 @@ class Accelerator:
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:  # pragma: no cover
         raise NotImplementedError
+
+
+def budget_value(x) -> Any:
+    """A budget figure: a float for one design, a float array for arrays of points."""
+    a = np.asarray(x, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+def whole(x, low: int = 1) -> Any:
+    """``x`` rounded to a whole count of at least ``low``: an int for one value, a float array of whole
+    numbers for arrays (an ``int`` parameter takes either)."""
+    a = np.maximum(low, np.round(np.asarray(x, dtype=np.float64)))
+    return int(a) if a.ndim == 0 else a
 
 
 def _stitch(acc: Accelerator, workload: Workload, p: dict[str, np.ndarray], key: str) -> Evaluation:

@@ -301,7 +301,7 @@ class HeatViT(Accelerator):
     )
     params = _params()
     extra_metrics = ("computation_reduction", "selector_macs", "selectors_run", "tokens_final", "accuracy_drop",
-                     "dsp", "bram", "fpga_fits")  # fmt: skip
+                     "accuracy_extrapolated", "dsp", "bram", "fpga_fits")  # fmt: skip
 
     def limits(self, p) -> list[Limit]:
         """ZCU102's DSP48E2 clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""
@@ -311,7 +311,7 @@ class HeatViT(Accelerator):
         ]
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
-        from dse.accuracy import estimate_accuracy_drop
+        from dse.accuracy import with_accuracy
 
         geom = cost.ArrayGeometry.of(p)
         pes = p["rows"] * p["cols"]
@@ -329,9 +329,9 @@ class HeatViT(Accelerator):
             selector_macs=sel_macs,
             selectors_run=sum(r.astype(np.float64) for r in run),
             tokens_final=final,
-            accuracy_drop=estimate_accuracy_drop("heatvit", token_pruned=pruned),
             **res,
         )
+        ev = with_accuracy(ev, "heatvit", token_pruned=pruned)
         asked = [np.asarray(p[f"keep{i}"]) < 1.0 for i in (1, 2, 3)]
         left_out = [i for i, (a, r) in enumerate(zip(asked, run, strict=True), start=1) if np.any(a & ~r)]
         if left_out:

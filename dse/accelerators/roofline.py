@@ -54,10 +54,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
-from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, OpCost, Param, StageCost
+from dse.accelerators.base import COMPONENTS, STAGES, Accelerator, Evaluation, OpCost, Param, StageCost, budget_value
 from dse.hardware.factors import factor
 from dse.hardware.technology import DRAM_PJ_PER_BIT
 from dse.workloads import Op, Workload
@@ -467,45 +468,47 @@ class Roofline(Accelerator):
     #: resource → override parameter (``mac_rate``: peak MAC/s, set through ``peak_tflops``)
     BUDGET_PARAMS = {"mac_rate": "peak_tflops", "bandwidth": "mem_gbps", "buffer": "cache_mb"}
 
-    def budget(self, p) -> dict[str, float]:
-        """The platform's resources at one point: peak MACs per cycle at its clock, peak MAC/s (``mac_rate``),
-        last-level cache KiB (where modelled), DRAM GB/s and clock MHz."""
+    def budget(self, p) -> dict[str, Any]:
+        """The platform's resources: peak MACs per cycle at its clock, peak MAC/s (``mac_rate``), last-level
+        cache KiB (where modelled), DRAM GB/s and clock MHz; floats for one design, arrays over points."""
         m = machine(p["platform"], p["precision"], p["attention"], p)
-        pf = PLATFORMS[str(np.asarray(p["platform"]).reshape(-1)[0])]
-        rate = float(np.asarray(m.macs_per_s).reshape(-1)[0])
-        user_bw = float(np.asarray(p["mem_gbps"]).reshape(-1)[0])
-        out = {"macs": rate / (pf.clock_mhz * 1e6), "mac_rate": rate, "bandwidth": user_bw or pf.mem_gbps,
-               "clock": pf.clock_mhz}  # fmt: skip
-        cache = float(np.asarray(m.cache_bytes).reshape(-1)[0])
-        if cache > 0:
-            out["buffer"] = cache / 1024
+        plat = np.asarray(p["platform"]).astype(str)
+        clock, preset_bw = np.zeros(plat.shape), np.zeros(plat.shape)
+        for name, pf in PLATFORMS.items():  # loop over presets, not points
+            clock = np.where(plat == name, pf.clock_mhz, clock)
+            preset_bw = np.where(plat == name, pf.mem_gbps, preset_bw)
+        rate = np.asarray(m.macs_per_s, dtype=np.float64)
+        user_bw = np.asarray(p["mem_gbps"], dtype=np.float64)
+        out = {"macs": budget_value(rate / (clock * 1e6)), "mac_rate": budget_value(rate),
+               "bandwidth": budget_value(np.where(user_bw > 0, user_bw, preset_bw)), "clock": budget_value(clock)}  # fmt: skip
+        cache = np.asarray(m.cache_bytes, dtype=np.float64)
+        if np.any(cache > 0):
+            out["buffer"] = budget_value(cache / 1024)
         return out
 
-    def matched(self, target) -> dict[str, float]:
-        """Overrides giving the platform a design's resources: ``mac_rate`` (or ``macs`` × ``clock``) → peak
-        TFLOPS at the chosen precision, ``bandwidth`` → DRAM GB/s, ``buffer`` → last-level cache (CPU presets;
-        the GPU presets model no cache level and keep none). The clock itself is the platform's. When the MAC
-        rate or bandwidth changes, ``power_w`` becomes the power of what is kept
-        (:meth:`Platform.matched_power_w`), not the full rating of the preset."""
-        out: dict[str, float] = {}
+    def matched(self, target) -> dict[str, Any]:
+        """Overrides giving the platform a design's resources: ``mac_rate`` (peak MAC/s; or ``macs`` ×
+        ``clock``) → peak TFLOPS at the chosen precision, ``bandwidth`` → DRAM GB/s, ``buffer`` → last-level
+        cache (CPU presets; the GPU presets model no cache level and keep none). The clock itself is the
+        platform's. When the MAC rate or bandwidth changes, ``power_w`` becomes the power of what is kept
+        (:meth:`Platform.matched_power_w`), not the full rating of the preset. Values are floats or arrays
+        over points (e.g. Monte Carlo samples)."""
+        out: dict[str, Any] = {}
         rate = target.get("mac_rate")
         if rate is None and "macs" in target and "clock" in target:
-            rate = target["macs"] * target["clock"] * 1e6
+            rate = np.asarray(target["macs"]) * target["clock"] * 1e6
         if rate is not None:
-            out["peak_tflops"] = 2 * float(rate) / 1e12
+            rate = budget_value(rate)
+            out["peak_tflops"] = 2 * rate / 1e12
         if "bandwidth" in target:
-            out["mem_gbps"] = float(target["bandwidth"])
+            out["mem_gbps"] = budget_value(target["bandwidth"])
         platform = PLATFORMS[str(self.param("platform").default)]  # a preset copy's platform (NAME:PRESET)
         if "buffer" in target and platform.cache_gbps > 0:
-            out["cache_mb"] = float(target["buffer"]) * 1024 / 1e6
+            out["cache_mb"] = budget_value(target["buffer"]) * 1024 / 1e6
         if rate is not None or "bandwidth" in target:
             rated = float(self.param("power_w").default)  # a copy's own rating, else the preset's (0)
             pf = replace(platform, power_w=rated) if rated > 0 else platform
-            out["power_w"] = pf.matched_power_w(
-                str(self.param("precision").default),
-                None if rate is None else float(rate),
-                out.get("mem_gbps"),
-            )
+            out["power_w"] = pf.matched_power_w(str(self.param("precision").default), rate, out.get("mem_gbps"))
         return out
 
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:
@@ -591,6 +594,10 @@ class Roofline(Accelerator):
             "stall_share": z,
             "valid": z + 1.0,
             "launch_s": launch_s,
+            # dense: no approximation — the model's every kernel runs as trained, so no sparsity method's accuracy
+            # drop (0 by construction, never extrapolated; quantisation is not modelled for any accelerator)
+            "accuracy_drop": z,
+            "accuracy_extrapolated": z,
         }
         notes = ("energy = average power × latency; components by share of time (roofline.py)",)
         return Evaluation.build(workload, metrics, stages, energy, {"die": area + z}, bound, rows, notes)
@@ -629,7 +636,7 @@ class CPU(Roofline):
     name = "cpu"
     description = "CPU baseline: per-kernel roofline of PyTorch eager; presets cpu:xeon16 (fitted to measured data), cpu:cortex-a57"
     platforms = ("xeon16", "cortex-a57")
-    extra_metrics = ("launch_s",)
+    extra_metrics = ("launch_s", "accuracy_drop", "accuracy_extrapolated")
 
     def __init__(self) -> None:
         self.params = self.make_params("xeon16", "fp32")
@@ -641,7 +648,7 @@ class GPU(Roofline):
         "GPU baseline: per-kernel roofline of PyTorch eager; presets gpu:h100 (fitted to measured data), gpu:jetson-tx2"
     )
     platforms = ("h100", "jetson-tx2")
-    extra_metrics = ("launch_s",)
+    extra_metrics = ("launch_s", "accuracy_drop", "accuracy_extrapolated")
 
     def __init__(self) -> None:
         self.params = self.make_params("h100", "fp16")

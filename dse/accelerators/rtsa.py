@@ -175,7 +175,7 @@ class RTSA(Accelerator):
     name = "rtsa"
     description = "RTSA: one vector-scalar PE array runs sparse linear projection and sparse attention in turn"
     params = _ARRAY + _SPARSITY_PARAMS
-    extra_metrics = ("accuracy_drop", "computation_saving")
+    extra_metrics = ("accuracy_drop", "accuracy_extrapolated", "computation_saving")
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         rows, cols = p["rows"], p["cols"]
@@ -209,7 +209,7 @@ class RTSASplit(Accelerator):
               "tools/best_static_split.py and checked by tests/accelerators/test_split.py)",
               "float", 0.0, 1.0, help="rounded to whole rows, at least one row per array"),
     )  # fmt: skip
-    extra_metrics = ("accuracy_drop", "computation_saving", "split_effective")
+    extra_metrics = ("accuracy_drop", "accuracy_extrapolated", "computation_saving", "split_effective")
 
     def _evaluate(self, workload: Workload, p) -> Evaluation:
         rows, cols = p["rows"], p["cols"]
@@ -224,14 +224,15 @@ class RTSASplit(Accelerator):
 
 def _add_accuracy(ev: Evaluation, workload: Workload, ideal_macs=None) -> Evaluation:
     """Estimated accuracy drop (pp) from the MACs the hardware prunes — an estimate fitted to published points
-    only — and the ideal computation saving: dense MACs / MACs the sparsity leaves (RTSA's "ideal
-    computation saving" [src:rtsa-tc2025]; with the dense fallback the performed ``macs`` may be more)."""
-    from dse.accuracy import estimate_accuracy_drop
+    only, flagged ``accuracy_extrapolated`` beyond them — and the ideal computation saving: dense MACs / MACs the
+    sparsity leaves (RTSA's "ideal computation saving" [src:rtsa-tc2025]; with the dense fallback the performed
+    ``macs`` may be more)."""
+    from dse.accuracy import with_accuracy
 
     performed = workload.macs / ev.metrics["macs"]
     saving = performed if ideal_macs is None else workload.macs / ideal_macs
-    drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / performed)
-    return ev.with_metrics(accuracy_drop=drop, computation_saving=saving)
+    ev = with_accuracy(ev, "rtsa", computation_reduction=1.0 - 1.0 / performed)
+    return ev.with_metrics(computation_saving=saving)
 
 
 ACCELERATORS = (RTSA(), RTSASplit())

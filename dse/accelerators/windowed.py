@@ -88,7 +88,7 @@ class Windowed(Accelerator):
     )
     params = PARAMS
     extra_metrics = ("dsp", "bram", "lut", "fpga_fits", "dsp_util", "bram_util", "lut_util", "accuracy_drop",
-                     "attention_kept")  # fmt: skip
+                     "accuracy_extrapolated", "attention_kept")  # fmt: skip
 
     def split_ops(self, workload: Workload, p) -> list[tuple[Op, bool]]:
         """Ops with a flag 'windowed'; windowable attention ops of the lower blocks split off."""
@@ -140,14 +140,14 @@ class Windowed(Accelerator):
         ev = ev.with_metrics(**self._fpga_metrics(p, dsp))
         attn = workload.attention_macs
         kept_share = (attn - dense_attn_macs + kept_macs) / attn
-        from dse.accuracy import estimate_accuracy_drop
+        from dse.accuracy import with_accuracy
 
         depth = max(op.repeat for op in workload.ops)
         # the fit's published points are on DeiT-Tiny's 12 blocks: express the windowed share of depth on that basis
         frac = np.minimum(p["windowed_blocks"], depth) / depth
-        drop = estimate_accuracy_drop("windowed", attn_sparsity=1 - pairs / np.square(gh * gw + int(workload.spec.cls)),
-                                      windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
-        ev = ev.with_metrics(attention_kept=kept_share, accuracy_drop=drop)
+        ev = with_accuracy(ev, "windowed", attn_sparsity=1 - pairs / np.square(gh * gw + int(workload.spec.cls)),
+                           windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
+        ev = ev.with_metrics(attention_kept=kept_share)
         return ev.invalid_where(ev.metrics["fpga_fits"] < 1, "does not fit the FPGA (DSP, BRAM or LUT budget)")
 
     def limits(self, p) -> list[Limit]:

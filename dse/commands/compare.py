@@ -6,7 +6,7 @@ import click
 
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
-from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.output import echo_frame, echo_json, echo_text, format_option
 from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
@@ -22,7 +22,10 @@ from dse.workloads import build
 
 _ACCS_HELP = ("Comma-separated names or NAME:PRESET (default rtsa,vitcod,heatvit,cpu:xeon16,gpu:h100; presets: "
               "gpu:h100, gpu:jetson-tx2, cpu:xeon16, cpu:cortex-a57, vitcod:released-sim).")  # fmt: skip
-_MATCH_HELP = "Resources to match to RTSA's: any of macs,buffer,bandwidth,clock (a CPU/GPU takes MACs × clock)."
+_MATCH_HELP = (
+    "Resources to match to RTSA's: any of macs,buffer,bandwidth,clock. macs = RTSA's peak MAC rate "
+    "(MACs/cycle × clock): a baseline keeping its own clock gets the MACs/cycle giving that rate."
+)
 
 
 @click.command("compare")
@@ -59,11 +62,14 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
 
         declared = load_overrides(uncertainty_file)
         rows = [accelerators.get(n) for n in dict.fromkeys(("rtsa", *names))]
-        draws = mc.sample(mc.inputs_for(rows, declared), uncertainty, seed)
+        # a design input on a parameter the user --set on RTSA moves nothing unless another row reads it
+        inputs = [u for u in mc.inputs_for(rows, declared) if not (u.kind == "design" and u.key in explicit and
+                  not any(_moves(u, a) for a in rows if a.name != "rtsa"))]  # fmt: skip
+        draws = mc.sample(inputs, uncertainty, seed)
         samples = compare_samples(wl, names, resources, "rtsa", explicit, draws)
         extra = {"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
-                 "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's nominal budget"}  # fmt: skip
-        compare_output(df, samples, draws, declared.origin, title, fmt, extra)
+                 "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's budget in each sample"}  # fmt: skip
+        compare_output(df, samples, draws, declared.origin, title, fmt, extra, rows, {"rtsa": set(explicit)})
         return
     if fmt == "json":
         echo_json({"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
@@ -72,3 +78,13 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
     cols = ["accelerator", "setting", "latency_s", "energy_j", "area_mm2", "rtsa_speedup", "rtsa_energy_ratio",
             "peak_macs_per_cycle", "peak_gmacs_per_s", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
     echo_frame(df[cols] if fmt == "table" else df, fmt, title=title)
+    if fmt == "table":
+        for r in df[~df["valid"]].itertuples():
+            echo_text(f"{r.accelerator} {r.setting}: invalid design point ({r.invalid_reason}); shown for reference")
+
+
+def _moves(u, acc) -> bool:
+    """Whether declared parameter input ``u`` perturbs accelerator ``acc`` (as :func:`mc.param_values` applies it)."""
+    if u.target != "param" or u.key not in {p.name for p in acc.params}:
+        return False
+    return acc.name in u.accelerators or getattr(acc.param(u.key), "uncertainty", None) is u

@@ -7,7 +7,7 @@ accelerator, and these helpers print the intervals as a table, JSON or CSV.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import click
@@ -45,6 +45,10 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
     draws = mc.sample(mc.inputs_for([acc], declared, explicit=explicit), n, seed)
     sampled = mc.evaluate(acc, wl, values, draws, explicit)
     frame = mc.interval_frame(ev, sampled)
+    off = [r["metric"] for r in frame.to_dict(orient="records")
+           if r["metric"] != "valid" and off_center(r["nominal"], r["p5"], r["p50"], r["p95"])]  # fmt: skip
+    off.sort(key=lambda m: m not in ("latency_s", "energy_j", "area_mm2"))  # the headline first (stable)
+    note = nominal_note(off, _design_inputs(draws, [acc]), "--set NAME=VALUE fixes one")
     if fmt == "json":
         d = dict(d)
         d["uncertainty"] = {
@@ -52,7 +56,7 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
             "metrics": {r["metric"]: {k: r[k] for k in ("unit", "nominal", *mc.QUANTILE_NAMES)}
                         for r in frame.to_dict(orient="records")},
             "note": "for `valid` the p50 column is the share of samples in which the design is valid",
-        }  # fmt: skip
+        } | ({"nominal_note": note} if note else {})  # fmt: skip
         echo_json(d)
         return
     if fmt == "csv":
@@ -62,24 +66,36 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
                f"{d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")  # fmt: skip
     echo_text(_inputs_line(draws))
     echo_frame(frame, "table", title="metric: nominal, 5% / median / 95% over the samples (valid: share valid)")
+    if note:
+        echo_text(note)
 
 
 def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.Draws, origin: str, title: str,
-                   fmt: str, extra: dict[str, Any]) -> None:  # fmt: skip
+                   fmt: str, extra: dict[str, Any], accs: Sequence[Accelerator] = (),
+                   fixed: Mapping[str, Collection[str]] | None = None) -> None:  # fmt: skip
     """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area and the
-    ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled columns."""
+    ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled columns.
+    ``accs``: the compared accelerators, ``fixed``: per accelerator name the parameters the user set (not
+    sampled), for the note on nominal values away from the median (:func:`nominal_note`)."""
     out = intervals_frame(df, samples)
     cols = ["accelerator", "setting"]
     for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
         cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
-    _emit(out, out[[c for c in cols if c in out.columns]], draws, origin, title, fmt, extra)
+    recs = out.to_dict(orient="records")
+    off = [f"{r['accelerator']} {r['setting']} {c}" for c in ("rtsa_speedup", "rtsa_energy_ratio", "latency_s",
+           "energy_j") for r in recs if f"{c}_p50" in r and off_center(r[c], r[f"{c}_p5"], r[f"{c}_p50"],
+           r[f"{c}_p95"])]  # fmt: skip
+    note = nominal_note(off, _design_inputs(draws, accs, fixed), "--set NAME=VALUE (RTSA's parameters) fixes one")
+    _emit(out, out[[c for c in cols if c in out.columns]], draws, origin, title, fmt, extra, note)
 
 
 def _emit(out: pd.DataFrame, table: pd.DataFrame, draws: mc.Draws, origin: str, title: str, fmt: str,
-          extra: dict[str, Any]) -> None:  # fmt: skip
-    """Rows with intervals as JSON (with the sampling header), CSV (every column) or a table (``table``)."""
+          extra: dict[str, Any], note: str = "") -> None:  # fmt: skip
+    """Rows with intervals as JSON (with the sampling header), CSV (every column) or a table (``table``);
+    ``note``: a line after the table (in JSON: ``uncertainty.nominal_note``)."""
     if fmt == "json":
-        echo_json({**extra, "uncertainty": header(draws, origin), "rows": out.to_dict(orient="records")})
+        head = header(draws, origin) | ({"nominal_note": note} if note else {})
+        echo_json({**extra, "uncertainty": head, "rows": out.to_dict(orient="records")})
         return
     if fmt == "csv":
         echo_frame(out, "csv")
@@ -87,6 +103,71 @@ def _emit(out: pd.DataFrame, table: pd.DataFrame, draws: mc.Draws, origin: str, 
     echo_text(title)
     echo_text(_inputs_line(draws))
     echo_frame(table, "table")
+    if note:
+        echo_text(note)
+
+
+#: a nominal value more than this share of the median away from it is called far from the median
+FAR_FROM_MEDIAN = 0.1
+
+
+def off_center(nominal: float, p5: float, p50: float, p95: float) -> bool:
+    """Whether ``nominal`` lies outside [p5, p95] or more than :data:`FAR_FROM_MEDIAN` (relative) from p50."""
+    vals = np.array([nominal, p5, p50, p95], dtype=np.float64)
+    if not np.all(np.isfinite(vals)):
+        return False
+    tol = 1e-9 * np.max(np.abs(vals))  # rounding, not a difference
+    outside = nominal < p5 - tol or nominal > p95 + tol
+    return bool(outside or abs(nominal - p50) > FAR_FROM_MEDIAN * abs(p50) + tol)
+
+
+def _design_inputs(draws: mc.Draws, accs: Sequence[Accelerator],
+                   fixed: Mapping[str, Collection[str]] | None = None) -> list[tuple[Any, Any]]:  # fmt: skip
+    """The sampled ``design`` inputs that move a parameter of one of ``accs`` (those in ``fixed[name]``, the
+    user's values, are not sampled), with the parameter's nominal value: (input, default)."""
+    fixed = fixed or {}
+    out = []
+    for u in draws.inputs:
+        if u.kind != "design" or u.target != "param":
+            continue
+        for acc in accs:
+            if u.key not in {p.name for p in acc.params} or u.key in fixed.get(acc.name, ()):
+                continue
+            if acc.name in u.accelerators or getattr(acc.param(u.key), "uncertainty", None) is u:
+                out.append((u, acc.param(u.key).default))
+                break
+    return out
+
+
+def nominal_note(off: Sequence[str], design: Sequence[tuple[Any, Any]], how_to_fix: str) -> str:
+    """One line when nominal values (``off``: what lies outside its 5–95% interval or far from its median)
+    differ from the sampled ones, saying why: the nominal run takes the defaults of design parameters that are
+    not published, the samples draw them over their declared ranges (``design``: (input, default)), and
+    ``how_to_fix`` (how ``--set`` fixes one). ``""`` when nothing is off."""
+    if not off:
+        return ""
+    what = ", ".join(off[:4]) + (f" and {len(off) - 4} more" if len(off) > 4 else "")
+    head = (f"note: the nominal value of {what} lies outside its 5–95% interval or over {FAR_FROM_MEDIAN:.0%} "
+            "from its median" if len(off) == 1 else f"note: the nominal values of {what} lie outside their 5–95% "
+            f"intervals or over {FAR_FROM_MEDIAN:.0%} from their medians")  # fmt: skip
+    if not design:
+        return f"{head}: the declared inputs' ranges are not centred on the nominal values."
+    params = "; ".join(f"{u.name} = {default:g} {_position(u.distribution, default)}{u.distribution.text()}"
+                       for u, default in design)  # fmt: skip
+    owners = list(dict.fromkeys(u.name.partition(".")[0] for u, _ in design))
+    who = f"{' and '.join(owners)} {'does' if len(owners) == 1 else 'do'}"
+    return (f"{head}: design parameters that {who} not publish are sampled over their declared ranges, "
+            f"while the nominal run takes their defaults ({params}); {how_to_fix}, which is then not sampled.")  # fmt: skip
+
+
+def _position(dist, value: float) -> str:
+    """``at the low end of `` / ``at the high end of `` / ``in `` a distribution (outside its 10–90% span: an
+    end)."""
+    if value <= dist.quantile(0.1):
+        return "at the low end of "
+    if value >= dist.quantile(0.9):
+        return "at the high end of "
+    return "in "
 
 
 def intervals_frame(df: pd.DataFrame, samples: Mapping[tuple[str, str], Mapping[str, np.ndarray]]) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import numpy as np
 
 from dse.accelerators import Param, register
 from dse.accelerators.rtsa import RTSA, rtsa_work
-from dse.accuracy import estimate_accuracy_drop
+from dse.accuracy import with_accuracy
 from dse.hardware import cost
 from dse.hardware import technology as tech
 from dse.hardware.workstack import WorkStack
@@ -75,5 +75,6 @@ class RTSAScratchpad(RTSA):
         work = rtsa_work(workload, p, ctx).work
         ev = cost.summarize(workload, with_scratchpad(work, p, rows, cols), ctx)
         saving = workload.macs / ev.metrics["macs"]  # as RTSA: dense MACs / performed MACs
-        drop = estimate_accuracy_drop("rtsa", computation_reduction=1.0 - 1.0 / saving)
-        return ev.with_metrics(accuracy_drop=drop, computation_saving=saving)
+        # accuracy_drop and its accuracy_extrapolated flag (both declared by RTSA), as RTSA reports them
+        ev = with_accuracy(ev, "rtsa", computation_reduction=1.0 - 1.0 / saving)
+        return ev.with_metrics(computation_saving=saving)

@@ -33,14 +33,16 @@ def _toy():
 
 
 def test_baseline_without_the_constrained_metric_is_infeasible(tmp_path):
-    """cpu and gpu report no accuracy drop: they cannot meet `max_accuracy_drop` (they used to "meet" it)."""
+    """cpu and gpu report no FPGA fit: they cannot meet `fpga_fit` (they used to "meet" it); they run the model
+    dense, so their accuracy drop is 0 and meets `max_accuracy_drop`."""
     text = BASE.replace("seed = 0", 'seed = 0\nbaselines = ["cpu", "gpu", "toy"]').replace(
-        "area_mm2 = { max = 40.0 }", "area_mm2 = { max = 40.0 }\nmax_accuracy_drop = 0.01"
+        "area_mm2 = { max = 40.0 }", "area_mm2 = { max = 40.0 }\nmax_accuracy_drop = 0.01\nfpga_fit = true"
     )
     report = run_sweep(load_spec(write_spec(tmp_path, "feas", text=text)), results_dir=str(tmp_path))
     rows = {b["baseline"].split(":")[0]: b for b in report.baselines}  # cpu:xeon16 → cpu
     assert not rows["cpu"]["feasible"] and not rows["gpu"]["feasible"]
-    assert "max_accuracy_drop" in rows["cpu"]["violated"]
+    for name in ("cpu", "gpu"):  # their dies are larger than 40 mm² too
+        assert "fpga_fit" in rows[name]["violated"] and "max_accuracy_drop" not in rows[name]["violated"]
     assert rows["toy"]["feasible"] and rows["toy"]["violated"] == ""  # the toy at its defaults meets both
     table = pd.read_csv(tmp_path / "feas" / "baselines.csv")
     assert list(table.loc[table["baseline"].str.startswith("cpu"), "feasible"]) == [False]
