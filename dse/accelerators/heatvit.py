@@ -38,6 +38,7 @@ from dse.accelerators.base import Accelerator, Evaluation, Limit, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, fpga
 from dse.hardware import technology as tech
+from dse.hardware.workstack import WorkStack
 from dse.workloads import Op, Workload
 from dse.workloads import ops as O
 
@@ -230,7 +231,8 @@ def _schedule(workload: Workload, p, keeps, geom, ctx) -> tuple[Evaluation, np.n
     """The evaluation with the selectors run at ``keeps`` (1 = left out: no work, mode ``skipped``), the
     selectors' MACs and the final token count."""
     ops, selectors, final = pruned_ops(workload, p, keeps)
-    works = [cost.dense_work(op, geom, p["sfu_lanes"]) for op in ops]
+    blocks = cost.dense_stack(workload, geom, p["sfu_lanes"], ctx, ops=ops)  # the ops alike as one stacked op
+    works = []
     sel_macs = np.zeros(())
     for op, active in selectors:
         w = cost.dense_work(op, geom, p["sfu_lanes"])
@@ -240,7 +242,8 @@ def _schedule(workload: Workload, p, keeps, geom, ctx) -> tuple[Evaluation, np.n
                         w.dram_bytes * active, w.sfu_elems * active, stage="other", mode=mode)  # fmt: skip
         sel_macs = sel_macs + w.macs
         works.append(w)
-    return cost.summarize(workload, works, ctx), sel_macs, final
+    work = WorkStack.concat([blocks, WorkStack.of(works, first=len(ops))]) if works else blocks
+    return cost.summarize(workload, work, ctx), sel_macs, final
 
 
 def _ctx_shapes(ctx: cost.CostContext) -> list[tuple[int, ...]]:

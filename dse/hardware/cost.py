@@ -38,7 +38,7 @@ from dse.accelerators.base import Evaluation, OpCost, OpRows, StageCost
 from dse.hardware import array, memory, sfu
 from dse.hardware import technology as tech
 from dse.hardware.factors import factor  # Monte Carlo factors (dse.uncertainty); 1 by default
-from dse.hardware.workstack import WorkStack, mode_names, op_groups
+from dse.hardware.workstack import WorkStack, group_ops, mode_names, op_groups
 from dse.workloads import STAGES, Op, Workload
 
 ZERO = np.zeros(())
@@ -252,16 +252,15 @@ def _dense_key(op: Op):
     return op.is_gemm, op.b_is_weight
 
 
-def dense_stack(workload: Workload, g: ArrayGeometry, sfu_lanes, ctx: CostContext) -> WorkStack:
-    """:func:`dense_work` of every op of ``workload``, the ops alike costed as one stacked op
-    (:func:`dse.hardware.workstack.op_groups`)."""
+def dense_stack(workload: Workload, g: ArrayGeometry, sfu_lanes, ctx: CostContext, ops=None) -> WorkStack:
+    """:func:`dense_work` of every op of ``workload`` (or of ``ops``, a list a model builds per call), the ops
+    alike costed as one stacked op (:func:`dse.hardware.workstack.op_groups`)."""
     shapes = [np.shape(v) for v in g.__dict__.values()] + [np.shape(sfu_lanes), workload.shape]
+    shapes += [np.shape(op.m) for op in ops or ()]
     ndim = max(len(np.broadcast_shapes(*shapes)), ctx.ndim)
+    groups = op_groups(workload, _dense_key, ndim) if ops is None else group_ops(ops, _dense_key, ndim)
     return WorkStack.concat(
-        [
-            WorkStack.group(dense_work(op, g, sfu_lanes), members, idx, ndim)
-            for idx, members, op in op_groups(workload, _dense_key, ndim)
-        ]
+        [WorkStack.group(dense_work(op, g, sfu_lanes), members, idx, ndim) for idx, members, op in groups]
     )
 
 

@@ -97,14 +97,15 @@ class WorkStack:
         return _meta(self).producers
 
     @classmethod
-    def of(cls, works: Sequence) -> WorkStack:
-        """Per-op :class:`~dse.hardware.cost.OpWork` (quantities of shape ``points``) stacked on a new first axis."""
+    def of(cls, works: Sequence, first: int = 0) -> WorkStack:
+        """Per-op :class:`~dse.hardware.cost.OpWork` (quantities of shape ``points``) stacked on a new first axis;
+        they take places ``first``, ``first + 1`` … among the rows."""
 
         ndim = max(np.ndim(getattr(w, q)) for w in works for q in QUANTITIES)
         return cls(
             ops=tuple(w.op for w in works),
             stages=tuple(w.stage or w.op.stage for w in works),
-            order=tuple(range(len(works))),
+            order=tuple(range(first, first + len(works))),
             mode=_stack([_codes(w.mode) for w in works], ndim, np.int8),
             **{q: _stack([getattr(w, q) for w in works], ndim) for q in QUANTITIES},
         )
@@ -288,9 +289,12 @@ def stack_ops(ops: Sequence[Op]) -> Op:
     first = ops[0]
 
     def stacked(name: str) -> np.ndarray:
-        vals = [np.asarray(getattr(op, name)) for op in ops]
-        shape = np.broadcast_shapes(*(v.shape for v in vals))
-        return np.stack([np.broadcast_to(v, shape) for v in vals], axis=0)
+        vals = [getattr(op, name) for op in ops]
+        shapes = {v.shape for v in vals}
+        out = np.empty((len(vals),) + (shapes.pop() if len(shapes) == 1 else np.broadcast_shapes(*shapes)), np.int64)
+        for i, v in enumerate(vals):
+            out[i] = v
+        return out
 
     roles, kinds = {op.role for op in ops}, tuple(op.kind for op in ops)
     return replace(
@@ -324,11 +328,16 @@ def op_groups(workload: Workload, key: GroupKey, ndim: int = 0) -> list[tuple[tu
     design points of ``ndim`` axes (:func:`at_ndim`). Cached on the workload per ``key`` and ``ndim``."""
     cache = workload.__dict__.setdefault("_op_groups", {})  # frozen dataclass: a derived cache only
     if (key, ndim) not in cache:
-        groups: dict[Hashable, list[int]] = {}
-        for i, op in enumerate(workload.ops):
-            groups.setdefault(key(op), []).append(i)
-        cache[key, ndim] = [
-            (tuple(idx), tuple(workload.ops[i] for i in idx), at_ndim(stack_ops([workload.ops[i] for i in idx]), ndim))
-            for idx in groups.values()
-        ]
+        cache[key, ndim] = group_ops(workload.ops, key, ndim)
     return cache[key, ndim]
+
+
+def group_ops(ops: Sequence[Op], key: GroupKey, ndim: int = 0) -> list[tuple[tuple[int, ...], tuple[Op, ...], Op]]:
+    """:func:`op_groups` of any op list (not cached: for ops a model builds per call)."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, op in enumerate(ops):
+        groups.setdefault(key(op), []).append(i)
+    return [
+        (tuple(idx), tuple(ops[i] for i in idx), at_ndim(stack_ops([ops[i] for i in idx]), ndim))
+        for idx in groups.values()
+    ]
