@@ -11,7 +11,9 @@ breakdown) calls :func:`evaluate`, so a mix is aggregated one way everywhere:
 A per-objective aggregate (``aggregates={"energy_j": "mean", "latency_s": "max"}``) overrides the
 scenario's default for that metric. Per-resolution values are kept as ``metric@R`` columns.
 
-Shapes: ``n`` design points × ``r`` scenario points; a single point evaluates with shape ``(n,)``.
+Shapes: ``n`` design points × ``r`` scenario points; a single point evaluates with shape ``(n,)``. A
+``block`` of design axes (``(d, N)``: d designs × N Monte Carlo samples) is evaluated in one model call with
+each value on its own axes and flattened to ``n = d·N`` rows afterwards.
 """
 
 from __future__ import annotations
@@ -92,15 +94,17 @@ def single(model: str, resolution=None, frames=None, **options) -> Scenario:
 class ScenarioResult:
     """Designs evaluated on a scenario.
 
-    ``evaluation``: the raw evaluation, arrays of shape ``(n,)`` (single point) or ``(n, r)`` (mix);
-    ``metrics``: per design, each metric aggregated over the mix (shape ``(n,)``);
-    ``per_point``: ``metric@label`` columns of a mix (shape ``(n,)`` each; empty for a single point).
+    ``evaluation``: the raw evaluation, arrays of shape ``(n,)`` (single point) or ``(n, r)`` (mix), or the
+    ``block``'s shape ``block + (r,)`` when one was given; ``metrics``: per design, each metric aggregated
+    over the mix (shape ``(n,)``); ``per_point``: ``metric@label`` columns of a mix (shape ``(n,)`` each;
+    empty for a single point); ``raw``: the numeric metrics as evaluated, ``(n,)`` or ``(n, r)`` (float).
     """
 
     scenario: Scenario
     evaluation: Evaluation
     metrics: Mapping[str, np.ndarray]
     per_point: Mapping[str, np.ndarray]
+    raw: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def point_index(self, metric: str = "latency_s") -> np.ndarray:
         """Per design, the index of the scenario point the aggregate of ``metric`` stands for: its worst
@@ -157,24 +161,34 @@ def evaluate(
     n: int | None = None,
     resolution: Any = None,
     frames: Any = None,
+    block: tuple[int, ...] | None = None,
 ) -> ScenarioResult:
     """Evaluate designs ``values`` (parameter → scalar or array of ``n``) on ``scenario`` in one model call.
 
     ``resolution`` / ``frames`` (arrays of ``n``): per-design workload values when the search varies them
     (a resolution replaces a single point's; frames apply to every point of a mix).
+    ``block``: the designs as a block of axes instead, e.g. ``(d, N)`` for d designs under N Monte Carlo
+    samples; every value (and factor) is then broadcastable to ``block`` (a mix's points on one more, last
+    axis), so what depends on the design only is computed once per design, and the result is flattened to
+    ``n = d·N`` rows, row ``i·N + j`` (the same numbers as the ``n`` rows given one by one).
     Raises ``InputError`` for malformed parameter values; invalid designs come back with ``valid`` = 0.
     """
     vals = {k: np.asarray(v) for k, v in values.items()}
-    if n is None:
+    if block is not None:
+        n = int(np.prod(block))
+    elif n is None:
         n = max((v.shape[0] for v in vals.values() if v.ndim), default=1)
+    lead = (n,) if block is None else tuple(block)
     if scenario.is_mix:
-        vals = {k: (v.reshape(-1, 1) if v.ndim == 1 else v) for k, v in vals.items()}  # (1, r): per point
-        shape: tuple[int, ...] = (n, len(scenario.points))
+        if block is None:
+            vals = {k: (v.reshape(-1, 1) if v.ndim == 1 else v) for k, v in vals.items()}  # (1, r): per point
+        shape: tuple[int, ...] = (*lead, len(scenario.points))
         wl = scenario.workload()
         if frames is not None:
-            wl = build(scenario.model, (wl.height, wl.width), np.asarray(frames).reshape(-1, 1), **scenario.options)
+            f = np.asarray(frames) if block is not None else np.asarray(frames).reshape(-1, 1)
+            wl = build(scenario.model, (wl.height, wl.width), f, **scenario.options)
     else:
-        shape = (n,)
+        shape = lead
         wl = scenario.workload()
         if resolution is not None or frames is not None:
             p = scenario.points[0]
@@ -188,6 +202,8 @@ def evaluate(
         for k, v in ev.metrics.items()
         if np.asarray(v).dtype.kind in "biuf"
     }
+    if block is not None:  # (d, N[, r]) → (d·N[, r])
+        raw = {k: v.reshape(n, *shape[len(lead) :]) for k, v in raw.items()}
     metrics = aggregate(scenario, raw)
     per_point: dict[str, np.ndarray] = {}
     if scenario.is_mix:
@@ -197,4 +213,4 @@ def evaluate(
         # a design is valid only if it is valid at every point of the mix
         if "valid" in raw:
             metrics["valid"] = raw["valid"].min(axis=1)
-    return ScenarioResult(scenario, ev, metrics, per_point)
+    return ScenarioResult(scenario, ev, metrics, per_point, raw)

@@ -76,6 +76,9 @@ class Results:
     trials: pd.DataFrame
     pareto: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: the study's journal storage as opened by :func:`load_results` (reused by :meth:`load_study`: the
+    #: journal is replayed once per load, not once per reader; it syncs with the file on every read)
+    store: Any = field(default=None, repr=False, compare=False)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -116,13 +119,13 @@ class Results:
             raise InputError(field_, f"unknown metric {name!r}; allowed: {', '.join(self.metrics + aliases)}")
         return col
 
-    @property
+    @cached_property
     def complete(self) -> pd.DataFrame:
-        """COMPLETE trials with numeric objectives."""
+        """COMPLETE trials with numeric objectives (computed once: every panel of every figure reads it)."""
         df = self.trials[self.trials[COLUMNS.state] == COMPLETE]
         return df.dropna(subset=self.objectives)
 
-    @property
+    @cached_property
     def feasible(self) -> pd.DataFrame:
         df = self.complete
         return df[df[COLUMNS.feasible].astype(bool)]
@@ -218,7 +221,7 @@ class Results:
         if storage is None:
             if not self.journal.is_file():
                 return None
-            store: Any = JournalStorage(JournalFileBackend(str(self.journal)))
+            store: Any = self.store if self.store is not None else JournalStorage(JournalFileBackend(str(self.journal)))
         else:
             store = storage
         names = optuna.get_all_study_names(store)
@@ -399,7 +402,7 @@ def load_results(path: str | Path) -> Results:
         if col not in trials.columns:
             raise InputError("RESULTS_DIR", f"{trials_path} has no {col!r} column: not written by rtsa-dse sweep")
     trials[COLUMNS.feasible] = trials[COLUMNS.feasible].astype(bool)
-    _reload_plugins(path)  # before the spec: it may name a plugin's accelerator or sampler
+    store = _reload_plugins(path)  # before the spec: it may name a plugin's accelerator or sampler
     spec = _spec(path)
     for obj in spec.objectives:
         if obj.metric not in trials.columns:
@@ -417,21 +420,24 @@ def load_results(path: str | Path) -> Results:
         pareto = trials[trials[COLUMNS.pareto].astype(bool)].reset_index(drop=True)
     else:
         raise InputError("RESULTS_DIR", f"{path} has no pareto.csv")
-    return Results(path, spec, trials, pareto, notes)
+    return Results(path, spec, trials, pareto, notes, store)
 
 
-def _reload_plugins(path: Path) -> None:
+def _reload_plugins(path: Path) -> Any:
     """A study made with ``--plugin FILE.py`` recorded the file (:attr:`~dse.search.results_schema.StudyKeys.plugins`): load it
-    again (once per process), so that report and pareto need no ``--plugin`` for its accelerator or sampler."""
+    again (once per process), so that report and pareto need no ``--plugin`` for its accelerator or sampler.
+    Returns the journal storage it opened (None without a journal). Reads the studies' attributes only: no
+    copy of every trial, as a study summary would make."""
     if not (path / JOURNAL_FILE).is_file():
-        return
+        return None
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     from dse import plugins
 
     store = JournalStorage(JournalFileBackend(str(path / JOURNAL_FILE)))
-    for s in optuna.get_all_study_summaries(store):
+    for s in store.get_all_studies():
         plugins.load_recorded(s.user_attrs.get(STUDY.plugins, []), field_name="RESULTS_DIR")
+    return store
 
 
 def _spec(path: Path) -> Spec:

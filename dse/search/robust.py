@@ -3,8 +3,10 @@
 After a sweep, every design of the front is evaluated under the same N joint samples of the declared
 inputs (:mod:`dse.uncertainty`) that are not design choices — data spreads (delta and attention sparsity),
 technology factors (MAC, SRAM, DRAM energy, leakage, areas, the V–f law, the FPGA gap) and calibration
-factors — in one vectorized call per chunk of :data:`MAX_POINTS` design × sample points. A sweep's designs
-are the user's own, so ``design`` inputs (RTSA's unpublished array size, clock …) are not perturbed.
+factors — in one vectorized call per chunk of :data:`MAX_POINTS` design × sample points, the designs on one
+axis and the samples on another (:func:`dse.scenario.evaluate`'s ``block``): what depends on the design
+alone (cycles, traffic) is computed once per design, not once per sample. A sweep's designs are the user's
+own, so ``design`` inputs (RTSA's unpublished array size, clock …) are not perturbed.
 
 Per design, ``pareto.csv`` gains
 
@@ -75,24 +77,30 @@ def draws(problem: Problem, n: int, acc: Accelerator | None = None) -> mc.Draws:
     return mc.sample(inputs, n, seed_of(problem))
 
 
+def _axes(problem: Problem, n: int, design: bool) -> tuple[int, ...]:
+    """The shape of a value along the design axis (``design``) or the sample axis of a (designs, samples)
+    block; a mix's points are one more, last axis."""
+    shape = (n, 1) if design else (1, n)
+    return (*shape, 1) if problem.scenario.is_mix else shape
+
+
 def _perturbed(problem: Problem, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], d: int,
-               dr: mc.Draws, big: mc.Draws | None = None) -> dict[str, np.ndarray]:  # fmt: skip
-    """``points`` (d designs) repeated per sample (design-major, d·N rows) with the data inputs applied
-    (``big``: ``dr.tile(d)`` when the caller has it)."""
-    tiled = {k: np.repeat(np.asarray(v), dr.n, axis=0) for k, v in points.items()}
-    big = dr.tile(d) if big is None else big
-    out = dict(tiled)
+               dr: mc.Draws) -> dict[str, np.ndarray]:  # fmt: skip
+    """``points`` (d designs) on the design axis of a (d, N) block and the data inputs applied along its
+    sample axis: a parameter an input perturbs becomes (d, N) (a searched one), (1, N) (fixed), or
+    (1, N, points) (a fixed value per point of a mix)."""
+    out = {k: np.asarray(v).reshape(_axes(problem, d, True)) for k, v in points.items()}
     names = {p.name for p in acc.params}
-    for j, u in enumerate(big.inputs):
+    for j, u in enumerate(dr.inputs):
         if u.target != "param" or u.key not in names or acc.name not in u.accelerators:
             continue
         param = acc.param(u.key)
-        x = big._values(j)
-        shift = np.where(np.isnan(x), 0.0, x - float(param.default))
-        if u.key in tiled:
-            nominal = np.asarray(tiled[u.key], dtype=np.float64)
+        x = dr._values(j)
+        shift = np.where(np.isnan(x), 0.0, x - float(param.default)).reshape(_axes(problem, dr.n, False))
+        if u.key in points:
+            nominal = np.asarray(points[u.key], dtype=np.float64).reshape(_axes(problem, d, True))
         elif acc is problem.accelerator and u.key in problem.per_point and u.key in fixed:
-            nominal, shift = problem.per_point[u.key], shift[:, None]  # (1, points) of a mix → (d·N, points)
+            nominal = problem.per_point[u.key]  # (1, points) of a mix
         else:
             nominal = np.asarray(fixed.get(u.key, param.default), dtype=np.float64)
         v = np.clip(nominal + shift, -np.inf if param.low is None else param.low,
@@ -101,17 +109,18 @@ def _perturbed(problem: Problem, acc: Accelerator, points: dict[str, np.ndarray]
     return out
 
 
-def _factor_shape(problem: Problem, rows: int) -> tuple[int, ...]:
-    return (rows, 1) if problem.scenario.is_mix else (rows,)
-
-
 def sampled_batch(problem: Problem, points: dict[str, np.ndarray], d: int, dr: mc.Draws) -> Batch:
     """The study's objectives, constraints and metrics of ``d`` designs under every sample of ``dr``: rows
-    ``design · N + sample``; one vectorized call."""
-    big = dr.tile(d)
-    pts = _perturbed(problem, problem.accelerator, points, problem.fixed, d, dr, big)
-    with F.applied(big.factors(_factor_shape(problem, d * dr.n))):
-        return problem.evaluate(pts, robust=False)
+    ``design · N + sample``; one vectorized call over the (designs, samples) block."""
+    pts = _perturbed(problem, problem.accelerator, points, problem.fixed, d, dr)
+    # a structural parameter with several values is evaluated value by value and scattered back on the
+    # parameters' joint shape (Accelerator.evaluate): give it the whole block, samples included
+    full = (d, dr.n, 1) if problem.scenario.is_mix else (d, dr.n)
+    for k in problem.accelerator.structural:
+        if k in pts and np.unique(pts[k]).size > 1:
+            pts[k] = np.broadcast_to(pts[k], np.broadcast_shapes(np.shape(pts[k]), full))
+    with F.applied(dr.factors(_axes(problem, dr.n, False))):
+        return problem.evaluate(pts, robust=False, block=(d, dr.n))
 
 
 def quantile_columns(problem: Problem, points: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
@@ -135,8 +144,8 @@ def baseline_quantiles(problem: Problem, acc: Accelerator, params: dict[str, Any
     """A baseline's quantile-objective columns under the same kind of samples (its own non-design inputs)."""
     dr = draws(problem, problem.spec.uncertainty.search_samples, acc)
     pts = _perturbed(problem, acc, {}, params, 1, dr)
-    with F.applied(dr.factors(_factor_shape(problem, dr.n))):
-        result = problem._evaluate(acc, pts, params, dr.n)
+    with F.applied(dr.factors(_axes(problem, dr.n, False))):
+        result = problem._evaluate(acc, pts, params, dr.n, block=(1, dr.n))
     out = {}
     for o in problem.spec.objectives:
         if o.quantile is not None and o.metric in result.metrics:
@@ -150,11 +159,11 @@ def p_pareto(values: np.ndarray, feasible: np.ndarray, directions) -> np.ndarray
     of that sample. ``values``: (designs, samples, objectives); ``feasible``: (designs, samples)."""
     d, n, _ = values.shape
     hits = np.zeros(d)
-    for s in range(n):  # one front per sample (moocore), over the designs
-        ok = feasible[:, s] & np.all(np.isfinite(values[:, s, :]), axis=1)
-        if ok.any():
-            idx = np.flatnonzero(ok)
-            hits[idx[nondominated(values[idx, s, :], directions)]] += 1
+    ok = (feasible & np.all(np.isfinite(values), axis=2)).T  # (samples, designs)
+    by_sample = np.moveaxis(values, 1, 0)  # (samples, designs, objectives)
+    for s in np.flatnonzero(ok.any(axis=1)):  # one front per sample (moocore), over the designs
+        idx = np.flatnonzero(ok[s])
+        hits[idx[nondominated(by_sample[s, idx], directions)]] += 1
     return hits / n
 
 

@@ -319,24 +319,37 @@ class Problem:
 
     # -- evaluation -----------------------------------------------------------------------------
 
-    def _evaluate(self, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], n: int):
-        """One vectorized evaluation of ``n`` designs on the study's scenario (:func:`dse.scenario.evaluate`)."""
+    def _evaluate(self, acc: Accelerator, points: dict[str, np.ndarray], fixed: dict[str, Any], n: int,
+                  block: tuple[int, ...] | None = None):  # fmt: skip
+        """One vectorized evaluation of ``n`` designs on the study's scenario (:func:`dse.scenario.evaluate`;
+        ``block``: the designs as a block of axes, see there)."""
         values = {**fixed, **{k: v for k, v in self.per_point.items() if k in fixed}, **points}
         res = values.pop("resolution", None)
         frames = values.pop("frames", None)
-        return scenario.evaluate(acc, self.scenario, values, n, resolution=res, frames=frames)
+        return scenario.evaluate(acc, self.scenario, values, n, resolution=res, frames=frames, block=block)
 
-    def evaluate(self, points: dict[str, np.ndarray], robust: bool = True) -> Batch:
+    def evaluate(self, points: dict[str, np.ndarray], robust: bool = True, block: tuple[int, ...] | None = None
+                 ) -> Batch:  # fmt: skip
         """Evaluate design points given as ``{searched parameter: array (n,)}``.
 
         A quantile objective's column (``latency_s@q90``) comes from ``[uncertainty] search_samples`` joint
         samples per design (:func:`dse.search.robust.quantile_columns`); with ``robust=False`` it is the
-        nominal metric (one evaluation per design, as the robust step itself needs).
+        nominal metric (one evaluation per design, as the robust step itself needs). ``block`` (with
+        ``robust=False``): the points as a block of axes, e.g. ``(d, N)`` for d designs × N samples, each array
+        broadcastable to it; the batch has ``d·N`` rows, row ``i·N + j`` (:func:`dse.scenario.evaluate`).
         """
-        n = len(next(iter(points.values()))) if points else 1
-        result = self._evaluate(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n)
-        raw = {k: np.broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
-               for k, v in result.evaluation.metrics.items()}  # fmt: skip
+        if block is not None:
+            if robust:
+                raise ValueError("Problem.evaluate: a block of points is evaluated with robust=False")
+            n = int(np.prod(block))
+        else:
+            n = len(next(iter(points.values()))) if points else 1
+        result = self._evaluate(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n, block)
+        if block is not None:  # the evaluation keeps the block's axes; its flattened metrics are in raw
+            raw: dict[str, Any] = dict(result.raw)
+        else:
+            raw = {k: np.broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
+                   for k, v in result.evaluation.metrics.items()}  # fmt: skip
         metrics = {k: result.metrics[k] for k in self.metric_names}
         extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_metrics}
         quantiles = [o for o in self.spec.objectives if o.quantile is not None]

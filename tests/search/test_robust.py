@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from dse.errors import InputError
-from dse.plots import load_results, pareto_figure
+from dse.plots import load_results, pareto_figure, style
 from dse.search import load_spec, run_sweep
 from dse.search.robust import p_pareto, robust_front
 
@@ -62,11 +62,14 @@ def test_tiny_sweep_writes_p_pareto_and_intervals(tmp_path):
     assert (df["energy_j_p95"] > df["energy_j_p5"]).all()  # the technology factors move every design's energy
     assert report.robust.samples == 24 and "tech.mac_energy" in report.robust.inputs
     assert not any(name.startswith("rtsa.cols") for name in report.robust.inputs)  # no design inputs in a sweep
-    # the figure draws each front design's interval (one bar collection per axis)
+    # the figure draws each front design's interval (one line per axis: a bar per design, broken by NaN)
     plot = pareto_figure(load_results(report.out_dir), x="latency_s", y="energy_j", baselines=[])
     ax = plot.figure.axes[0]
-    bars = [c for c in ax.collections if c.__class__.__name__ == "LineCollection" and len(c.get_segments()) == len(df)]
-    assert len(bars) >= 2  # a horizontal and a vertical bar per front design
+    bars = [ln for ln in ax.lines if np.isnan(ln.get_xdata()).sum() == len(df) and len(ln.get_xdata()) == 3 * len(df)]
+    assert len(bars) == 2  # a horizontal and a vertical bar per front design
+    lo, hi = bars[0].get_xdata()[0::3], bars[0].get_xdata()[1::3]  # the horizontal bars span p5..p95 of latency
+    scale = style.metric_label("latency_s").scale
+    assert np.allclose(lo, df["latency_s_p5"] * scale) and np.allclose(hi, df["latency_s_p95"] * scale)
     assert any("5–95%" in label for label in plot.legend)
 
 
