@@ -57,8 +57,11 @@ DEFAULT_STORE_LIMIT_RDB = 2_000  # one transaction per trial on an RDB server
 GRID_ATTR = STUDY.grid_points
 #: the running front is re-reduced once this many chunk-front rows have piled up (or twice its size)
 REDUCE_ROWS = 1 << 16
-#: without ``--jobs``, a grid of fewer chunks than this runs in-process
-MIN_PARALLEL_CHUNKS = 4
+#: without ``--jobs``, a grid of fewer chunks than this runs in-process: one process evaluates a 131,072-design
+#: chunk in 0.1–0.2 s (6×10⁵–1.5×10⁶ designs/s, benchmarks/bench_perf.py) and starting the local workers takes
+#: 1–1.5 s, so below about 16 chunks (2×10⁶ designs) the workers' start costs what they save (measured: a
+#: 1,007,616-design grid evaluated in 1.6 s in one process, 2.1–5.4 s with the start of 2 workers)
+MIN_PARALLEL_CHUNKS = 16
 
 
 # -- one chunk -------------------------------------------------------------------------------------

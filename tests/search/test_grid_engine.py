@@ -234,9 +234,9 @@ def test_default_jobs_use_every_core_only_for_grids_of_several_chunks(tmp_path):
 
     from dse.search.grid import MIN_PARALLEL_CHUNKS, default_grid_jobs
 
-    assert MIN_PARALLEL_CHUNKS == 4
-    assert default_grid_jobs(toy_grid(tmp_path, "few", batch=2000)) == 1  # 3 chunks
-    assert default_grid_jobs(toy_grid(tmp_path, "many", batch=1000)) == cpu_count()  # 5 chunks
+    assert MIN_PARALLEL_CHUNKS == 16
+    assert default_grid_jobs(toy_grid(tmp_path, "few", batch=400)) == 1  # fewer than 16 chunks
+    assert default_grid_jobs(toy_grid(tmp_path, "many", batch=250)) == cpu_count()  # 16 chunks or more
 
 
 def test_a_grid_without_feasible_designs_reports_an_empty_front(tmp_path, run):
