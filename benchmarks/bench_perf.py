@@ -21,8 +21,9 @@ Sections (one run prints them all):
   Skipped with a note when ZigZag is not installed.
 * ``grid``: ``rtsa-dse sweep`` of the 1,007,616-design grid of ``bench_sweep.py`` in this process, split
   into evaluation, exact front, trials table, study record, baselines, other outputs and figures: with the
-  defaults (chunks on every core, ``--table front`` at this size, figures), in one process, on a Dask
-  LocalCluster of 2 workers (its start included), and in one process with the full table as partitioned
+  defaults (at this size in one process: local workers start from 16 chunks; ``--table front``; figures),
+  on 2 local processes (``--jobs 2``, their start included), on a Dask LocalCluster of 2 workers (its start
+  included), and in one process with the full table as partitioned
   Parquet and as CSV; plus the interpreter's start and imports (``python -c "import dse.cli"``).
   ``--repeat N`` runs each variant N times (fresh studies) and reports the fastest.
 """
@@ -259,7 +260,7 @@ def one_grid(tmp: Path, study: str, body: str, figures: bool = True, **kw) -> di
 
 GRID_RUNS = {  # label → run_sweep options (figures only for the default run)
     "defaults": {},
-    "--jobs 1": {"jobs": 1},
+    "--jobs 2": {"jobs": 2},
     "--cluster local:2": {"cluster": "local:2"},
     "--jobs 1 --table full --format parquet": {"jobs": 1, "table": "full", "fmt": "parquet"},
     "--jobs 1 --table full --format csv": {"jobs": 1, "table": "full", "fmt": "csv"},
