@@ -177,7 +177,7 @@ def _write_report(
             ["baseline", "accelerator", *(style.metric_label(m).name for m in results.objectives), "meets constraints"],
             [[str(b["baseline"]), str(b["accelerator"]),
               *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
-              "yes" if bool(b["feasible"]) else "no"] for _, b in btable.iterrows()],
+              _meets(b)] for _, b in btable.iterrows()],
         )  # fmt: skip
         md += _matched_section(results, chosen)
 
@@ -282,8 +282,16 @@ def _matched_section(results: Results, chosen: Sequence[Any]) -> list[str]:
         ["baseline", "set", *(style.metric_label(m).name for m in results.objectives), "meets constraints"],
         [[str(b["baseline"]), over.get(str(b["baseline"]), ""),
           *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
-          "yes" if bool(b["feasible"]) else "no"] for _, b in table.iterrows()],
+          _meets(b)] for _, b in table.iterrows()],
     )  # fmt: skip
+
+
+def _meets(b: pd.Series) -> str:
+    """``yes``, or ``no`` with the constraints a baseline violates (its ``violated`` column)."""
+    if bool(b["feasible"]):
+        return "yes"
+    why = b.get("violated")
+    return f"no ({why})" if isinstance(why, str) and why else "no"
 
 
 def _builds(results: Results, resolution: int, frames: int | None) -> bool:
