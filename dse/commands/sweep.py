@@ -26,8 +26,38 @@ def _design(row: dict, params: list[str]) -> str:
     return " ".join(f"{p}={_fmt(row[p]) if isinstance(row[p], float) else row[p]}" for p in params)
 
 
-def infeasible_lines(trials, constraints: list[str], searched: list[str], width: int = WIDTH) -> list[str]:
-    """Why no design is feasible: each constraint's violation share, then the designs closest to feasibility."""
+#: the steps of a sweep's wall time (:attr:`SweepReport.timings`) that search, and those that write
+SEARCH_STEPS = ("search", "cluster start", "evaluation", "front")
+WRITING_STEPS = ("trials table", "study", "outputs", "figures")
+
+
+def timing_text(wall_s: float, timings: dict[str, float]) -> str:
+    """``wall 19.1 s: search 7.52 s, baselines 0.07 s, robust front 1.25 s, writing 10.24 s (outputs 0.01,
+    figures 10.23)``: the wall time and its parts, each step in one part only, a part of several steps with
+    them in parentheses; time no step accounts for (a grid's bookkeeping) is ``other``. The parts add up to
+    the wall time (s)."""
+
+    def part(name: str, steps: dict[str, float]) -> str:
+        inner = ", ".join(f"{k} {v:.2f}" for k, v in steps.items())
+        return f"{name} {sum(steps.values()):.2f} s" + ("" if list(steps) == [name] else f" ({inner})")
+
+    search = {k: v for k, v in timings.items() if k in SEARCH_STEPS}
+    writing = {k: v for k, v in timings.items() if k in WRITING_STEPS}
+    parts = [part("search", search)] if search else []
+    parts += [part(k, {k: v}) for k, v in timings.items() if k not in SEARCH_STEPS + WRITING_STEPS]
+    parts += [part("writing", writing)] if writing else []
+    other = wall_s - sum(timings.values())
+    parts += [f"other {other:.2f} s"] if other >= 0.005 else []
+    return f"wall {wall_s:.1f} s: " + ", ".join(parts)
+
+
+def infeasible_lines(
+    trials, constraints: list[str], searched: list[str], width: int = WIDTH, reasons=None
+) -> list[str]:
+    """Why no design is feasible: each constraint's violation share, then the designs closest to feasibility,
+    ranked (``closest 1, design #N``: N is the design's ``number`` in the trials table, as in report.md), each
+    with every constraint it violates. ``reasons(rows)``: why each of those designs is invalid (its
+    accelerator's rules, :meth:`~dse.search.space.Problem.invalid_reasons`)."""
     shares = [s for s in violation_shares(trials, constraints) if s.violated]
     if not shares:
         return []
@@ -36,8 +66,11 @@ def infeasible_lines(trials, constraints: list[str], searched: list[str], width:
         f"no feasible design: of {total} designs, " + ", ".join(f"{s.name} violated by {s.share:.0%}" for s in shares),
         width, subsequent_indent="  ",
     )  # fmt: skip
-    for _, row in closest_to_feasible(trials, constraints).iterrows():
-        text = f"closest #{int(row['number'])}: {violated_text(row, constraints)}; {_design(row, searched)}"
+    closest = closest_to_feasible(trials, constraints)
+    why = reasons(closest) if reasons is not None and len(closest) else [None] * len(closest)
+    for rank, ((_, row), reason) in enumerate(zip(closest.iterrows(), why, strict=True), start=1):
+        text = (f"closest {rank}, design #{int(row['number'])}: {violated_text(row, constraints, reason)}; "
+                f"{_design(row, searched)}")  # fmt: skip
         lines += textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="    ")
     return lines
 
@@ -62,7 +95,8 @@ def print_summary(r: SweepReport) -> None:
     else:
         s = r.stats
         extra = f", {r.previously_complete} from earlier runs" if r.previously_complete else ""
-        rate = f", {s.run / r.wall_s:,.0f} trials/s" if s.run and r.wall_s > 0 else ""
+        search_s = r.timings.get("search", r.wall_s)  # the trials' own time, not the writing after them
+        rate = f", {s.run / search_s:,.0f} trials/s" if s.run and search_s > 0 else ""
         echo(
             f"study {spec.study}: {r.n_complete} trials complete of {r.target} ({s.run} run now{extra}{rate}); "
             f"sampler {spec.sampler}, {s.evaluations} model evaluations, {s.cache_hits} cache hits"
@@ -78,7 +112,8 @@ def print_summary(r: SweepReport) -> None:
             echo("note: " + "; ".join(notes))
     echo(f"feasible {r.n_feasible}, Pareto-optimal designs {len(r.pareto)}")
     if r.n_feasible == 0 and r.n_complete:
-        for line in infeasible_lines(r.trials, p.constraint_names, searched):
+        why = lambda rows: p.invalid_reasons({d: rows[d].to_numpy() for d in searched})  # noqa: E731
+        for line in infeasible_lines(r.trials, p.constraint_names, searched, reasons=why):
             echo(line)
     for metric, direction, value, row in r.best():
         word = "max" if direction == "maximize" else "min"
@@ -89,11 +124,7 @@ def print_summary(r: SweepReport) -> None:
     for b in r.baselines:
         vals = "  ".join(f"{o}={_fmt(b[o])}" for o in p.objective_names if o in b)
         echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  (infeasible)'}")
-    steps = ", ".join(f"{k} {v:.2f}" for k, v in r.timings.items() if k not in ("evaluation", "front"))
-    search = r.timings.get("search", r.timings.get("evaluation", 0.0) + r.timings.get("front", 0.0))
-    writing = sum(v for k, v in r.timings.items() if k in ("outputs", "figures", "trials table"))
-    echo(f"wall {r.wall_s:.1f} s: search {search:.2f} s, writing {writing:.2f} s ({steps} s); storage "
-         f"{r.storage.describe()}")  # fmt: skip
+    echo(f"{timing_text(r.wall_s, r.timings)}; storage {r.storage.describe()}")
     echo("outputs: " + ", ".join(str(x) for x in r.paths))
     if r.removed_figures:
         echo(f"note: removed {len(r.removed_figures)} figures and report.md drawn before this run (not redrawn with "

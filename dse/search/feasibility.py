@@ -58,8 +58,9 @@ def closest_to_feasible(trials: pd.DataFrame, names: Sequence[str], k: int = CLO
     return trials.loc[order].assign(total_violation=bad.loc[order].to_numpy())
 
 
-def violated_text(row: pd.Series, names: Sequence[str]) -> str:
-    """``area_mm2_max +12 %, valid`` — the constraints a design violates, by how much (relative to the bound)."""
+def violated_text(row: pd.Series, names: Sequence[str], reason: str | None = None) -> str:
+    """``area_mm2_max +12 %, valid`` — the constraints a design violates, by how much (relative to the bound);
+    given ``reason``, why the design breaks its accelerator's own rules: ``…, invalid: REASON``."""
     parts = []
     for n in names:
         col = constraint_column(n)
@@ -69,5 +70,8 @@ def violated_text(row: pd.Series, names: Sequence[str]) -> str:
         if not np.isfinite(x) or x >= 1e299:
             parts.append(f"{n} (no value)")
         elif x > 0:
-            parts.append(n if n == "valid" else f"{n} +{x * 100:.3g} %")
+            if n != "valid":
+                parts.append(f"{n} +{x * 100:.3g} %")
+            else:
+                parts.append(n if reason is None else f"invalid: {reason}" if reason else "invalid")
     return ", ".join(parts)

@@ -72,6 +72,7 @@ class Problem:
         self.fixed = {d.name: d.value for d in self.dims.values() if not d.searched}
         self.searched = [d for d in self.dims.values() if d.searched]
         self.param_names = list(self.dims)
+        self._check_limits()
         self.metric_names = [m for m in self.accelerator.metrics]
         self.scenario = self._scenario()
         self._check_metrics()
@@ -88,6 +89,50 @@ class Problem:
             if field == "workload":
                 raise InputError(f"workload.{err.field}", msg) from None
             raise InputError(field, msg if field.endswith(err.field) else str(err)) from None
+
+    def _check_limits(self) -> None:
+        """A physical limit (:meth:`Accelerator.limits`, e.g. the node's maximum clock) broken at every point
+        of the space is an input error, as ``rtsa-dse eval`` makes it for one design: otherwise every trial
+        would come out invalid. Checked in one vectorized call on the fixed values, each searched parameter
+        on its own axis at its candidate values (:meth:`_limit_axes`); a limit broadcasts over the axes of
+        the parameters it reads only."""
+        names = {p.name for p in self.accelerator.params}
+        axes = self._limit_axes([d for d in self.searched if d.name in names])
+        fixed = {k: v for k, v in self.fixed.items() if k in names}
+        p = self.accelerator.resolve({**fixed, **axes})
+        for lim in self.accelerator.limits(p):
+            if not np.all(lim.violated):
+                continue
+            dim = self.dims.get(lim.field)
+            if dim is None:
+                got = f"{_fmt(np.asarray(p.get(lim.field, '?')))} (its default; set it in [space])"
+            elif dim.kind == "choice":
+                got = f"every choice ({', '.join(map(_fmt, dim.choices))})"
+            elif dim.searched:
+                got = f"every value from {_fmt(dim.low)} to {_fmt(dim.high)}"
+            else:
+                got = _fmt(dim.value)
+            raise InputError(f"space.{lim.field}", f"{lim.message} at every point of the space; got {got}")
+
+    def _limit_axes(self, dims: list[Dimension], budget: int = 1 << 20) -> dict[str, np.ndarray]:
+        """The searched ``dims`` on axes of their own (dimension i: shape ``(1, …, k_i, …, 1)``), at their grid
+        values (a continuous range: 9 points, log-spaced for a log range), each cut to at most
+        ``budget ** (1 / len(dims))`` values, evenly spaced and keeping both ends, so that the full
+        combination stays within ``budget`` points."""
+        cap = max(2, int(budget ** (1 / max(len(dims), 1))))
+        out = {}
+        for i, d in enumerate(dims):
+            if d.kind in ("int", "float") and d.step is None and d.points is None:
+                values = np.geomspace(d.low, d.high, 9) if d.log else np.linspace(d.low, d.high, 9)
+                values = np.unique(np.round(values)) if d.kind == "int" else values
+            else:
+                values = np.asarray(self._values_of(d))
+            if len(values) > cap:
+                values = values[np.unique(np.round(np.linspace(0, len(values) - 1, cap)).astype(int))]
+            shape = [1] * len(dims)
+            shape[i] = len(values)
+            out[d.name] = values.reshape(shape)
+        return out
 
     def _check_scenario(self) -> None:
         sc = self.spec.scenario
@@ -368,6 +413,18 @@ class Problem:
         ok = ~np.any(np.isnan(objectives), axis=1)
         return Batch({**metrics, **extra}, objectives, constraints, ok)
 
+    def invalid_reasons(self, points: dict[str, np.ndarray]) -> list[str]:
+        """Why each design of ``points`` (``{searched parameter: array (n,)}``) breaks its accelerator's own rules
+        ("" for a valid one), from one vectorized evaluation; over a resolution mix, the distinct reasons of
+        its points joined with "; ". The trials table keeps only ``valid``: this says why, for a few designs."""
+        n = len(next(iter(points.values()))) if points else 1
+        result = self._evaluate(self.accelerator, {k: np.asarray(v) for k, v in points.items()}, self.fixed, n)
+        if result.evaluation.reasons is None:
+            return [""] * n
+        arr = np.asarray(result.evaluation.reasons, dtype=object)
+        rows = (np.broadcast_to(arr, (n,)) if arr.ndim <= 1 else arr).reshape(n, -1)
+        return ["; ".join(dict.fromkeys(r for cell in row for r in str(cell).split("; ") if r)) for row in rows]
+
     def violations(self, raw: dict[str, Any], n: int) -> list[np.ndarray]:
         """Per spec constraint, the relative violation of ``n`` designs (shape ``(n,)``, ≤ 0 feasible).
 
@@ -427,6 +484,12 @@ def _round(v: Any) -> Any:
     """A grid value as a plain number, floats to 6 significant digits (readable, stable choices)."""
     v = v.item() if hasattr(v, "item") else v
     return v if isinstance(v, int) else float(f"{v:.6g}")
+
+
+def _fmt(x: Any) -> str:
+    """A parameter value for a message: numbers as ``%g`` (3000, 0.25), anything else as written."""
+    v = x.item() if hasattr(x, "item") else x
+    return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
 def _native(param: Param, x: Any) -> Any:

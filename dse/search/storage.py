@@ -41,6 +41,10 @@ WORKER_ATTR = TRIAL.worker
 HEARTBEAT_ATTR = TRIAL.heartbeat
 #: a design whose trial was orphaned this many times is not re-queued again
 MAX_RETRY = 3
+#: one sweep command per results directory with the embedded journal (:func:`exclusive`)
+SWEEP_LOCK = ".sweep.lock"
+#: the journal's write lock, ``<journal>.wlock`` (:class:`JournalFlock`)
+JOURNAL_LOCK_SUFFIX = ".wlock"
 RDB_PREFIXES = ("sqlite", "postgresql", "postgres", "mysql", "oracle", "mssql")
 
 
@@ -56,7 +60,7 @@ class JournalFlock:
     def __init__(self, journal_path: str):
         from filelock import FileLock
 
-        self._lock = FileLock(journal_path + ".wlock", mode=0o644)
+        self._lock = FileLock(journal_path + JOURNAL_LOCK_SUFFIX, mode=0o644)
 
     def acquire(self) -> bool:
         self._lock.acquire()
@@ -294,28 +298,65 @@ def write_trial_attrs(storage: BaseStorage, trial_id: int, user: dict[str, Any],
 @contextlib.contextmanager
 def exclusive(out_dir: Path) -> Iterator[None]:
     """Hold ``out_dir/.sweep.lock`` (``filelock``) for the whole run: one sweep command per results
-    directory with the embedded journal. Not waited for: a second command fails at once, in one line."""
+    directory with the embedded journal. Not waited for: a second command fails at once, in one line.
+
+    On the way out the journal's write lock file goes (:func:`remove_journal_lock`), then the sweep lock
+    file, while still held and only if it is still the file that was locked, as
+    :func:`~dse.search.export.results_lock` removes its own: a finished sweep leaves only its outputs.
+    """
     from filelock import FileLock, Timeout
 
-    from dse.search.export import FILE_MODE, ensure_dir
+    from dse.search.export import FILE_MODE, _file_id, _unlink_while_held_is_safe, ensure_dir
 
     ensure_dir(out_dir)
-    lock = FileLock(str(out_dir / ".sweep.lock"), timeout=0, mode=FILE_MODE)
+    path = out_dir / SWEEP_LOCK
+    lock = FileLock(str(path), timeout=0, mode=FILE_MODE)
     try:
-        try:
-            lock.acquire()
-        except Timeout:
-            raise InputError(
-                "study",
-                f"{out_dir} is in use by another sweep (it holds {out_dir / '.sweep.lock'}); for several "
-                "workers use --jobs N or --storage URL",
-            ) from None
-        journal = out_dir / JOURNAL_NAME
+        lock.acquire()
+    except Timeout:
+        raise InputError(
+            "study",
+            f"{out_dir} is in use by another sweep (it holds {path}); for several workers use --jobs N or --storage URL",
+        ) from None
+    held = _file_id(path)
+    journal = out_dir / JOURNAL_NAME
+    try:
         stale = Path(str(journal) + ".lock")  # left by a killed writer: no one else writes now
         if stale.is_symlink():
             stale.unlink(missing_ok=True)
         drop_torn_tail(journal)
         yield
+    finally:
+        try:
+            remove_journal_lock(journal)
+            if held is not None and _file_id(path) == held and _unlink_while_held_is_safe():
+                with contextlib.suppress(OSError):  # a directory turned read-only keeps its lock file
+                    path.unlink()
+        finally:
+            lock.release()
+
+
+def remove_journal_lock(journal: Path, timeout_s: float = 10.0) -> None:
+    """Remove ``<journal>.wlock``, the journal's write lock file (:class:`JournalFlock`, this package's, not
+    optuna's), once this command's writes are done: locked, then unlinked while held (a writer that opened
+    it meanwhile finds the file gone and locks a fresh one, as with :func:`~dse.search.export.results_lock`).
+    A lock still busy after ``timeout_s`` (another command writing the same journal) is left."""
+    from filelock import FileLock, Timeout
+
+    from dse.search.export import FILE_MODE, _file_id, _unlink_while_held_is_safe
+
+    path = Path(str(journal) + JOURNAL_LOCK_SUFFIX)
+    if not path.is_file() or path.is_symlink() or not _unlink_while_held_is_safe():
+        return
+    lock = FileLock(str(path), timeout=timeout_s, mode=FILE_MODE)
+    try:
+        lock.acquire()
+    except (Timeout, OSError):
+        return
+    try:
+        if _file_id(path) is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
     finally:
         lock.release()
 

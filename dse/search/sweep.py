@@ -55,7 +55,9 @@ class SweepReport:
     baselines: list[dict[str, Any]] = field(default_factory=list)
     grid: GridRun | None = None
     table: str = "full"  # what the trials table holds: every design, the front's, or no table
-    #: where the time went (s), by step: evaluation, front, trials table, study, baselines, outputs
+    #: where the wall time went (s), by step, each step once: search (optuna) or a grid's evaluation, front,
+    #: trials table, study (and cluster start); then baselines, robust front, outputs (and figures, added by
+    #: the command). They add up to ``wall_s`` but for a grid's bookkeeping outside its steps
     timings: dict[str, float] = field(default_factory=dict)
     #: figures and report.md of an earlier state removed because this run did not redraw them
     removed_figures: list[Path] = field(default_factory=list)
@@ -203,10 +205,11 @@ def run_sweep(
         report.pareto = report.robust.table
         t3 = time.perf_counter()
         report.paths = write_outputs(report, fmt)
+        t4 = time.perf_counter()
         if grid is None:
             report.timings["search"] = t1 - t0  # asking, evaluating and telling trials, and reading them back
-        report.timings.update(baselines=t2 - t1, **{"robust front": t3 - t2}, outputs=time.perf_counter() - t3)
-        report.wall_s = time.perf_counter() - t0
+        report.timings.update(baselines=t2 - t1, **{"robust front": t3 - t2}, outputs=t4 - t3)
+        report.wall_s = t4 - t0  # the steps' sum (a grid's: with its bookkeeping, see SweepReport.timings)
     return report
 
 

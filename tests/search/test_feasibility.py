@@ -162,7 +162,7 @@ def test_infeasible_study_explains_itself(run, tmp_path):
     lines = r.out.splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("no feasible design"))
     assert "area_mm2_max violated by 100%" in lines[i]
-    closest = [line for line in lines if line.startswith("  closest #")]
+    closest = [line for line in lines if line.startswith("  closest ")]
     assert len(closest) == 3 and all("area_mm2_max +" in line for line in closest)
     firsts = [float(line.split("area_mm2_max +")[1].split(" %")[0]) for line in closest]
     assert firsts == sorted(firsts)  # the closest first
