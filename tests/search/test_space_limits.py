@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_sweep_support import TOY_SPEC, Toy, write_spec
+from test_sweep_support import TOY_SPEC, Toy, spec_text, write_spec
 
 from dse.accelerators import REGISTRY, names
 from dse.accelerators.base import Limit
@@ -16,24 +16,7 @@ from dse.search import load_spec
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
-RTSA = """
-study = "lim"
-accelerator = "rtsa"
-sampler = "random"
-trials = 10
-baselines = []
-
-[workload]
-model = "deit-tiny"
-
-[objectives]
-latency_s = "minimize"
-energy_j = "minimize"
-
-[space]
-rows = {{ low = 4, high = 32, step = 4 }}
-{extra}
-"""
+RTSA = spec_text("lim", "rtsa", "rows = {{ low = 4, high = 32, step = 4 }}\n{extra}")
 
 
 def rtsa_spec(tmp_path, extra: str):
