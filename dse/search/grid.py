@@ -453,7 +453,7 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
         )
     backend = journal_backend(study_storage(study))
     if hasattr(backend, "batch"):
-        with backend.batch():
+        with backend.batch(hold_lock=True):  # one lock for the whole front, not one per record
             study.add_trials(trials)
     else:
         study.add_trials(trials)
