@@ -54,9 +54,10 @@ DATA_FILE = "accuracy_points.csv"
 #: poster's 94.86%: x = 0.474323 against x_max = 0.4743)
 X_TOL = 1e-4
 EXTRAPOLATED_NOTE = (
-    "accuracy_drop is extrapolated where accuracy_extrapolated = 1: the {method} method's effective knob exceeds "
-    "{x_max:.4g}, its largest published point (dse/data/accuracy_points.csv), and the line through the origin has "
-    "no evidence there; the sweep constraint accuracy_extrapolated = {{ max = 0 }} keeps such designs out"
+    "accuracy_drop is extrapolated where accuracy_extrapolated = 1: the {method} method's effective knob ({knob}) "
+    "reaches {x_hi:.4g} here, beyond {x_max:.4g}, its largest published point (dse/data/accuracy_points.csv), and "
+    "the line through the origin has no evidence there; the sweep constraint accuracy_extrapolated = {{ max = 0 }} "
+    "keeps such designs out"
 )
 
 
@@ -262,5 +263,7 @@ def with_accuracy(ev: Evaluation, method: str, **knobs: object) -> Evaluation:
     m = accuracy_metrics(method, **knobs)
     ev = ev.with_metrics(**m)
     if np.any(m["accuracy_extrapolated"] > 0):
-        ev = ev.with_notes(EXTRAPOLATED_NOTE.format(method=method, x_max=get_fit(method).x_max))
+        x_hi = float(np.max(effective_knob(method, **knobs)))
+        knob = " / ".join(knobs)  # the knobs given: the effective knob is a function of them
+        ev = ev.with_notes(EXTRAPOLATED_NOTE.format(method=method, knob=knob, x_hi=x_hi, x_max=get_fit(method).x_max))
     return ev

@@ -135,15 +135,22 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         return
     click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
                f"frames={d['frames']}")  # fmt: skip
+    # a platform preset's 0 means "the platform's own value": only what the user overrides is shown
+    preset = bool(getattr(acc, "presets", None))
+    echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items() if not (preset and v == 0)))
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")
+    m = d["metrics"]
     echo_text(
-        f"cycles {d['cycles']:.4g}  latency {_si(d['latency_s'], 's')}  energy {_si(d['energy_j'], 'J')}  "
+        f"cycles {d['cycles']:.4g}  latency {_si(d['latency_s'], 's')}  period {_si(d['period_s'], 's')}  "
+        f"energy {_si(d['energy_j'], 'J')}  power {_si(m['power_w'], 'W')}  utilisation {m['utilization']:.3g}  "
         f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
     )
-    extra = [k for k in acc.extra_metrics if k in d["metrics"]]
+    extra = [k for k in acc.extra_metrics if k in m]
     if extra:
-        echo_text("also: " + "  ".join(f"{k} {_value(k, d['metrics'][k])}" for k in extra))
+        echo_text("also: " + "  ".join(f"{k} {_value(k, m[k])}" for k in extra)
+                  + f"  (each described by `rtsa-dse accelerators -a {acc.name}`; accuracy_drop is an estimate "
+                  "fitted to published points)" * ("accuracy_drop" in extra))  # fmt: skip
     echo_frame(pd.DataFrame(rows), "table", title="per stage:")
     if any(r["compute_cycles"] > r["cycles"] * (1 + 1e-9) for r in rows):
         echo_text("(compute_cycles include SFU work that streams under the GEMM producing its input; cycles count "
@@ -154,6 +161,10 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         echo_frame(pd.DataFrame(d["ops"]), "table", title="per op:")
     for note in d["notes"]:
         echo_text(f"note: {note}")
+
+
+def _param(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _si(value: float, unit: str) -> str:
