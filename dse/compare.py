@@ -60,6 +60,7 @@ def _row(name: str, setting: str, wl: Workload, values: dict) -> dict:
         "latency_s": float(np.asarray(ev["latency_s"])),
         "energy_j": float(np.asarray(ev["energy_j"])),
         "area_mm2": float(np.asarray(ev["area_mm2"])),
+        "power_w": float(np.asarray(ev["power_w"])),  # average power = energy / latency, W
         "macs": float(np.asarray(ev["macs"])),
         "peak_macs_per_cycle": budget.get("macs", np.nan),
         "peak_gmacs_per_s": rate / 1e9,
@@ -141,6 +142,35 @@ def compare(wl: Workload, names: Sequence[str], match: Sequence[str] = (), refer
     df["rtsa_speedup"] = df["latency_s"] / ref["latency_s"]
     df["rtsa_energy_ratio"] = df["energy_j"] / ref["energy_j"]
     return df
+
+
+def notes(df: pd.DataFrame) -> list[str]:
+    """Caveats of a :func:`compare` frame's rows, one line each: a matched CPU/GPU keeps its published area
+    (only rate, bandwidth, cache and power are matched); a matched CPU/GPU given a MAC rate or DRAM bandwidth
+    above its own published one (its ``default`` row) is a hypothetical larger part; rows without a modelled
+    cache (``buffer_kib`` NaN) say so."""
+    out = []
+    part = {r.accelerator: r for r in df[df["setting"] == "default"].itertuples()}
+    matched = [r for r in df[df["setting"] == "matched"].itertuples()
+               if "mac_rate" in accelerators.get(r.accelerator).BUDGET_PARAMS]  # fmt: skip
+    if matched:
+        out.append(f"a matched CPU/GPU ({', '.join(r.accelerator for r in matched)}) keeps its published area (only its "
+                   "MAC rate, bandwidth, cache and power are matched; power_w: what it keeps), so its area_mm2 is not "
+                   "comparable")  # fmt: skip
+    for r in matched:
+        own = part.get(r.accelerator)
+        if own is None:
+            continue
+        over = [f"{r.peak_gmacs_per_s / own.peak_gmacs_per_s:.2f}× its MAC rate"] if r.peak_gmacs_per_s > own.peak_gmacs_per_s * (1 + 1e-9) else []  # fmt: skip
+        if r.dram_gbps > own.dram_gbps * (1 + 1e-9):
+            over.append(f"{r.dram_gbps / own.dram_gbps:.2f}× its DRAM bandwidth")
+        if over:
+            out.append(f"{r.accelerator} matched beyond the part's own peak ({', '.join(over)}; {r.power_w:.4g} W vs "
+                       f"its {own.power_w:.4g} W rating): a hypothetical larger part")  # fmt: skip
+    nocache = list(dict.fromkeys(df.loc[df["buffer_kib"].isna(), "accelerator"]))
+    if nocache:
+        out.append(f"buffer_kib –: no cache level modelled for {', '.join(nocache)} (the GPU presets model none)")
+    return out
 
 
 def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], reference: str, ref_values: dict | None,

@@ -17,7 +17,7 @@ from dse.commands.workload_options import (
     workload_title,
 )
 from dse.commands.workloads import parse_resolution
-from dse.compare import compare, parse_accelerators, parse_match
+from dse.compare import compare, notes, parse_accelerators, parse_match
 from dse.workloads import build
 
 _ACCS_HELP = ("Comma-separated names or NAME:PRESET (default rtsa,vitcod,heatvit,cpu:xeon16,gpu:h100; presets: "
@@ -43,7 +43,8 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
             **arch) -> None:  # fmt: skip
     """Latency, energy, area of each accelerator; RTSA's speedup and energy-efficiency ratio over each.
 
-    ``rtsa_speedup`` = accelerator latency / RTSA latency; ``rtsa_energy_ratio`` = its energy / RTSA's.
+    ``rtsa_speedup`` = accelerator latency / RTSA latency; ``rtsa_energy_ratio`` = its energy / RTSA's;
+    ``power_w`` = average power (energy / latency, W; a matched CPU/GPU: the power of what it keeps).
     A --sparsity table's measured values reach the accelerators that model those mechanisms (RTSA).
     """
     names = parse_accelerators(accs)
@@ -70,17 +71,28 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
         extra = {"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
                  "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's budget in each sample"}  # fmt: skip
         compare_output(df, samples, draws, declared.origin, title, fmt, extra, rows, {"rtsa": set(explicit)})
+        if fmt == "table":
+            for line in notes(df):
+                if not line.startswith("buffer_kib"):  # this table has no buffer column
+                    echo_text(f"note: {line}")
         return
     if fmt == "json":
         echo_json({"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
-                   "frames": int(wl.frames), "match": list(resources), "rows": df.to_dict(orient="records")})  # fmt: skip
+                   "frames": int(wl.frames), "match": list(resources), "rows": df.to_dict(orient="records"),
+                   "notes": notes(df)})  # fmt: skip
         return
-    cols = ["accelerator", "setting", "latency_s", "energy_j", "area_mm2", "rtsa_speedup", "rtsa_energy_ratio",
-            "peak_macs_per_cycle", "peak_gmacs_per_s", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
-    echo_frame(df[cols] if fmt == "table" else df, fmt, title=title)
-    if fmt == "table":
-        for r in df[~df["valid"]].itertuples():
-            echo_text(f"{r.accelerator} {r.setting}: invalid design point ({r.invalid_reason}); shown for reference")
+    cols = ["accelerator", "setting", "latency_s", "energy_j", "power_w", "area_mm2", "rtsa_speedup",
+            "rtsa_energy_ratio", "peak_macs_per_cycle", "peak_gmacs_per_s", "buffer_kib", "dram_gbps", "clock_mhz"]  # fmt: skip
+    if fmt != "table":
+        echo_frame(df, fmt, title=title)
+        return
+    table = df[cols].copy()
+    table["buffer_kib"] = [f"{v:.4g}" if v == v else "–" for v in table["buffer_kib"]]  # NaN: no cache modelled
+    echo_frame(table, fmt, title=title)
+    for r in df[~df["valid"]].itertuples():
+        echo_text(f"{r.accelerator} {r.setting}: invalid design point ({r.invalid_reason}); shown for reference")
+    for line in notes(df):
+        echo_text(f"note: {line}")
 
 
 def _moves(u, acc) -> bool:

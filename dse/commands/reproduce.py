@@ -6,7 +6,7 @@ import click
 
 from dse.commands.output import echo_frame, echo_json, echo_text, format_option
 from dse.commands.uncertainty_options import uncertainty_options
-from dse.reproduce import ASSUMPTIONS, all_claims
+from dse.reproduce import ASSUMPTIONS, TOLERANCE, ZERO_WIDTH, all_claims, ratio_text
 
 REPRODUCE_SAMPLES = 512
 
@@ -36,7 +36,8 @@ def command(uncertainty, uncertainty_file, seed, fmt) -> None:
         echo_text(f"  {k}: {v}", indent="    ")
     click.echo("")
     for source, group in df.groupby("source", sort=False):
-        echo_frame(group[["claim", "published", "model", "unit", "ratio", "within_25pct"]], "table", title=source)
+        shown = group.assign(ratio=group["ratio"].map(ratio_text))  # digits enough to read the verdict off
+        echo_frame(shown[["claim", "published", "model", "unit", "ratio", "within_25pct"]], "table", title=source)
         click.echo("")
     off = df[~df["within_25pct"]]
     if len(off):
@@ -62,11 +63,17 @@ def _uncertain(n: int, path: str | None, seed: int, fmt: str) -> None:
     echo_text(f"{n} Monte Carlo samples (seed {seed}) of the declared inputs ({declared.origin}); "
               "p5 / p50 / p95: the model's 5%, median and 95%; top inputs by first-order index")  # fmt: skip
     click.echo("")
-    shown = df.assign(top_inputs=df["top_inputs"].map(lambda v: ", ".join(v) or "–"))
+    fixed = df["judged_by"] == ZERO_WIDTH
+    shown = df.assign(top_inputs=df["top_inputs"].map(lambda v: ", ".join(v) or "–"),
+                      inside=[f"{x}{'*' if f else ''}" for x, f in zip(df["inside"], fixed, strict=True)])  # fmt: skip
     for source, group in shown.groupby("source", sort=False):
-        echo_frame(group[["claim", "published", "model", "p5", "p50", "p95", "unit", "inside", "top_inputs"]],
+        echo_frame(group[["claim", "published", "model", "inside", "p5", "p50", "p95", "unit", "top_inputs"]],
                    "table", title=source)  # fmt: skip
         click.echo("")
+    if fixed.any():
+        echo_text(f"* zero-width interval (no declared input moves this row): judged as plain `reproduce` does, "
+                  f"inside when within ±{TOLERANCE:.0%} of the claim")  # fmt: skip
     out = df[~df["inside"]]
     echo_text(f"{len(df) - len(out)} of {len(df)} claims inside the model's 5–95% interval"
+              + (" (* rows: within the tolerance)" if fixed.any() else "")
               + (f"; outside: {'; '.join(out['claim'])}" if len(out) else ""))  # fmt: skip

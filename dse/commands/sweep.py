@@ -10,12 +10,15 @@ import click
 
 from dse.search import SweepReport, load_spec, run_sweep, samplers
 from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
+from dse.search.pareto import HV_REFERENCE
 from dse.search.results_schema import FORMATS, REPORT_FILE
 from dse.search.runner import Interrupted, interruptible
 from dse.search.sweep import FULL_TABLE_MAX, TABLES
 
 #: the summary's width: it fits a 100-column terminal
 WIDTH = 100
+#: how :func:`dse.search.sweep.front_hypervolume` names a hypervolume of normalised objectives
+NORMALISED = "objectives normalised to [0, 1]"
 
 
 def _fmt(x: float) -> str:
@@ -75,6 +78,24 @@ def infeasible_lines(
     return lines
 
 
+def hypervolume_text(hv: float, kind: str, n_objectives: int) -> str:
+    """``hypervolume 1.21 of 1.331 (objectives normalised to [0, 1], reference 1.1 per objective)``: a normalised
+    hypervolume with its maximum, ``HV_REFERENCE ** k`` for k objectives (a front reaching the ideal point in every
+    objective fills the whole reference box); one in metric units (the spec's reference point) has no fixed
+    maximum and is given alone."""
+    if not kind.startswith(NORMALISED):
+        return f"hypervolume {hv:.4g} ({kind})"
+    return (f"hypervolume {hv:.4g} of {HV_REFERENCE**n_objectives:.4g} (objectives normalised to [0, 1], reference "
+            f"{HV_REFERENCE} per objective)")  # fmt: skip
+
+
+def infeasible_text(baseline: dict) -> str:
+    """``(infeasible: area_mm2_max, invalid: REASON)``: what a baseline violates, its accelerator's rules with
+    why (:meth:`~dse.search.space.Problem.evaluate_baselines`' ``violated``)."""
+    why = baseline.get("violated")
+    return f"(infeasible: {why})" if isinstance(why, str) and why else "(infeasible)"
+
+
 def print_summary(r: SweepReport) -> None:
     """The end-of-run summary: counts, best per objective, hypervolume, wall time, outputs."""
     p = r.problem
@@ -118,12 +139,12 @@ def print_summary(r: SweepReport) -> None:
     for metric, direction, value, row in r.best():
         word = "max" if direction == "maximize" else "min"
         echo(f"  {word} {metric:<14} {_fmt(value):>10}  ({_design(row, searched)})")
-    echo(f"hypervolume {r.hypervolume:.4g} ({r.hv_kind})")
+    echo(hypervolume_text(r.hypervolume, r.hv_kind, len(spec.objectives)))
     if r.robust is not None:
         echo(r.robust.summary())
     for b in r.baselines:
         vals = "  ".join(f"{o}={_fmt(b[o])}" for o in p.objective_names if o in b)
-        echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  (infeasible)'}")
+        echo(f"  baseline {b['baseline']}: {vals}{'' if b['feasible'] else '  ' + infeasible_text(b)}")
     echo(f"{timing_text(r.wall_s, r.timings)}; storage {r.storage.describe()}")
     echo("outputs: " + ", ".join(str(x) for x in r.paths))
     if r.removed_figures:

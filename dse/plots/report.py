@@ -35,14 +35,74 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
 
-def _fmt(metric: str, value: float) -> str:
+def _fmt(metric: str, value: float, unit: bool = True) -> str:
     label = style.metric_label(metric)
     v = value * label.scale
-    return (
-        f"{v:,.0f}{' ' + label.unit if label.unit else ''}"
-        if abs(v) >= 1e4
-        else f"{v:.4g}{' ' + label.unit if label.unit else ''}"
-    )
+    text = f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+    return text + (f" {label.unit}" if unit and label.unit else "")
+
+
+#: the robust front's columns of pareto.csv (:mod:`dse.search.robust`) shown with the selected designs
+ROBUST_SHARES = ("p_pareto", "p_feasible")
+
+
+def _robust_cells(results: Results) -> tuple[list[str], Callable[[pd.Series], list[str]]] | None:
+    """Header and row cells of the selected designs' table: ``p_pareto``, ``p_feasible`` where present, then each
+    objective as ``nominal (p5–p95)`` where its interval is; None when ``pareto.csv`` has no robustness column."""
+    cols = results.pareto.columns
+    shares = [c for c in ROBUST_SHARES if c in cols]
+    spread = {m for m in results.objectives if f"{m}_p5" in cols and f"{m}_p95" in cols}
+    if not shares and not spread:
+        return None
+
+    def value(m: str, row: pd.Series) -> str:
+        nominal = _fmt(m, float(row[m]))
+        if m not in spread:
+            return nominal
+        lo, hi = (pd.to_numeric(row[f"{m}_{q}"], errors="coerce") for q in ("p5", "p95"))
+        if pd.isna(lo) or pd.isna(hi):
+            return nominal
+        return f"{nominal} ({_fmt(m, float(lo), unit=False)}–{_fmt(m, float(hi), unit=False)})"
+
+    def cells(row: pd.Series) -> list[str]:
+        p = [pd.to_numeric(row[c], errors="coerce") for c in shares]
+        return [*("–" if pd.isna(x) else f"{x:.2f}" for x in p), *(value(m, row) for m in results.objectives)]
+
+    header = [*shares, *(style.metric_label(m).name + (" (p5–p95)" if m in spread else "")
+                         for m in results.objectives)]  # fmt: skip
+    return header, cells
+
+
+#: said wherever the report judges designs on an estimated accuracy drop (:mod:`dse.accuracy`)
+ACCURACY_NOTE = (
+    "accuracy_drop is an estimate, not a measurement: a line through the origin fitted to published operating "
+    "points of each sparsity method, never above a published bound (at a point published only as a bound, such as "
+    "ViTCoD's, it is that bound; dse/accuracy.py, `rtsa-dse accelerators` lists the points)"
+)
+
+
+def _accuracy_note(results: Results, btables: Sequence[pd.DataFrame]) -> list[str]:
+    """One line when the study constrains the accuracy drop or a baseline fails such a constraint: the verdict
+    rests on :mod:`dse.accuracy`'s estimate; with the designs and baselines past the published points
+    (``accuracy_extrapolated`` = 1)."""
+    names = {c.name for c in results.spec.constraints if c.metric.split("@")[0].startswith("accuracy_")}
+    failing = [str(b["baseline"]) for t in btables for _, b in t.iterrows()
+               if not bool(b["feasible"]) and names & {v.strip() for v in str(b.get("violated", "")).split(",")}]  # fmt: skip
+    if not names and not failing:
+        return []
+    text = ACCURACY_NOTE
+    if failing:
+        text += f"; {', '.join(failing)} fail{'s' if len(failing) == 1 else ''} {' or '.join(sorted(names))} on it"
+    if "accuracy_extrapolated" in results.complete.columns:
+        flag = pd.to_numeric(results.complete["accuracy_extrapolated"], errors="coerce") > 0
+        past = [str(b["baseline"]) for t in btables for _, b in t.iterrows()
+                if pd.to_numeric(b.get("accuracy_extrapolated", 0), errors="coerce") > 0]  # fmt: skip
+        text += (f". accuracy_extrapolated = 1 marks an estimate beyond the largest published point (unreliable): "
+                 f"{int(flag.sum())} of {len(flag)} completed designs"
+                 + (f" and the baselines {', '.join(past)}" if past else "") + ".")  # fmt: skip
+    else:
+        text += "."
+    return ["", f"> note: {text}"]
 
 
 def _design_text(results: Results, row: pd.Series) -> str:
@@ -134,6 +194,7 @@ def _write_report(
     done, feas = results.complete, results.feasible
     curve = figures.hypervolume_curve(results)
     hv = float(curve["hypervolume"].iloc[-1])
+    hv_max = HV_REFERENCE ** len(results.objectives)  # every scaled objective at 0: the whole reference box
     md += _table(
         ["", ""],
         [
@@ -154,23 +215,31 @@ def _write_report(
             ["Pareto-optimal designs", str(len(results.pareto))],
             [
                 "hypervolume",
-                f"{hv:.4g} (objectives scaled to [0, 1] between the ideal and nadir of the feasible "
-                f"trials, reference point {HV_REFERENCE} per objective; moocore)",
+                f"{hv:.4g} of at most {hv_max:.4g} (objectives scaled to [0, 1] between the ideal and nadir of the "
+                f"feasible trials, reference point {HV_REFERENCE} per objective; moocore)",
             ],  # fmt: skip
         ],
     )
     md += _constraints_section(results)
+    md += [] if len(btable) else _accuracy_note(results, [])
     selected = results.selected_designs()
     if selected:
         md += ["", "## Selected front designs", ""]
         fpga = results.is_fpga  # an FPGA design's size is its DSP, BRAM and LUT use, not an area
+        robust = _robust_cells(results)
+        header, cells = robust or ([style.metric_label(m).name for m in results.objectives],
+                                   lambda row: [_fmt(m, float(row[m])) for m in results.objectives])  # fmt: skip
         md += _table(
-            ["design", *(style.metric_label(m).name for m in results.objectives), *(["FPGA use"] if fpga else []),
-             "parameters"],
-            [[label, *(_fmt(m, float(row[m])) for m in results.objectives),
-              *([results.fpga_use_text(row)] if fpga else []), _design_text(results, row)]
+            ["design", *header, *(["FPGA use"] if fpga else []), "parameters"],
+            [[label, *cells(row), *([results.fpga_use_text(row)] if fpga else []), _design_text(results, row)]
              for label, row in selected],
         )  # fmt: skip
+        if robust:
+            md += ["", "Robustness (pareto.csv, the front re-evaluated under joint samples of the declared uncertain "
+                   "inputs): p_pareto is the share of samples in which the design is feasible and Pareto-optimal "
+                   "among the front, p_feasible the share in which it meets every constraint and its accelerator's "
+                   "rules, and (p5–p95) the 5th–95th percentile of the objective over the samples; a p_feasible "
+                   "well below 1 means the nominal values may not hold."]  # fmt: skip
     if len(btable):
         md += ["", "## Baselines on the same workload", "", "At their published configuration:", ""]
         md += _table(
@@ -179,7 +248,8 @@ def _write_report(
               *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
               _meets(b)] for _, b in btable.iterrows()],
         )  # fmt: skip
-        md += _matched_section(results, chosen)
+        matched_md, mtable = _matched_section(results, chosen)
+        md += matched_md + _accuracy_note(results, [btable, mtable])
 
     # Pareto figures
     md += ["", "## Pareto front", ""]
@@ -199,7 +269,7 @@ def _write_report(
     # hypervolume
     paths.append(_draw(figdir / f"hypervolume.{fmt}", figures.hypervolume_figure, curve, results.title()))
     md += ["", "## Hypervolume vs trials", "", f"![hypervolume](figures/hypervolume.{fmt})", "",
-           f"Final normalised hypervolume {hv:.4g} after {len(done)} completed trials."]  # fmt: skip
+           f"Final normalised hypervolume {hv:.4g} (at most {hv_max:.4g}) after {len(done)} completed trials."]  # fmt: skip
 
     # breakdowns: selected front designs and the baselines
     items = [results.breakdown(label, results.spec.accelerator, results.design_params(row)) for label, row in selected]
@@ -261,19 +331,21 @@ def _write_report(
     return Report(paths, notes)
 
 
-def _matched_section(results: Results, chosen: Sequence[Any]) -> list[str]:
-    """The baselines again, each matched to the front's lead design's peak MAC rate, buffer and bandwidth."""
+def _matched_section(results: Results, chosen: Sequence[Any]) -> tuple[list[str], pd.DataFrame]:
+    """The baselines again, each matched to the front's lead design's peak MAC rate, buffer and bandwidth; and
+    their table (empty when none is matched)."""
+    none = pd.DataFrame(columns=["baseline", "feasible"])
     if not results.selected_designs():
-        return []
+        return [], none
     lead = "latency_s" if "latency_s" in results.objectives else results.objectives[0]
     row = results.best(lead)
     matched = results.matched_baselines(results.design_params(row), chosen)
     if not matched:
-        return []
+        return [], none
     try:
         table = results.evaluate_baselines([b for b, _ in matched])
     except InputError as err:  # a match beyond a baseline's parameter range: said, not fatal to the report
-        return ["", f"Not matched to design #{int(row['number'])}: {err}."]
+        return ["", f"Not matched to design #{int(row['number'])}: {err}."], none
     over = {b.label: ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.items())
             for b, o in matched}  # fmt: skip
     lines = ["", f"Matched to design #{int(row['number'])}'s peak MAC rate (MACs × clock), buffer and DRAM bandwidth "
@@ -283,11 +355,12 @@ def _matched_section(results: Results, chosen: Sequence[Any]) -> list[str]:
         [[str(b["baseline"]), over.get(str(b["baseline"]), ""),
           *(_fmt(m, float(b[m])) if m in b and pd.notna(b[m]) else "–" for m in results.objectives),
           _meets(b)] for _, b in table.iterrows()],
-    )  # fmt: skip
+    ), table  # fmt: skip
 
 
 def _meets(b: pd.Series) -> str:
-    """``yes``, or ``no`` with the constraints a baseline violates (its ``violated`` column)."""
+    """``yes``, or ``no`` with the constraints a baseline violates and, when it breaks its accelerator's own rules,
+    ``invalid: REASON`` (its ``violated`` column, :meth:`dse.search.space.Problem.evaluate_baselines`)."""
     if bool(b["feasible"]):
         return "yes"
     why = b.get("violated")

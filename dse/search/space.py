@@ -466,12 +466,15 @@ class Problem:
             row: dict[str, Any] = {"baseline": label, "accelerator": accelerators.label(acc, params)}
             row.update({k: float(np.asarray(v).reshape(-1)[0]) for k, v in {**metrics, **extra}.items()
                         if np.asarray(v).dtype.kind in "biuf"})  # fmt: skip
-            feasible = bool(np.all(np.asarray(metrics.get("valid", 1.0)) > 0.5))
+            valid = bool(np.all(np.asarray(metrics.get("valid", 1.0)) > 0.5))
             violations = self.violations(raw, 1)  # a metric the baseline does not report violates
-            feasible &= all(bool(v[0] <= 0) for v in violations)
-            row["feasible"] = feasible
-            row["violated"] = ", ".join(c.name for c, v in zip(self.spec.constraints, violations, strict=True)
-                                        if not v[0] <= 0)  # fmt: skip
+            row["feasible"] = valid and all(bool(v[0] <= 0) for v in violations)
+            violated = [c.name for c, v in zip(self.spec.constraints, violations, strict=True) if not v[0] <= 0]
+            if not valid:  # its accelerator's own rules, with why (over a mix, the distinct reasons of its points)
+                cells = () if result.evaluation.reasons is None else np.ravel(result.evaluation.reasons)
+                reason = "; ".join(dict.fromkeys(r for cell in cells for r in str(cell).split("; ") if r))
+                violated.append(f"invalid: {reason}" if reason else "invalid")
+            row["violated"] = ", ".join(violated)
             if any(o.quantile is not None for o in self.spec.objectives):
                 from dse.search.robust import baseline_quantiles
 

@@ -5,15 +5,17 @@ the total."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dse.commands.sweep import infeasible_lines, timing_text
+from dse.commands.sweep import hypervolume_text, infeasible_lines, infeasible_text, timing_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
+QUICK = Path(__file__).resolve().parents[2] / "sweeps" / "quickstart.toml"
 HEATVIT = """
 study = "hv"
 accelerator = "heatvit"
@@ -98,3 +100,48 @@ def test_sweep_wall_line_is_truthful(run, tmp_path):
     assert list(top) == ["search", "baselines", "robust front", "writing"], line
     assert abs(sum(top.values()) - total) <= 0.05 + 0.005 * len(top), line
     assert "(outputs " in line and "figures " in line and line.count("search") == 1
+
+
+def test_normalised_hypervolume_is_given_with_its_maximum():
+    """The maximum is what a front holding the ideal point reaches: the whole box up to the reference point."""
+    from dse.search import load_spec
+    from dse.search.pareto import normalized_hypervolume
+    from dse.search.sweep import front_hypervolume
+
+    best = normalized_hypervolume(np.array([[1.0, 2.0, 3.0]]), ["minimize"] * 3)  # one point: ideal = nadir
+    assert hypervolume_text(1.21, "objectives normalised to [0, 1], reference 1.1", 3) == (
+        f"hypervolume 1.21 of {best:.4g} (objectives normalised to [0, 1], reference 1.1 per objective)"
+    )
+    assert f"{best:.4g}" == "1.331"
+    # the kind as the sweep names it; a hypervolume in metric units has no fixed maximum
+    spec = load_spec(QUICK)
+    trials = pd.DataFrame({"latency_s": [1.0, 2.0], "energy_j": [2.0, 1.0], "area_mm2": [1.0, 1.0],
+                           "feasible": [True, True]})  # fmt: skip
+    hv, kind = front_hypervolume(spec, trials)
+    assert 0 < hv < 1.331
+    assert hypervolume_text(hv, kind, 3).startswith(f"hypervolume {hv:.4g} of 1.331 (")
+    assert (
+        hypervolume_text(0.5, "reference point from the spec", 2) == "hypervolume 0.5 (reference point from the spec)"
+    )
+
+
+def test_infeasible_baseline_line_says_why():
+    b = {"feasible": False, "violated": "area_mm2_max, invalid: exceeds the FPGA's DSP or BRAM budget"}
+    assert infeasible_text(b) == "(infeasible: area_mm2_max, invalid: exceeds the FPGA's DSP or BRAM budget)"
+    assert infeasible_text({"feasible": False, "violated": ""}) == "(infeasible)"
+
+
+def test_sweep_summary_baseline_lines_give_the_violations(run, tmp_path):
+    spec = tmp_path / "hv.toml"
+    text = HEATVIT.replace("select1_at = { low = 0.625", "select1_at = { low = 0.0")
+    text = text.replace(
+        "baselines = []", 'baselines = [{ accelerator = "heatvit", name = "big", params = { cols = 300 } }]'
+    )
+    spec.write_text(text)
+    r = run("sweep", spec, "--results-dir", tmp_path, "--no-figures", "--no-progress")
+    assert r.code == 0, r.err
+    out = " ".join(r.out.split())  # the summary wraps at 100 columns
+    assert "baseline big: " in out and "(infeasible: invalid: exceeds the FPGA's DSP or BRAM budget)" in out, r.out
+    assert re.search(
+        r"hypervolume \S+ of 1\.21 \(objectives normalised to \[0, 1\], reference 1\.1 per objective\)", out
+    )

@@ -184,8 +184,56 @@ def test_report_writes_figures_and_numbers(study3):
     assert f"| Pareto-optimal designs | {len(study3.pareto)} |" in md
     assert f"| feasible | {study3.n_feasible} |" in md
     assert f"{study3.hypervolume:.4g}" in md  # the curve ends at the sweep's own hypervolume
+    assert f"| hypervolume | {study3.hypervolume:.4g} of at most 1.331 (" in md  # 1.1³: three objectives
     for p in rep.paths[:-1]:
         assert f"]({p.relative_to(study3.out_dir)})" in md
+
+
+def test_report_selected_designs_carry_their_robustness(study3):
+    """The selected front designs show pareto.csv's p_pareto, p_feasible and each objective's p5–p95 interval,
+    said in one sentence; the quickstart constrains the accuracy drop, so the report says it is an estimate and
+    how many designs are past the published points."""
+    write_report(study3.out_dir)
+    md = (study3.out_dir / "report.md").read_text()
+    res = load_results(study3.out_dir)
+    assert {"p_pareto", "p_feasible", "latency_s_p5", "latency_s_p95"} <= set(res.pareto.columns)
+    assert "| design | p_pareto | p_feasible | latency (p5–p95) | energy (p5–p95) | area (p5–p95) | parameters |" in md
+    assert "p_pareto is the share of samples in which the design is feasible and Pareto-optimal" in md
+    for label, row in res.selected_designs():
+        line = next(x for x in md.splitlines() if x.startswith(f"| {label} |"))
+        cells = [c.strip() for c in line.split("|")[2:-1]]
+        assert cells[:2] == [f"{row['p_pareto']:.2f}", f"{row['p_feasible']:.2f}"]
+        ms = [row[c] * 1e3 for c in ("latency_s", "latency_s_p5", "latency_s_p95")]
+        assert cells[2] == "{:.4g} ms ({:.4g}–{:.4g})".format(*ms)
+        assert row["latency_s_p5"] <= row["latency_s_p95"]
+    note = next(x for x in md.splitlines() if x.startswith("> note: accuracy_drop is an estimate"))
+    flagged = int((res.complete["accuracy_extrapolated"] > 0).sum())
+    assert f"{flagged} of {len(res.complete)} completed designs" in note
+
+
+def test_report_robustness_and_accuracy_only_where_they_apply(study2, study3):
+    """No robustness column without pareto.csv's; no accuracy note without an accuracy constraint; a baseline
+    failing one is named; an invalid baseline says why."""
+    from dataclasses import replace
+
+    from dse.plots.report import _accuracy_note, _meets, _robust_cells
+
+    res = load_results(study2.out_dir)  # no accuracy constraint
+    assert _accuracy_note(res, [pd.DataFrame({"baseline": ["vitcod"], "feasible": [False], "violated": ["x"]})]) == []
+    bare = replace(res, pareto=res.pareto.drop(columns=[c for c in res.pareto.columns if c.startswith("p_")
+                                                        or c.endswith(("_p5", "_p50", "_p95"))]))  # fmt: skip
+    assert _robust_cells(bare) is None
+    header, _ = _robust_cells(replace(res, pareto=bare.pareto.assign(p_feasible=0.5)))
+    assert header == ["p_feasible", "latency", "energy"]
+    quick = load_results(study3.out_dir)
+    table = pd.DataFrame({"baseline": ["vitcod", "gpu"], "feasible": [False, False],
+                          "violated": ["max_accuracy_drop", "area_mm2_max"], "accuracy_extrapolated": [1.0, 0.0]})  # fmt: skip
+    (_, note) = _accuracy_note(quick, [table])
+    assert "; vitcod fails max_accuracy_drop on it" in note
+    assert "and the baselines vitcod." in note and "gpu" not in note
+    invalid = pd.Series({"feasible": False, "violated": "area_mm2_max, invalid: exceeds the FPGA's DSP or BRAM budget"})
+    assert _meets(invalid) == "no (area_mm2_max, invalid: exceeds the FPGA's DSP or BRAM budget)"
+    assert _meets(pd.Series({"feasible": True, "violated": ""})) == "yes"
 
 
 def test_report_figures_not_empty(study3):

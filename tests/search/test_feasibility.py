@@ -181,3 +181,20 @@ def test_feasible_study_reports_violation_shares(tmp_path):
     assert shares == {"a": (2, 3), "b": (1, 3)}  # the missing value violates; the FAIL trial does not count
     closest = closest_to_feasible(df, ["a", "b"])
     assert list(closest["number"]) == [1, 2] and closest["total_violation"].iloc[0] == 0.5
+
+
+def test_invalid_baseline_says_why(tmp_path):
+    """A baseline breaking its accelerator's own rules (HeatViT at 300 columns needs 10,657 DSPs, over the
+    ZCU102's budget) is infeasible and its `violated` text says so with the evaluation's reason, next to the
+    constraints it violates; the same accelerator at its published size is valid and meets them."""
+    text = BASE.replace("seed = 0", 'seed = 0\nbaselines = ["heatvit", { accelerator = "heatvit", name = "big", '
+                        "params = { cols = 300 } }]").replace("max = 40.0", "max = 1e6")  # fmt: skip
+    rows = {b["baseline"]: b for b in load_spec(write_spec(tmp_path, "feas", text=text)).evaluate_baselines()}
+    assert rows["heatvit"]["valid"] == 1 and rows["heatvit"]["feasible"] and rows["heatvit"]["violated"] == ""
+    big = rows["big"]
+    assert big["valid"] == 0 and big["dsp"] > 2520 and not big["feasible"]
+    assert big["violated"] == "invalid: exceeds the FPGA's DSP or BRAM budget"
+    text = text.replace("max = 1e6", "max = 1.0")  # both dies are larger: the constraint comes first
+    rows = {b["baseline"]: b for b in load_spec(write_spec(tmp_path, "feas", text=text)).evaluate_baselines()}
+    assert rows["heatvit"]["violated"] == "area_mm2_max"
+    assert rows["big"]["violated"] == "area_mm2_max, invalid: exceeds the FPGA's DSP or BRAM budget"

@@ -92,13 +92,15 @@ def test_two_workers_finish_exactly_n(pg_study, tmp_path):
 
 
 def test_sigkilled_worker_trial_is_rerun(pg_study, tmp_path):
-    spec = write_spec(tmp_path, "pgkill", trials=20)
+    n = 40  # enough trials that the study is still running when b is caught mid-trial on a loaded machine
+    spec = write_spec(tmp_path, "pgkill", trials=n)
     # each trial spends ~0.5 s evaluating, so a kill lands mid-trial even when polling the study is slow
     slow = {"TOY_SLEEP_S": "0.5"}
-    a = _worker(spec, pg_study, tmp_path, "a", 20, slow)
-    b = _worker(spec, pg_study, tmp_path, "b", 20, slow)
+    a = _worker(spec, pg_study, tmp_path, "a", n, slow)
+    b = _worker(spec, pg_study, tmp_path, "b", n, slow)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # kill b while it runs a trial, after some trials are done
+    caught = False
+    while time.monotonic() < deadline and b.poll() is None:  # kill b while it runs a trial, after some are done
         time.sleep(0.02)
         try:
             trials = _trials(pg_study)
@@ -108,14 +110,16 @@ def test_sigkilled_worker_trial_is_rerun(pg_study, tmp_path):
             t for t in trials if t.state == TrialState.RUNNING and f":{b.pid}:" in t.system_attrs.get(WORKER_ATTR, "")
         ]
         if sum(t.state == TrialState.COMPLETE for t in trials) >= 3 and mine:
+            caught = True
             break
+    assert caught, "worker b was never seen running a trial: the test could not kill it mid-trial"
     b.send_signal(signal.SIGKILL)
     b.wait(10)
     out, err = a.communicate(timeout=120)
     assert a.returncode == 0, err
     trials = _trials(pg_study)
     done = [t for t in trials if t.state == TrialState.COMPLETE]
-    assert len(done) == 20
+    assert len(done) == n
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     failed = [t for t in trials if t.state == TrialState.FAIL and not t.system_attrs.get("dse:surplus")]
     retried = {RetryHeartbeatStaleTrialCallback.retried_trial_number(t) for t in done}
