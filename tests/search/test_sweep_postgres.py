@@ -137,6 +137,9 @@ def test_quickstart_with_jobs_on_postgres(run, pg_study, tmp_path):
     assert r.code == 0 and (tmp_path / "x.csv").exists()
 
 
+# the test plays a worker killed between ask and its first heartbeat with optuna's own ask(), which warns that
+# heartbeats are meant for Study.optimize: expected here
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
 def test_orphan_killed_before_its_first_heartbeat_is_retried(pg_study, tmp_path):
     """A worker killed between ``ask`` and its first heartbeat leaves a RUNNING trial with no heartbeat
     row (optuna's stale check never sees it) and no worker tag: it is failed after the grace period."""
