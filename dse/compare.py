@@ -22,6 +22,8 @@ from dse.errors import InputError, choice_error
 from dse.workloads import Workload
 
 RESOURCES = ("macs", "buffer", "bandwidth", "clock")
+#: the columns :func:`compare_samples` samples (power_w: average power = energy / latency, W)
+SAMPLED = ("latency_s", "energy_j", "area_mm2", "power_w")
 DEFAULT_SET = ("rtsa", "vitcod", "heatvit", "cpu:xeon16", "gpu:h100")
 
 
@@ -48,10 +50,40 @@ def parse_accelerators(text: str | None) -> tuple[str, ...]:
     return items
 
 
+def clip_matched(acc, values: dict) -> tuple[dict, list[tuple[np.ndarray, str]]]:
+    """Matched overrides ``values`` clipped into each parameter's declared range, with per side of a range
+    that some point passes (mask over points, reason): a match beyond what a baseline can be set to (HeatViT
+    above 1,024 columns) is an invalid point of the evaluation, not an input error. Values may be arrays."""
+    out, beyond = {}, []
+    for k, v in values.items():
+        param = acc.param(k)
+        if param.kind == "choice" or isinstance(v, str):
+            out[k] = v
+            continue
+        a = np.asarray(v, dtype=np.float64)
+        lo = -np.inf if param.low is None else param.low
+        hi = np.inf if param.high is None else param.high
+        for mask, worst in ((a < lo, np.min), (a > hi, np.max)):
+            if np.any(mask):
+                x = float(worst(a[mask]))
+                shown = f"{x:,.0f}" if param.kind == "int" else f"{x:,.4g}"
+                what = shown if a.ndim == 0 else f"up to {shown}" if worst is np.max else f"down to {shown}"
+                beyond.append((mask, f"matched {k} {what} beyond {accelerators.label(acc)}'s range "
+                                     f"{param.range_text()}"))  # fmt: skip
+        if np.any((a < lo) | (a > hi)):
+            c = np.clip(a, lo, hi)
+            v = (int(c) if param.kind == "int" else float(c)) if c.ndim == 0 else c
+        out[k] = v
+    return out, beyond
+
+
 def _row(name: str, setting: str, wl: Workload, values: dict) -> dict:
     acc = accelerators.get(name)
+    values, beyond = clip_matched(acc, values) if setting == "matched" else (values, [])
     p = acc.resolve(values)
     ev = acc.evaluate(wl, p)
+    for mask, reason in beyond:
+        ev = ev.invalid_where(mask, reason)
     budget = acc.budget(p)
     rate = budget.get("mac_rate", budget.get("macs", np.nan) * budget.get("clock", np.nan) * 1e6)
     return {
@@ -176,17 +208,22 @@ def notes(df: pd.DataFrame) -> list[str]:
 def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], reference: str, ref_values: dict | None,
                     draws) -> dict[tuple[str, str], dict[str, np.ndarray]]:  # fmt: skip
     """Each row of :func:`compare` under the N joint samples ``draws`` (:mod:`dse.uncertainty`), one call per
-    row: per (accelerator, setting), arrays (N,) of latency, energy, area and the per-sample ratios to the
-    reference. Matched rows follow the reference's budget in every sample (:func:`settings` with ``draws``);
-    the parameters a row sets (the user's ``--set``, the matched budget) are not perturbed as design choices."""
+    row: per (accelerator, setting), arrays (N,) of :data:`SAMPLED` (latency, energy, area, average power) and
+    the per-sample ratios to the reference. Matched rows follow the reference's budget in every sample
+    (:func:`settings` with ``draws``; a matched value beyond a parameter's range: clipped, the sample invalid,
+    :func:`clip_matched`); the parameters a row sets (the user's ``--set``, the matched budget) are not
+    perturbed as design choices."""
     from dse.uncertainty import montecarlo as mc
 
     out: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for name, setting, values in settings(names, match, reference, ref_values, draws):
         acc = accelerators.get(name)
+        values, beyond = clip_matched(acc, values) if setting == "matched" else (values, [])
         ev = mc.evaluate(acc, wl, values, draws, explicit=set(values))
+        for mask, reason in beyond:  # masks over the samples: the trailing axis
+            ev = ev.invalid_where(mask, reason)
         out[(accelerators.label(acc, values), setting)] = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1)
-                                                           for k in ("latency_s", "energy_j", "area_mm2")}  # fmt: skip
+                                                           for k in SAMPLED}  # fmt: skip
     ref = next(iter(out.values()))  # the reference's default row comes first (settings())
     for row in out.values():
         row["rtsa_speedup"] = row["latency_s"] / ref["latency_s"]

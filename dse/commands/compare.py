@@ -69,9 +69,12 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
         draws = mc.sample(inputs, uncertainty, seed)
         samples = compare_samples(wl, names, resources, "rtsa", explicit, draws)
         extra = {"workload": wl.model, "architecture": overrides, "resolution": [int(wl.height), int(wl.width)],
-                 "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's budget in each sample"}  # fmt: skip
+                 "frames": int(wl.frames), "match": list(resources), "match_basis": "the reference's budget in each sample",
+                 "notes": notes(df)}  # fmt: skip
         compare_output(df, samples, draws, declared.origin, title, fmt, extra, rows, {"rtsa": set(explicit)})
         if fmt == "table":
+            for r in df[~df["valid"]].itertuples():
+                echo_text(f"{r.accelerator} {r.setting}: invalid design point ({r.invalid_reason}); shown for reference")  # fmt: skip
             for line in notes(df):
                 if not line.startswith("buffer_kib"):  # this table has no buffer column
                     echo_text(f"note: {line}")

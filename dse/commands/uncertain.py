@@ -73,13 +73,14 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
 def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.Draws, origin: str, title: str,
                    fmt: str, extra: dict[str, Any], accs: Sequence[Accelerator] = (),
                    fixed: Mapping[str, Collection[str]] | None = None) -> None:  # fmt: skip
-    """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area and the
-    ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled columns.
+    """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area, average
+    power and the ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled
+    columns.
     ``accs``: the compared accelerators, ``fixed``: per accelerator name the parameters the user set (not
     sampled), for the note on nominal values away from the median (:func:`nominal_note`)."""
     out = intervals_frame(df, samples)
     cols = ["accelerator", "setting"]
-    for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio"):
+    for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio", "power_w"):
         cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
     recs = out.to_dict(orient="records")
     off = [f"{r['accelerator']} {r['setting']} {c}" for c in ("rtsa_speedup", "rtsa_energy_ratio", "latency_s",

@@ -101,7 +101,7 @@ class WorkStack:
         """Per-op :class:`~dse.hardware.cost.OpWork` (quantities of shape ``points``) stacked on a new first axis;
         they take places ``first``, ``first + 1`` … among the rows."""
 
-        ndim = max(np.ndim(getattr(w, q)) for w in works for q in QUANTITIES)
+        ndim = max((np.ndim(getattr(w, q)) for w in works for q in QUANTITIES), default=0)
         return cls(
             ops=tuple(w.op for w in works),
             stages=tuple(w.stage or w.op.stage for w in works),
@@ -166,16 +166,19 @@ class WorkStack:
 
     def with_point_axes(self, ndim: int) -> WorkStack:
         """This stack with unit axes after the op axis where a quantity has fewer than ``ndim`` point axes, so
-        that design-point arrays of ``ndim`` axes broadcast against every quantity (views, no copies)."""
+        that design-point arrays of ``ndim`` axes broadcast against every quantity (views, no copies); a
+        quantity the same for every op (0-d, or a unit op axis, as :meth:`group` leaves them) gets the full
+        op axis."""
+        names = QUANTITIES + ("mode",)
+        ndim = max(ndim, *(np.ndim(getattr(self, q)) - 1 for q in names))  # every quantity: the same axes
 
         def fit(v):
             v = np.asarray(v)
-            if v.ndim == 0:
-                return v
-            return v.reshape(v.shape[:1] + (1,) * (ndim - v.ndim + 1) + v.shape[1:]) if v.ndim - 1 < ndim else v
+            v = v.reshape((1,) * (ndim + 1)) if v.ndim == 0 else v
+            v = v.reshape(v.shape[:1] + (1,) * (ndim - v.ndim + 1) + v.shape[1:]) if v.ndim - 1 < ndim else v
+            return v if v.shape[0] == self.n_ops else np.broadcast_to(v, (self.n_ops,) + v.shape[1:])
 
-        names = QUANTITIES + ("mode",)
-        if all(np.ndim(getattr(self, q)) in (0, ndim + 1) for q in names):
+        if all(np.ndim(getattr(self, q)) == ndim + 1 and len(getattr(self, q)) == self.n_ops for q in names):
             return self
         return replace(self, **{q: fit(getattr(self, q)) for q in names})
 

@@ -277,14 +277,17 @@ class Results:
                           resources: Sequence[str] = MATCHED_RESOURCES) -> list[tuple[Baseline, dict[str, Any]]]:  # fmt: skip
         """Each baseline re-configured with the design's ``resources`` (peak MAC rate, buffer, DRAM bandwidth;
         :func:`dse.compare.matched_values`), labelled ``LABEL matched``, with the overrides it took; a baseline
-        that can express none of them is left out."""
+        that can express none of them is left out. A baseline keeping its own clock takes the MACs/cycle for the
+        design's rate at the clock its spec entry sets (its published one if none)."""
         from dse.compare import matched_values
 
         acc = accelerators.get(self.spec.accelerator)
         design = acc.budget(acc.resolve({k: v for k, v in params.items() if k in {q.name for q in acc.params}}))
         out = []
         for b in baselines:
-            over = matched_values(accelerators.get(b.accelerator), design, resources)
+            base = accelerators.get(b.accelerator)
+            own = base.resolve({k: v for k, v in b.params if k in {q.name for q in base.params}})
+            over = matched_values(base, design, resources, own=own)
             if over:
                 out.append((Baseline(f"{b.label} matched", b.accelerator, tuple({**dict(b.params), **over}.items())),
                             over))  # fmt: skip

@@ -93,3 +93,28 @@ def test_own_sampled_clock_sets_the_macs_per_cycle():
     own = heatvit.resolve({"clock_mhz": np.array([160.0, 200.0, 256.0])})
     over = matched_values(heatvit, _budget(), ("macs",), own=own)
     np.testing.assert_array_equal(over["cols"], [100, 80, 62])  # 512 GMAC/s / (32 rows × clock), rounded
+
+
+def test_a_match_beyond_a_parameters_range_is_clipped_and_marked_invalid_not_an_error():
+    """RTSA with 256 columns: 16,384 MACs × 500 MHz = 8.19 TMAC/s → HeatViT at 200 MHz would need 1,280 columns
+    of 32 rows, beyond its declared [1, 1024]: the row is evaluated at 1,024 and marked invalid, with why."""
+    from dse.compare import clip_matched, compare
+
+    heatvit = accelerators.get("heatvit")
+    over = matched_values(heatvit, _budget({"cols": 256}), ("macs",))
+    assert over == {"cols": 1280}
+    clipped, beyond = clip_matched(heatvit, over)
+    assert clipped == {"cols": 1024} and len(beyond) == 1
+    assert beyond[0][1] == "matched cols 1,280 beyond heatvit's range [1, 1024]"
+    df = compare(build("deit-tiny"), ("heatvit",), ("macs",), ref_values={"cols": 256})
+    row = df[(df["accelerator"] == "heatvit") & (df["setting"] == "matched")].iloc[0]
+    assert not row["valid"] and "matched cols 1,280 beyond heatvit's range [1, 1024]" in row["invalid_reason"]
+    assert "cols=1024" in row["overrides"] and np.isfinite(row["latency_s"])
+    # arrays over points: only the points beyond the range are marked, the reason gives the farthest value
+    cols = np.array([64.0, 1280.0, 2000.0])
+    clipped, beyond = clip_matched(heatvit, {"cols": cols})
+    np.testing.assert_array_equal(clipped["cols"], [64, 1024, 1024])
+    ((mask, reason),) = beyond
+    np.testing.assert_array_equal(mask, [False, True, True])
+    assert reason == "matched cols up to 2,000 beyond heatvit's range [1, 1024]"
+    assert clip_matched(heatvit, {"cols": 64}) == ({"cols": 64}, [])

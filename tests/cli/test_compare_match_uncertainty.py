@@ -111,3 +111,35 @@ def test_eval_uncertainty_note(run):
     lat = j["uncertainty"]["metrics"]["latency_s"]
     assert off_center(lat["nominal"], lat["p5"], lat["p50"], lat["p95"])
     assert "rtsa.clock_mhz" in j["uncertainty"]["nominal_note"]
+
+
+def test_a_match_beyond_a_baselines_range_is_an_invalid_row_not_an_error(run):
+    """RTSA with 256 columns: HeatViT at its 200 MHz would need 1,280 columns (its range: [1, 1024]), ViTCoD
+    2,048 of 8 rows at 500 MHz (range [2, 1024]); the rows show invalid with why, the run goes on."""
+    args = ("compare", "-w", "deit-tiny", "--accelerators", "heatvit,vitcod", "--match", "macs", "--set", "cols=256")
+    r = run(*args, "--format", "json")
+    assert r.code == 0, r.err
+    rows = r.json()["rows"]
+    h, v = _row(rows, "heatvit", "matched"), _row(rows, "vitcod", "matched")
+    assert h["valid"] is False and "matched cols 1,280 beyond heatvit's range [1, 1024]" in h["invalid_reason"]
+    assert v["valid"] is False and v["invalid_reason"] == "matched pe_cols 2,048 beyond vitcod's range [2, 1024]"
+    assert _row(rows, "vitcod", "default")["valid"] is True
+    table = run(*args, "--wide")
+    assert "vitcod matched: invalid design point (matched pe_cols 2,048 beyond vitcod's range [2, 1024])" in table.out
+    # under --uncertainty RTSA's sampled clock moves the match: the samples beyond the range are invalid too
+    u = run(*args, "--uncertainty", "16", "--format", "json")
+    assert u.code == 0, u.err
+    assert "matched pe_cols 2,048 beyond" in _row(u.json()["rows"], "vitcod", "matched")["invalid_reason"]
+
+
+def test_compare_uncertainty_json_has_notes_and_power_intervals(run):
+    r = run("compare", "-w", "deit-tiny", "--accelerators", "gpu", "--match", "macs,bandwidth", "--uncertainty", "16",
+            "--format", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    j = r.json()
+    assert isinstance(j["notes"], list) and any("keeps its published area" in n for n in j["notes"])
+    for row in j["rows"]:
+        assert row["power_w_p5"] <= row["power_w_p50"] <= row["power_w_p95"], row["accelerator"]
+        assert row["power_w_p5"] > 0
+    g = _row(j["rows"], "gpu:h100", "matched")
+    assert g["power_w_p95"] > g["power_w_p5"]  # its matched rate follows RTSA's sampled clock

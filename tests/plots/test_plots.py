@@ -346,6 +346,22 @@ def test_report_without_study_storage(study2, tmp_path):
     assert (d / "figures" / "breakdown.png").is_file()
 
 
+def test_matched_baseline_keeps_the_clock_its_spec_entry_sets(study2):
+    """A baseline whose spec entry sets its clock (HeatViT at 100 MHz) is matched to the design's MAC rate at
+    that clock: twice the columns it would take at its published 200 MHz; the entry's clock stays."""
+    from dse import accelerators
+    from dse.search.spec import Baseline
+
+    res = load_results(study2.out_dir)
+    params = res.design_params(res.best("latency_s"))
+    rtsa = accelerators.get("rtsa")
+    design = rtsa.budget(rtsa.resolve({k: v for k, v in params.items() if k in {q.name for q in rtsa.params}}))
+    rate = design["macs"] * design["clock"] * 1e6
+    ((b, over),) = res.matched_baselines(params, [Baseline("slow", "heatvit", (("clock_mhz", 100.0),))], ("macs",))
+    assert over == {"cols": max(1, round(rate / (32 * 100e6)))}
+    assert dict(b.params)["clock_mhz"] == 100.0 and b.label == "slow matched"
+
+
 def test_report_shows_baselines_published_and_matched(run, study2):
     """Issue 11 item 10: each baseline at its published configuration and matched to the lead design's peak MAC
     rate, buffer and bandwidth; CPU/GPU labelled by preset."""
