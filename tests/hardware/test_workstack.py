@@ -117,3 +117,27 @@ def test_op_rows_are_lazy_and_pickle_as_rows(wl):
     ev = accelerators.get("rtsa").evaluate(wl)
     rows = pickle.loads(pickle.dumps(ev.ops))
     assert isinstance(rows, tuple) and [r.op for r in rows] == [r.op for r in ev.ops]
+
+
+@pytest.mark.parametrize("values", [{}, {"rows": np.array([[8], [16]]), "cols": np.array([4, 8, 16])}])
+def test_one_group_summarizes_like_its_ops_one_by_one(wl, values):
+    """A stack straight from :meth:`WorkStack.group` (quantities the same for every member left 0-d or with a
+    unit op axis, e.g. an SFU group's MACs and DRAM bytes) summarizes like its members costed one by one."""
+    from dataclasses import replace
+
+    acc = accelerators.get("systolic")
+    p = acc.resolve(values)
+    geom = cost.ArrayGeometry.of(p)
+    ctx = cost.asic_context(p, cost.array_area_mm2(p), p["rows"] * p["cols"] * p["lanes"])
+    ndim = max(np.ndim(v) for v in p.values())
+    for _, members, op in op_groups(wl, cost._dense_key, ndim):
+        sub = replace(wl, ops=members)
+        st = WorkStack.group(cost.dense_work(op, geom, p["sfu_lanes"]), members, range(len(members)), ndim)
+        got = cost.summarize(sub, st, ctx)
+        ref = cost.summarize(sub, [cost.dense_work(m, geom, p["sfu_lanes"]) for m in members], ctx)
+        for k, v in ref.metrics.items():
+            np.testing.assert_allclose(got.metrics[k], v, rtol=1e-12, err_msg=k)
+        for a, b in zip(got.ops, ref.ops, strict=True):
+            np.testing.assert_allclose(a.cycles, b.cycles, rtol=1e-12)
+            np.testing.assert_allclose(a.energy_j, b.energy_j, rtol=1e-12)
+            assert a.mode == b.mode
