@@ -9,13 +9,14 @@ files.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dse import accelerators
 from dse.errors import InputError
 from dse.plots import figures, style
 from dse.plots.pareto import pairs_for, plot_pareto
@@ -339,13 +340,28 @@ def _matched_section(results: Results, chosen: Sequence[Any]) -> tuple[list[str]
         return [], none
     lead = "latency_s" if "latency_s" in results.objectives else results.objectives[0]
     row = results.best(lead)
-    matched = results.matched_baselines(results.design_params(row), chosen)
+    from dse.compare import clip_matched
+
+    matched, beyond = [], {}
+    for b, o in results.matched_baselines(results.design_params(row), chosen):
+        # a match beyond a baseline's parameter range: evaluated at the range's edge and invalid, as in `compare`
+        clipped, reasons = clip_matched(accelerators.get(b.accelerator), o)
+        b = replace(b, params=tuple({**dict(b.params), **clipped}.items()))
+        matched.append((b, clipped))
+        beyond[b.label] = "; ".join(reason for _, reason in reasons)
     if not matched:
         return [], none
     try:
         table = results.evaluate_baselines([b for b, _ in matched])
-    except InputError as err:  # a match beyond a baseline's parameter range: said, not fatal to the report
+    except InputError as err:  # a value no clipping repairs: said, not fatal to the report
         return ["", f"Not matched to design #{int(row['number'])}: {err}."], none
+    for i, label in enumerate(table["baseline"]):
+        if beyond.get(str(label)):
+            table.loc[i, "feasible"] = False
+            was = str(table.loc[i, "violated"]) if "violated" in table and pd.notna(table.loc[i, "violated"]) else ""
+            extra = beyond[str(label)]
+            table.loc[i, "violated"] = (f"{was}; {extra}" if "invalid:" in was
+                                        else ", ".join(x for x in (was, f"invalid: {extra}") if x))  # fmt: skip
     over = {b.label: ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.items())
             for b, o in matched}  # fmt: skip
     lines = ["", f"Matched to design #{int(row['number'])}'s peak MAC rate (MACs × clock), buffer and DRAM bandwidth "

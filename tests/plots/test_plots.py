@@ -385,3 +385,40 @@ def test_report_shows_baselines_published_and_matched(run, study2):
     text = (study2.out_dir / "report.md").read_text()
     assert "At their published configuration" in text and "| gpu:h100 matched |" in text
     assert "| cpu:xeon16 | cpu:xeon16 |" in text
+
+
+BIG = """
+study = "big"
+accelerator = "rtsa"
+sampler = "random"
+trials = 12
+seed = 1
+baselines = ["heatvit", "vitcod"]
+
+[workload]
+model = "deit-tiny"
+
+[objectives]
+latency_s = "minimize"
+energy_j = "minimize"
+
+[space]
+rows = 64
+cols = { low = 200, high = 256, step = 8 }
+lanes = 8
+"""
+
+
+def test_report_marks_a_match_beyond_a_baselines_range_invalid(tmp_path):
+    """A design far larger than a baseline can be built: its matched copy is evaluated at the edge of the
+    parameter's range and shown invalid with the reason, as `compare --match` does (not left out)."""
+    from dse.plots.report import write_report
+
+    spec = tmp_path / "big.toml"
+    spec.write_text(BIG)
+    out = _sweep(spec, tmp_path, 12).out_dir
+    write_report(out)
+    text = (out / "report.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| heatvit matched"))
+    assert "cols=1024" in row and "beyond heatvit's range [1, 1024]" in row and "| no (invalid:" in row
+    assert "Not matched" not in text
