@@ -208,8 +208,8 @@ def notes(df: pd.DataFrame) -> list[str]:
 def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], reference: str, ref_values: dict | None,
                     draws) -> dict[tuple[str, str], dict[str, np.ndarray]]:  # fmt: skip
     """Each row of :func:`compare` under the N joint samples ``draws`` (:mod:`dse.uncertainty`), one call per
-    row: per (accelerator, setting), arrays (N,) of :data:`SAMPLED` (latency, energy, area, average power) and
-    the per-sample ratios to the reference. Matched rows follow the reference's budget in every sample
+    row: per (accelerator, setting), arrays (N,) of :data:`SAMPLED` (latency, energy, area, average power),
+    ``valid`` (1 where the sample's design is valid) and the per-sample ratios to the reference. Matched rows follow the reference's budget in every sample
     (:func:`settings` with ``draws``; a matched value beyond a parameter's range: clipped, the sample invalid,
     :func:`clip_matched`); the parameters a row sets (the user's ``--set``, the matched budget) are not
     perturbed as design choices."""
@@ -222,8 +222,9 @@ def compare_samples(wl: Workload, names: Sequence[str], match: Sequence[str], re
         ev = mc.evaluate(acc, wl, values, draws, explicit=set(values))
         for mask, reason in beyond:  # masks over the samples: the trailing axis
             ev = ev.invalid_where(mask, reason)
-        out[(accelerators.label(acc, values), setting)] = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1)
-                                                           for k in SAMPLED}  # fmt: skip
+        row = {k: np.asarray(ev[k], dtype=np.float64).reshape(-1) for k in SAMPLED}
+        row["valid"] = np.broadcast_to(np.asarray(ev["valid"], dtype=np.float64).reshape(-1), row[SAMPLED[0]].shape)
+        out[(accelerators.label(acc, values), setting)] = row
     ref = next(iter(out.values()))  # the reference's default row comes first (settings())
     for row in out.values():
         row["rtsa_speedup"] = row["latency_s"] / ref["latency_s"]

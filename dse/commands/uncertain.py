@@ -74,12 +74,15 @@ def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.D
                    fmt: str, extra: dict[str, Any], accs: Sequence[Accelerator] = (),
                    fixed: Mapping[str, Collection[str]] | None = None) -> None:  # fmt: skip
     """``compare --uncertainty N``: each row's nominal value and p5/p50/p95 of latency, energy, area, average
-    power and the ratios to the reference; ``samples`` holds per row-key ``(accelerator, setting)`` the sampled
-    columns.
+    power and the ratios to the reference (over every sample; ``valid_share`` where some samples' designs are
+    invalid, e.g. a match beyond a baseline's range); ``samples`` holds per row-key ``(accelerator, setting)``
+    the sampled columns.
     ``accs``: the compared accelerators, ``fixed``: per accelerator name the parameters the user set (not
     sampled), for the note on nominal values away from the median (:func:`nominal_note`)."""
     out = intervals_frame(df, samples)
     cols = ["accelerator", "setting"]
+    if "valid_share" in out.columns and (out["valid_share"] < 1).any():  # some samples' designs are invalid
+        cols.append("valid_share")
     for c in ("latency_s", "energy_j", "rtsa_speedup", "rtsa_energy_ratio", "power_w"):
         cols += [c, f"{c}_p5", f"{c}_p50", f"{c}_p95"]
     recs = out.to_dict(orient="records")
@@ -172,14 +175,17 @@ def _position(dist, value: float) -> str:
 
 
 def intervals_frame(df: pd.DataFrame, samples: Mapping[tuple[str, str], Mapping[str, np.ndarray]]) -> pd.DataFrame:
-    """``df`` with ``{col}_p5``, ``{col}_p50``, ``{col}_p95`` after each sampled column."""
+    """``df`` with ``{col}_p5``, ``{col}_p50``, ``{col}_p95`` after each sampled column (over every sample, valid
+    or not) and, where the samples carry ``valid``, ``valid_share``: the share of them whose design is valid."""
     rows = []
     for rec in df.to_dict(orient="records"):
         per = samples.get((rec["accelerator"], rec["setting"]), {})
         row: dict[str, Any] = {}
         for k, v in rec.items():
             row[k] = v
-            if k in per:
+            if k == "valid" and k in per:  # the share of samples whose design is valid (a matched one may not be)
+                row["valid_share"] = float(np.mean(per[k] > 0.5))
+            elif k in per:
                 q = mc.quantiles(per[k])
                 row.update({f"{k}_{name}": float(val) for name, val in q.items()})
         rows.append(row)

@@ -143,3 +143,15 @@ def test_compare_uncertainty_json_has_notes_and_power_intervals(run):
         assert row["power_w_p5"] > 0
     g = _row(j["rows"], "gpu:h100", "matched")
     assert g["power_w_p95"] > g["power_w_p5"]  # its matched rate follows RTSA's sampled clock
+
+
+def test_uncertainty_rows_give_the_share_of_valid_samples(run):
+    """A matched baseline beyond its range in every sample is invalid in every sample: its row says so
+    (valid_share 0), the reference's rows are valid throughout (valid_share 1)."""
+    r = run("compare", "-w", "deit-tiny", "--match", "macs", "--set", "cols=256", "--uncertainty", "8", "--format",
+            "json")  # fmt: skip
+    assert r.code == 0, r.err
+    share = {(row["accelerator"], row["setting"]): row["valid_share"] for row in r.json()["rows"]}
+    assert share[("rtsa", "default")] == 1.0 and share[("heatvit", "matched")] == 0.0
+    table = run("compare", "-w", "deit-tiny", "--match", "macs", "--set", "cols=256", "--uncertainty", "8")
+    assert "valid_share" in table.out
