@@ -85,7 +85,14 @@ METRICS: dict[str, Metric] = {
             "mJ",
             1e3,
         ),
-        _m("power_w", "W", _MIN, "average power while running (energy / latency)", "power", "W"),
+        _m(
+            "power_w",
+            "W",
+            _MIN,
+            "average power per input in steady state (energy / period; = energy / latency where stages run in turn)",
+            "power",
+            "W",
+        ),
         _m("edp", "J·s", _MIN, "energy-delay product (energy × latency)", "energy-delay product", "mJ·ms", 1e6),
         _m(
             "area_mm2",
@@ -99,7 +106,7 @@ METRICS: dict[str, Metric] = {
         _m("macs", "MAC", _MIN, "multiply-accumulates performed (after sparsity)", "MACs", "GMAC", 1e-9),
         _m("dense_macs", "MAC", _MIN, "multiply-accumulates of the dense workload", "dense MACs", "GMAC", 1e-9),
         _m("dram_bytes", "B", _MIN, "bytes moved to and from DRAM per input", "DRAM traffic", "MB", 1e-6),
-        _m("utilization", "1", _MAX, "performed MACs / (peak MACs per cycle × cycles), ≤ 1", "MAC utilisation"),
+        _m("utilization", "1", _MAX, "performed MACs / (peak MACs per cycle × period cycles), ≤ 1", "MAC utilisation"),
         _m("memory_bound_share", "1", _MIN, "share of latency in ops bound by DRAM bandwidth", "memory-bound share"),
         _m(
             "sfu_bound_share",
@@ -125,7 +132,7 @@ METRICS: dict[str, Metric] = {
             "stall_share",
             "1",
             _MIN,
-            "stall cycles / period cycles: the share of each period the faster array of a split design waits",
+            "share of a split design's PE-cycles idle per period: each array's wait / period, weighted by its share of the PEs",
             "stall share",
         ),
         _m(

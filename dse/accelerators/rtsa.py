@@ -26,7 +26,7 @@ from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, memory
 from dse.hardware import technology as tech
-from dse.hardware.workstack import WorkStack, op_groups
+from dse.hardware.workstack import WorkStack, mode_code, op_groups
 from dse.sparsity import delta_linear, subvector_attention
 from dse.sparsity import vecscalar as vs
 from dse.workloads import Op, Workload
@@ -138,6 +138,18 @@ class RTSAWork:
 
     work: WorkStack
     ideal_macs: np.ndarray
+    #: ops that ran dense at some point although their sparse mode would have pruned work (the dense fallback)
+    fallback: tuple[str, ...] = ()
+
+    def noted(self, ev: Evaluation) -> Evaluation:
+        """``ev`` with a note naming the ops that fell back to dense, if any."""
+        if not self.fallback:
+            return ev
+        return ev.with_notes(
+            f"dense fallback: {', '.join(self.fallback)} ran dense where their sparse mode was slower or spent more "
+            "energy (at some design points if several; the ops' mode says where): more MACs run than the ideal "
+            "computation saving counts"
+        )
 
 
 def rtsa_work(
@@ -156,7 +168,8 @@ def rtsa_work(
     rows = p["rows"] if rows is None else rows
     # axes of the design points: the parameters', the workload's, and the context's (Monte Carlo factors)
     ndim = max(len(np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))), ctx.ndim)
-    chosen, ideal = [], 0.0
+    chosen, ideal, fallback = [], 0.0, []
+    dense_code = mode_code("dense")
     for idx, members, op in op_groups(workload, _group_key, ndim):
         r = rows
         if attention_rows is not None:
@@ -168,7 +181,10 @@ def rtsa_work(
         s = d if sparse is None else WorkStack.group(sparse, members, idx, ndim)
         chosen.append(d if sparse is None else cost.cheaper(d, s, ctx))
         ideal = ideal + s.total("macs")
-    return RTSAWork(WorkStack.concat(chosen), ideal)
+        if sparse is not None:
+            fell = (chosen[-1].mode == dense_code) & (s.macs < d.macs)
+            fallback += [m.name for m, f in zip(members, fell.reshape(len(members), -1).any(axis=1), strict=True) if f]
+    return RTSAWork(WorkStack.concat(chosen), ideal, tuple(dict.fromkeys(fallback)))
 
 
 class RTSA(Accelerator):
@@ -182,7 +198,7 @@ class RTSA(Accelerator):
         peak = rows * cols * p["lanes"]
         ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
         w = rtsa_work(workload, p, ctx)
-        return _add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs)
+        return w.noted(_add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs))
 
 
 def split_rows(rows, split) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +234,7 @@ class RTSASplit(Accelerator):
         ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), peak)
         ctx = cost.with_pipelining(ctx, rows_lin / rows, rows_att / rows)
         w = rtsa_work(workload, p, ctx, rows_lin, rows_att)
-        ev = _add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs)
+        ev = w.noted(_add_accuracy(cost.summarize(workload, w.work, ctx), workload, w.ideal_macs))
         return ev.with_metrics(split_effective=rows_lin / rows)
 
 

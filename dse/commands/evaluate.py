@@ -129,8 +129,9 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         if show_ops:  # --ops: the per-op rows (the summary is the JSON / table output)
             echo_frame(pd.DataFrame(d["ops"]), "csv")
             return
-        flat = {"accelerator": name, "workload": wl.model, **{k: v for k, v in d["metrics"].items()},
-                "reasons": d["reasons"]}  # fmt: skip
+        flat = {"accelerator": name, "workload": wl.model, "height": d["resolution"][0], "width": d["resolution"][1],
+                "frames": d["frames"], **{k: v for k, v in d["params"].items() if k not in d["metrics"]},
+                **{k: v for k, v in d["metrics"].items()}, "reasons": d["reasons"]}  # fmt: skip
         echo_frame(pd.DataFrame([flat]), "csv")
         return
     click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
@@ -144,7 +145,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     echo_text(
         f"cycles {d['cycles']:.4g}  latency {_si(d['latency_s'], 's')}  period {_si(d['period_s'], 's')}  "
         f"energy {_si(d['energy_j'], 'J')}  power {_si(m['power_w'], 'W')}  utilisation {m['utilization']:.3g}  "
-        f"area {d['area_mm2']:.4g} mm²  {d['bound']}-bound, bottleneck stage: {d['bottleneck_stage']}"
+        f"area {d['area_mm2']:.4g} mm²  {_bound_text(d)}"
     )
     extra = [k for k in acc.extra_metrics if k in m]
     if extra:
@@ -161,6 +162,15 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         echo_frame(pd.DataFrame(d["ops"]), "table", title="per op:")
     for note in d["notes"]:
         echo_text(f"note: {note}")
+
+
+def _bound_text(d: dict) -> str:
+    """``memory-bound, bottleneck stage: attention``; a bottleneck that is not a stage (a GPU's kernel launches)
+    is named as what bounds the time."""
+    stage = d["bottleneck_stage"]
+    if stage in ("linear", "attention", "other"):
+        return f"{d['bound']}-bound, bottleneck stage: {stage}"
+    return f"{stage}-bound" if stage else f"{d['bound']}-bound"
 
 
 def _param(v) -> str:

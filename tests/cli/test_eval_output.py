@@ -1,0 +1,37 @@
+"""`rtsa-dse eval` output that explains itself: the design, what bounds it, the dense fallback, CSV context."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+
+def test_text_names_the_design_and_what_bounds_it(run):
+    r = run("eval", "-a", "rtsa", "-w", "videomae-b", "-r", "160")
+    assert r.code == 0, r.err
+    out = r.out.replace("\n  ", " ")  # lines wrapped at the terminal width
+    assert "design: rows=16  cols=16  lanes=4" in out and "power " in out and "utilisation " in out
+    assert "bottleneck stage: linear" in out
+    gpu = run("eval", "-a", "gpu", "-w", "deit-tiny")  # a small model on a GPU: its kernel launches bound it
+    assert gpu.code == 0, gpu.err
+    out = gpu.out.replace("\n  ", " ")
+    assert "launch-bound" in out and "bottleneck stage: launch" not in out
+
+
+def test_a_dense_fallback_is_noted(run):
+    """With a 232 KiB buffer, delta mode on the output projection spills and costs more than it saves: the op runs
+    dense, and the output says so (it used to show only in the --ops mode column)."""
+    r = run("eval", "-a", "rtsa", "-w", "videomae-b", "--set", "glb_kib=232")
+    assert r.code == 0, r.err
+    assert "note: dense fallback: proj ran dense" in r.out.replace("\n  ", " ")
+    plain = run("eval", "-a", "rtsa", "-w", "videomae-b")
+    assert "dense fallback" not in plain.out  # at the defaults every op with pruned work runs sparse
+
+
+def test_csv_row_says_which_input_and_design(run):
+    r = run("eval", "-a", "rtsa", "-w", "videomae-b", "-r", "160", "--format", "csv")
+    assert r.code == 0, r.err
+    row = pd.read_csv(io.StringIO(r.out)).iloc[0]
+    assert (row["height"], row["width"], row["frames"]) == (160, 160, 16)
+    assert row["rows"] == 16 and row["glb_kib"] == 512 and row["latency_s"] > 0
