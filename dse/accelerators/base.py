@@ -62,7 +62,7 @@ class Param:
         if np.any(~np.isfinite(arr)):
             raise InputError(self.name, f"must be finite, allowed {self.range_text()}")
         if self.kind == "int" and np.any(np.mod(arr, 1) != 0):
-            raise InputError(self.name, f"must be an integer in {self.range_text()}")
+            raise InputError(self.name, f"must be an integer in {self.range_text()}, got {value!r}")
         if (self.low is not None and np.any(arr < self.low)) or (self.high is not None and np.any(arr > self.high)):
             shown = int(value) if self.kind == "int" and isinstance(value, float) and value.is_integer() else value
             raise InputError(self.name, f"out of range: allowed {self.range_text()} ({self.unit}), got {shown!r}")

@@ -35,3 +35,8 @@ def test_csv_row_says_which_input_and_design(run):
     row = pd.read_csv(io.StringIO(r.out)).iloc[0]
     assert (row["height"], row["width"], row["frames"]) == (160, 160, 16)
     assert row["rows"] == 16 and row["glb_kib"] == 512 and row["latency_s"] > 0
+
+
+def test_a_non_integer_for_an_integer_parameter_echoes_it(run):
+    r = run("eval", "-a", "rtsa", "-w", "videomae-b", "--set", "lanes=3.5")
+    assert r.code == 2 and r.err.strip() == "error: lanes: must be an integer in [1, 64], got 3.5"
