@@ -246,10 +246,6 @@ def _schedule(workload: Workload, p, keeps, geom, ctx) -> tuple[Evaluation, np.n
     return cost.summarize(workload, work, ctx), sel_macs, final
 
 
-def _ctx_shapes(ctx: cost.CostContext) -> list[tuple[int, ...]]:
-    return [np.shape(v) for v in ctx.__dict__.values() if isinstance(v, np.ndarray)]
-
-
 def selectors_that_pay(workload: Workload, p, geom, ctx) -> list[np.ndarray]:
     """Per selector, per point: whether the schedule runs it (module docstring).
 
@@ -266,7 +262,7 @@ def selectors_that_pay(workload: Workload, p, geom, ctx) -> list[np.ndarray]:
     """
     req = [np.asarray(p[f"keep{i}"], dtype=np.float64) for i in (1, 2, 3)]
     # the points: the parameters', the workload's and the context's axes (Monte Carlo factors add some)
-    shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()), *_ctx_shapes(ctx))
+    shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()), ctx.shape)
     prunable = any(o.prunable for o in workload.ops)
     cand = [i for i in range(3) if prunable and np.any(req[i] < 1.0)]
     combos = [on for n in range(len(cand) + 1) for on in itertools.combinations(cand, n)]  # fewest first

@@ -115,11 +115,16 @@ class CostContext:
         return self.pipeline is not None
 
     @property
-    def ndim(self) -> int:
-        """Axes of the design points this context varies over (the most of any of its arrays)."""
+    def shape(self) -> tuple[int, ...]:
+        """The design points this context varies over: its arrays' shapes broadcast together."""
         arrays = [v for v in self.__dict__.values() if isinstance(v, np.ndarray)]
         arrays += list(self.area_mm2.values()) + list(self.pipeline or ())
-        return max(np.ndim(v) for v in arrays)
+        return np.broadcast_shapes(*(np.shape(v) for v in arrays))
+
+    @property
+    def ndim(self) -> int:
+        """Axes of the design points this context varies over."""
+        return len(self.shape)
 
 
 def asic_context(

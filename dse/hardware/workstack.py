@@ -290,15 +290,6 @@ def stack_ops(ops: Sequence[Op]) -> Op:
     on that no cost function reads (name, block, role) are joined or left empty; ``repeat`` is 1 (the stack's
     own :attr:`WorkStack.repeat` counts)."""
     first = ops[0]
-
-    def stacked(name: str) -> np.ndarray:
-        vals = [getattr(op, name) for op in ops]
-        shapes = {v.shape for v in vals}
-        out = np.empty((len(vals),) + (shapes.pop() if len(shapes) == 1 else np.broadcast_shapes(*shapes)), np.int64)
-        for i, v in enumerate(vals):
-            out[i] = v
-        return out
-
     roles, kinds = {op.role for op in ops}, tuple(op.kind for op in ops)
     return replace(
         first,
@@ -308,7 +299,7 @@ def stack_ops(ops: Sequence[Op]) -> Op:
         role=first.role if len(roles) == 1 else "",
         group="",
         member_kinds=kinds if len(set(kinds)) > 1 else (),
-        **{f: stacked(f) for f in ("batch", "m", "k", "n", "t_slices")},
+        **{f: _stack([getattr(op, f) for op in ops], 0, np.int64) for f in ("batch", "m", "k", "n", "t_slices")},
     )
 
 

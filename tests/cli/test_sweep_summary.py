@@ -10,35 +10,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_specs import spec_text
 
 from dse.commands.sweep import hypervolume_text, infeasible_lines, infeasible_text, timing_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 
 QUICK = Path(__file__).resolve().parents[2] / "sweeps" / "quickstart.toml"
-HEATVIT = """
-study = "hv"
-accelerator = "heatvit"
-sampler = "random"
-trials = 12
-seed = 3
-baselines = []
-
-[workload]
-model = "deit-tiny"
-
-[objectives]
-latency_s = "minimize"
-energy_j = "minimize"
-
-[space]
+HEATVIT = spec_text(
+    "hv",
+    "heatvit",
+    """
 select1_at = { low = 0.625, high = 1.0, step = 0.125 }
 select2_at = { low = 0.0, high = 0.5, step = 0.125 }
 select3_at = 0.9
-
-[constraints]
-area_mm2 = { max = 1e6 }
-"""
+""",
+    trials=12,
+    seed=3,
+    constraints="area_mm2 = { max = 1e6 }",
+)
 
 
 def test_closest_designs_are_ranked_and_say_why_they_are_invalid():

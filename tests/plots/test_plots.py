@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_specs import spec_text
 
 from dse.plots import figures, load_results, pareto_figure, plot_pareto, write_report
 from dse.plots.results import knee
@@ -387,26 +388,14 @@ def test_report_shows_baselines_published_and_matched(run, study2):
     assert "| cpu:xeon16 | cpu:xeon16 |" in text
 
 
-BIG = """
-study = "big"
-accelerator = "rtsa"
-sampler = "random"
-trials = 12
-seed = 1
-baselines = ["heatvit", "vitcod"]
-
-[workload]
-model = "deit-tiny"
-
-[objectives]
-latency_s = "minimize"
-energy_j = "minimize"
-
-[space]
-rows = 64
-cols = { low = 200, high = 256, step = 8 }
-lanes = 8
-"""
+BIG = spec_text(
+    "big",
+    "rtsa",
+    "rows = 64\ncols = { low = 200, high = 256, step = 8 }\nlanes = 8",
+    trials=12,
+    seed=1,
+    baselines=("heatvit", "vitcod"),
+)
 
 
 def test_report_marks_a_match_beyond_a_baselines_range_invalid(tmp_path):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_sweep_support import TOY_SPEC, Toy, spec_text, write_spec
+from sweep_specs import spec_text
+from test_sweep_support import TOY_SPEC, Toy, write_spec
 
 from dse.accelerators import REGISTRY, names
 from dse.accelerators.base import Limit

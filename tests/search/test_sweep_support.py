@@ -20,26 +20,6 @@ from dse.accelerators import REGISTRY, Accelerator, Evaluation, Param, names
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spec_text(
-    study: str,
-    accelerator: str,
-    space: str,
-    *,
-    model: str = "deit-tiny",
-    sampler: str = "random",
-    trials: int = 10,
-    seed: int | None = None,
-    constraints: str = "",
-) -> str:
-    """A minimal sweep spec: ``accelerator`` on ``model``, latency and energy minimised, no baselines,
-    ``space`` (and ``constraints``) as TOML lines."""
-    head = f'study = "{study}"\naccelerator = "{accelerator}"\nsampler = "{sampler}"\ntrials = {trials}\n'
-    head += (f"seed = {seed}\n" if seed is not None else "") + "baselines = []\n"
-    text = f'{head}\n[workload]\nmodel = "{model}"\n\n[objectives]\nlatency_s = "minimize"\nenergy_j = "minimize"\n'
-    text += f"\n[space]\n{space.strip()}\n"
-    return text + (f"\n[constraints]\n{constraints.strip()}\n" if constraints else "")
-
-
 class Toy(Accelerator):
     name = "toy"
     description = "closed-form PE array for the sweep tests"
