@@ -5,6 +5,7 @@ The console entry point. Every user error ends as one line on stderr and exit co
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -55,6 +56,7 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map user errors to one line on stderr and exit code 2 (no traceback)."""
     try:
+        _check_optional_values(sys.argv[1:] if argv is None else argv)
         rv = cli.main(args=argv, prog_name="rtsa-dse", standalone_mode=False)
         if isinstance(rv, int) and not isinstance(rv, bool):  # click returns a raised Exit's code
             return rv
@@ -102,6 +104,23 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {os_error_text(err)}", err=True)
         return 2
     return 0
+
+
+#: options whose value is optional (``--uncertainty [N]``) → what the value must be
+_OPTIONAL_VALUE = {"--uncertainty": "Monte Carlo samples, an integer in [2, {max:,}]"}
+
+
+def _check_optional_values(argv) -> None:
+    """A negative number after an option whose value is optional: click would take it for an unknown option
+    (``No such option '-3'``, even as ``--uncertainty=-3``); name the option instead."""
+    prev = None
+    for arg in argv:
+        name, _, value = arg.partition("=") if arg.startswith("--") else (prev, "", arg)
+        if name in _OPTIONAL_VALUE and re.fullmatch(r"-\d+(\.\d*)?", value):
+            from dse.uncertainty.montecarlo import MAX_SAMPLES
+
+            raise InputError(name, f"expected {_OPTIONAL_VALUE[name].format(max=MAX_SAMPLES)}, got {value}")
+        prev = arg
 
 
 def _silence_stdout() -> None:

@@ -318,6 +318,11 @@ class Accelerator:
                 raise choice_error(f"{self.name} parameter", key, sorted(known))
         return {p.name: p.coerce(values[p.name]) if p.name in values else self._default(p) for p in self.params}
 
+    def effective_params(self, p: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """``p`` as the model uses it, for showing the evaluated design: a model whose parameters hold
+        stand-ins (e.g. a platform preset's 0 = "the preset's own value") replaces them by the values used."""
+        return dict(p)
+
     def _default(self, p: Param) -> np.ndarray:
         """``p``'s default, validated once and kept read-only (the single-design path re-uses it)."""
         cache = self.__dict__.setdefault("_default_arrays", {})

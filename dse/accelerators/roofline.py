@@ -511,6 +511,24 @@ class Roofline(Accelerator):
             out["power_w"] = pf.matched_power_w(str(self.param("precision").default), rate, out.get("mem_gbps"))
         return out
 
+    def effective_params(self, p) -> dict[str, Any]:
+        """``p`` with each override left at 0 replaced by the preset's value at the chosen precision: peak
+        TFLOPS (2 flops per MAC), DRAM peak GB/s, launch µs, last-level cache MB (0 where the preset models
+        none), power W (the rating, before Monte Carlo factors) and die area mm²."""
+        plat = np.asarray(p["platform"]).astype(str)
+        m = machine(plat, p["precision"], p["attention"], p)
+        preset = {f: np.zeros(plat.shape) for f in ("mem_gbps", "power_w", "area_mm2")}
+        for name in self.platforms:
+            for f in preset:
+                preset[f] = np.where(plat == name, getattr(PLATFORMS[name], f), preset[f])
+        used = {
+            "peak_tflops": 2 * np.asarray(m.macs_per_s) / 1e12,
+            "launch_us": np.asarray(m.launch_s) * 1e6,
+            "cache_mb": np.asarray(m.cache_bytes) / 1e6,
+            **{f: np.where(np.asarray(p[f]) > 0, p[f], v) for f, v in preset.items()},
+        }
+        return {**p, **used}
+
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:
         m = machine(p["platform"], p["precision"], p["attention"], p)
         plat = p["platform"]

@@ -114,7 +114,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
             raise InputError(lim.field, f"{lim.message}; got {scalar(values[lim.field])}")
     ev = acc.evaluate(wl, values)
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
-    d = evaluation_dict(name, wl, values, ev)
+    d = evaluation_dict(name, wl, acc.effective_params(values), ev)
     d["architecture"] = overrides  # the architecture options given (the header names them too)
     if uncertainty:
         from dse.commands.uncertain import eval_output
@@ -136,9 +136,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         return
     click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
                f"frames={d['frames']}")  # fmt: skip
-    # a platform preset's 0 means "the platform's own value": only what the user overrides is shown
-    preset = bool(getattr(acc, "presets", None))
-    echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items() if not (preset and v == 0)))
+    echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items()))
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")
     m = d["metrics"]

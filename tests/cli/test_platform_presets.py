@@ -101,3 +101,16 @@ def test_reproduce_names_the_edge_platforms(run):
     assert {"speedup over gpu:jetson-tx2", "speedup over cpu:cortex-a57"} <= claims
     assert not {"speedup over gpu", "speedup over cpu"} & claims
     assert {"gpu:jetson-tx2", "cpu:cortex-a57"} <= set(out["assumptions"])
+
+
+def test_eval_shows_the_preset_values_used_not_the_zero_stand_ins(run):
+    """A preset's overrides left at 0 mean "the preset's own value": eval shows the values the model used."""
+    h100 = run("eval", "-a", "gpu:h100", "-w", "deit-tiny", "--format", "json").json()["params"]
+    assert h100["mem_gbps"] == 3350 and h100["power_w"] == 700 and h100["area_mm2"] == 814
+    assert h100["peak_tflops"] > 500 and h100["launch_us"] > 0 and h100["cache_mb"] == 0  # the GPU models no cache
+    fp32 = run("eval", "-a", "gpu:h100", "-w", "deit-tiny", "--set", "precision=fp32", "--format", "json").json()
+    assert fp32["params"]["peak_tflops"] < h100["peak_tflops"]  # peak per precision
+    xeon = run("eval", "-a", "cpu:xeon16", "-w", "deit-tiny", "--set", "mem_gbps=50", "--format", "json").json()
+    assert xeon["params"]["mem_gbps"] == 50 and xeon["params"]["cache_mb"] > 0  # a user's value stays
+    text = run("eval", "-a", "gpu:h100", "-w", "deit-tiny").out
+    assert "mem_gbps=3350" in text and "power_w=700" in text

@@ -133,3 +133,12 @@ def test_accelerators_lists_the_declared_uncertainty(run):
     assert "tech.mac_energy" in {u["name"] for u in rtsa["uncertainty"]}
     r = run("accelerators")
     assert "declared technology and calibration factors" in r.out and "cpu.time" in r.out
+
+
+@pytest.mark.parametrize("args", [("--uncertainty", "-3"), ("--uncertainty=-3",)])
+def test_negative_sample_count_names_the_option(run, args):
+    """click takes a negative number after an option with an optional value for an unknown option ``-3``."""
+    r = run("eval", "-a", "rtsa", "-w", "deit-tiny", *args)
+    assert r.code == 2 and r.out == ""
+    assert r.err.strip().splitlines() == ["error: --uncertainty: expected Monte Carlo samples, an integer in "
+                                          "[2, 1,000,000], got -3"]  # fmt: skip
