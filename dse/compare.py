@@ -12,6 +12,7 @@ Rows are labelled by preset (:func:`dse.accelerators.label`): ``gpu`` at its def
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -122,10 +123,20 @@ def settings(names: Sequence[str], match: Sequence[str] = (), reference: str = "
         out.append((name, "default", ref_values if name == reference else {}))
         if match and name != reference:
             acc = accelerators.get(name)
-            over = matched_values(acc, ref_budget, match, own=acc.resolve(_sampled(acc, {}, draws)))
+            with _factors_of(draws):  # a matched CPU/GPU's fixed power share is a declared factor
+                over = matched_values(acc, ref_budget, match, own=acc.resolve(_sampled(acc, {}, draws)))
             if over:
                 out.append((name, "matched", over))
     return out
+
+
+def _factors_of(draws):
+    """The factor samples of ``draws`` in force (:func:`dse.hardware.factors.applied`), or nothing without."""
+    if draws is None:
+        return contextlib.nullcontext()
+    from dse.hardware import factors as F
+
+    return F.applied(draws.factors())
 
 
 def _sampled(acc, values: dict, draws) -> dict:

@@ -103,16 +103,19 @@ class Platform:
     fixed_power_share: float = 0.0  # share of power_w that stays whatever compute and bandwidth are kept
     dram_pj_per_bit: float = 0.0  # energy per DRAM bit inside power_w, pJ (0: the rating excludes the DRAM devices)
 
-    def matched_power_w(self, precision: str, macs_per_s: float | None, mem_gbps: float | None) -> float:
+    def matched_power_w(self, precision: str, macs_per_s, mem_gbps) -> Any:
         """Average power (W) of a copy with peak ``macs_per_s`` at ``precision`` and ``mem_gbps`` of DRAM
         bandwidth (None: the preset's): the fixed share stays, DRAM power scales with the bandwidth kept and the
-        rest (SMs / cores) with the MAC rate kept."""
+        rest (SMs / cores) with the MAC rate kept. The fixed share is a declared uncertain input (the factor
+        ``cpu_fixed_power`` / ``gpu_fixed_power``, :mod:`dse.uncertainty.declared`): a float, or an array over
+        Monte Carlo samples inside :func:`dse.hardware.factors.applied`."""
+        fixed = np.minimum(self.fixed_power_share * factor(f"{self.kind}_fixed_power"), 1.0)  # declared uncertain
         dram_w = self.dram_pj_per_bit * 1e-12 * self.mem_gbps * 8e9
-        compute_w = self.power_w * (1 - self.fixed_power_share) - dram_w
+        compute_w = np.maximum(self.power_w * (1 - fixed) - dram_w, 0.0)
         peak = self.peak_tmacs[PRECISIONS.index(precision)] * 1e12
         r = 1.0 if macs_per_s is None else macs_per_s / peak
         b = 1.0 if mem_gbps is None else mem_gbps / self.mem_gbps
-        return self.power_w * self.fixed_power_share + dram_w * b + compute_w * r
+        return self.power_w * fixed + dram_w * b + compute_w * r
 
     def gemm_floor_us(self, precision: str) -> float:
         """Small-kernel floor of one GEMM op at ``precision`` (µs): the host time of its dispatch,
@@ -148,7 +151,7 @@ XEON16 = Platform(
     # and is execution time, not floor [assumption]. gemm_launches, extra_launch_us: defaults (1, 0).
     power_w=100.0,  # pro-rata 16/56 cores of a 350 W Xeon Platinum 8480+ TDP (Intel ARK) [assumption, as above]
     # matched copies: 25% of the package power is uncore (mesh, memory controllers, I/O) that fewer cores keep
-    # [assumption, range 0.15–0.40]; the TDP is the package's, the DIMMs' power lies outside it (dram 0).
+    # [assumption, declared range 0.15–0.40: cpu.fixed_power]; the TDP is the package's, the DIMMs' power lies outside it (dram 0).
     fixed_power_share=0.25,
     area_mm2=440.0,  # 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R] [src:die-area-estimates]
     clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
@@ -193,7 +196,7 @@ H100 = Platform(
     precision_check_us=(round(0.30 / 8.23 * 18.56, 2), 0.0, 0.0),
     power_w=700.0,  # NVIDIA H100 SXM5 datasheet: TDP up to 700 W
     # matched copies: 10% of the board power stays with fewer SMs (regulators, NVLink/PCIe PHYs, L2 and crossbar)
-    # [assumption, range 0.05–0.20]; HBM3 at HBM2's 3.9 pJ/bit [src:accelergy-dram] [assumption: no HBM3 figure
+    # [assumption, declared range 0.05–0.20: gpu.fixed_power]; HBM3 at HBM2's 3.9 pJ/bit [src:accelergy-dram] [assumption: no HBM3 figure
     # in the sources] → 3.9 pJ × 3.35 TB/s × 8 = 105 W of the 700 W at full bandwidth [D].
     fixed_power_share=0.10,
     dram_pj_per_bit=DRAM_PJ_PER_BIT["hbm2"],
@@ -231,8 +234,9 @@ JETSON_TX2 = Platform(
     # floor is the profiler's synchronisation, not library dispatch, and whose kernels (fp32 and fp16 alike
     # on sm_62's CUDA cores, no tensor cores) are chosen when the engine is built [src:vitcod-tx2-profile].
     power_w=15.0,  # Jetson TX2 data sheet: 15 W module power (Max-N; 7.5 W Max-Q)
-    # matched copies: 20% of the module power stays (CPU complex, SoC I/O, regulators) [assumption, range
-    # 0.10–0.30]; LPDDR4 at 8 pJ/bit [src:accelergy-dram] → 8 pJ × 59.7 GB/s × 8 = 3.8 W of the 15 W [D].
+    # matched copies: 20% of the module power stays (CPU complex, SoC I/O, regulators) [assumption, declared
+    # range 0.10–0.40: gpu.fixed_power]; LPDDR4 at 8 pJ/bit [src:accelergy-dram] → 8 pJ × 59.7 GB/s × 8 = 3.8 W
+    # of the 15 W [D].
     fixed_power_share=0.20,
     dram_pj_per_bit=DRAM_PJ_PER_BIT["lpddr4"],
     area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override it] [src:die-area-estimates]
@@ -264,7 +268,7 @@ CORTEX_A57 = Platform(
     # small-kernel floor: launch_us at every precision, as for xeon16
     power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W [src:tx2-cpu-power]
     # matched copies: 10% of the CPU rail stays with fewer cores (the cluster's L2 and snoop logic) [assumption,
-    # range 0.05–0.20]; the VDD_CPU rail excludes the DRAM (dram 0).
+    # range 0.06–0.16: cpu.fixed_power]; the VDD_CPU rail excludes the DRAM (dram 0).
     fixed_power_share=0.10,
     area_mm2=15.0,  # quad Cortex-A57 + 2 MB L2 cluster [R: Exynos 5433 die shots] [src:die-area-estimates]
     clock_mhz=2000.0,  # Jetson TX2 data sheet: A57 up to 2.0 GHz

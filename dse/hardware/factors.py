@@ -10,24 +10,26 @@ set only inside a ``with applied(...)`` block, restored on exit, private to the 
 
 Which constant each factor multiplies (the functions that read it):
 
-============== =============================================================================================
-mac_energy     MAC energy (and with it the register-file, SFU and clock-tree energies):
-               :func:`dse.hardware.technology.mac_energy_pj`
-sram_energy    SRAM read/write energy per byte: :func:`~dse.hardware.technology.sram_read_pj_per_byte`
-dram_energy    DRAM energy per byte: :func:`~dse.hardware.technology.dram_pj_per_byte`
-pe_area        PE area (lane and per-PE logic; SFU lanes): ``pe_area_mm2``, ``pe_logic_area_mm2``
-sram_area      SRAM area per KB: :func:`~dse.hardware.technology.sram_area_mm2`
-nominal_clock  clock of the node at its nominal supply (V–f relation): ``nominal_clock_mhz``
-leakage        static power of an ASIC (× ``leakage_mw_per_mm2``): :func:`dse.hardware.cost.asic_context`
-clock_tree     clock-tree energy per cycle: :func:`dse.hardware.cost.asic_context`
-fpga_power_gap FPGA/ASIC dynamic-power gap: :func:`dse.hardware.cost.fpga_context`
-fpga_area_gap  FPGA/ASIC area gap: :func:`dse.hardware.cost.fpga_context`
-fpga_static    FPGA static floor (W): :func:`dse.hardware.cost.fpga_context`
-cpu_time       every CPU kernel time (the roofline fit's residual): :func:`dse.accelerators.roofline.machine`
-gpu_time       every GPU kernel time: :func:`dse.accelerators.roofline.machine`
-cpu_power      CPU average power while running (× TDP): ``Roofline._evaluate``
-gpu_power      GPU average power while running (× module power / TDP): ``Roofline._evaluate``
-============== =============================================================================================
+=============== ============================================================================================
+mac_energy      MAC energy (and with it the register-file, SFU and clock-tree energies):
+                :func:`dse.hardware.technology.mac_energy_pj`
+sram_energy     SRAM read/write energy per byte: :func:`~dse.hardware.technology.sram_read_pj_per_byte`
+dram_energy     DRAM energy per byte: :func:`~dse.hardware.technology.dram_pj_per_byte`
+pe_area         PE area (lane and per-PE logic; SFU lanes): ``pe_area_mm2``, ``pe_logic_area_mm2``
+sram_area       SRAM area per KB: :func:`~dse.hardware.technology.sram_area_mm2`
+nominal_clock   clock of the node at its nominal supply (V–f relation): ``nominal_clock_mhz``
+leakage         static power of an ASIC (× ``leakage_mw_per_mm2``): :func:`dse.hardware.cost.asic_context`
+clock_tree      clock-tree energy per cycle: :func:`dse.hardware.cost.asic_context`
+fpga_power_gap  FPGA/ASIC dynamic-power gap: :func:`dse.hardware.cost.fpga_context`
+fpga_area_gap   FPGA/ASIC area gap: :func:`dse.hardware.cost.fpga_context`
+fpga_static     FPGA static floor (W): :func:`dse.hardware.cost.fpga_context`
+cpu_time        every CPU kernel time (the roofline fit's residual): :func:`dse.accelerators.roofline.machine`
+gpu_time        every GPU kernel time: :func:`dse.accelerators.roofline.machine`
+cpu_power       CPU average power while running (× TDP): ``Roofline._evaluate``
+gpu_power       GPU average power while running (× module power / TDP): ``Roofline._evaluate``
+cpu_fixed_power the share of a CPU's power a matched (smaller) copy keeps: ``Platform.matched_power_w``
+gpu_fixed_power the share of a GPU's power a matched (smaller) copy keeps: ``Platform.matched_power_w``
+=============== ============================================================================================
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class Factors:
     gpu_time: Any = 1.0
     cpu_power: Any = 1.0
     gpu_power: Any = 1.0
+    cpu_fixed_power: Any = 1.0
+    gpu_fixed_power: Any = 1.0
 
 
 #: the factor names, in declaration order

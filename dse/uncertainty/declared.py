@@ -167,6 +167,14 @@ DECLARED: tuple[Uncertain, ...] = (
     _factor("power", uniform(0.3, 1.0), "calibration", ("gpu",),
             "[assumption] a launch-bound batch-1 GPU draws 30–100% of its TDP / module power "
             "[src:h100-datasheet] [src:jetson-tx2-datasheet]", "× GPU power", prefix="gpu"),
+    _factor("fixed_power", loguniform(0.6, 1.6), "calibration", ("cpu",),
+            "[assumption] the share of a CPU's rated power that a copy matched to fewer cores keeps (uncore, "
+            "memory controllers, I/O): ×0.6–1.6 of each preset's share (xeon16 0.25 → 0.15–0.40, cortex-a57 "
+            "0.10 → 0.06–0.16); moves matched rows only", "× fixed power share of a matched CPU", prefix="cpu"),
+    _factor("fixed_power", loguniform(0.5, 2.0), "calibration", ("gpu",),
+            "[assumption] the share of a GPU's rated power that a copy matched to fewer SMs keeps (regulators, "
+            "PHYs, L2, crossbar): ×0.5–2 of each preset's share (h100 0.10 → 0.05–0.20, jetson-tx2 0.20 → "
+            "0.10–0.40); moves matched rows only", "× fixed power share of a matched GPU", prefix="gpu"),
     # -- RTSA: unpublished design choices and measured data spreads -----------------------------------------
     _param(RTSA, "cols", loguniform(8, 32), "design",
            f"{_RTSA_NF}; [assumption] 512–2,048 MACs (16 rows × 8–32 columns × 4 lanes) around the 1,024 default",
@@ -270,8 +278,8 @@ _FACTOR_KEYS = {
     "tech": ("mac_energy", "sram_energy", "dram_energy", "pe_area", "sram_area", "nominal_clock", "leakage",
              "clock_tree"),
     "fpga": ("power_gap", "area_gap", "static"),
-    "cpu": ("time", "power"),
-    "gpu": ("time", "power"),
+    "cpu": ("time", "power", "fixed_power"),
+    "gpu": ("time", "power", "fixed_power"),
 }  # fmt: skip
 
 

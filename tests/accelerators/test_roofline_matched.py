@@ -70,3 +70,22 @@ def test_compare_match_row_uses_the_matched_power(run):
     gpu = next(x for x in rows if x["accelerator"] == "gpu:h100" and x["setting"] == "matched")
     assert gpu["energy_j"] / gpu["latency_s"] < 0.2 * 700
     assert np.isfinite(gpu["rtsa_energy_ratio"])
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_the_fixed_share_is_a_declared_factor_moving_only_a_smaller_copy(name):
+    """``cpu.fixed_power`` / ``gpu.fixed_power`` scale the share a matched copy keeps: a copy smaller than the
+    preset draws more with a larger share, the preset's own size draws its rating whatever the share."""
+    from dse.hardware import factors as F
+
+    pf = PLATFORMS[accelerators.get(name).preset["platform"]]
+    peak = pf.peak_tmacs[PRECISIONS.index("fp16")] * 1e12
+    f = np.array([0.5, 1.0, 2.0])
+    with F.applied(F.make(**{f"{pf.kind}_fixed_power": f})):
+        small = np.asarray(pf.matched_power_w("fp16", peak / 100, pf.mem_gbps / 10))
+        whole = np.asarray(pf.matched_power_w("fp16", peak, pf.mem_gbps))
+    assert np.all(np.diff(small) > 0) and small[1] == pytest.approx(
+        pf.matched_power_w("fp16", peak / 100, pf.mem_gbps / 10)
+    )
+    assert whole == pytest.approx(np.full(3, pf.power_w))
+    assert np.all(small >= pf.power_w * pf.fixed_power_share * f - 1e-9)  # the share itself is kept

@@ -46,7 +46,7 @@ def test_fabrics_pick_the_factors_a_model_reads():
     assert fabrics(accelerators.get("heatvit")) == ("fpga",)
     assert fabrics(accelerators.get("gpu")) == ("gpu",)
     cpu_inputs = {u.name for u in BUILTIN.for_accelerators([accelerators.get("cpu")])}
-    assert cpu_inputs == {"cpu.time", "cpu.power"}
+    assert cpu_inputs == {"cpu.time", "cpu.power", "cpu.fixed_power"}
 
 
 def test_override_file_changes_adds_and_removes(tmp_path):
