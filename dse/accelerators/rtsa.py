@@ -95,24 +95,34 @@ def sparse_work(op: Op, p: dict[str, np.ndarray], rows, cols, dense_dram=None) -
         return cost.OpWork(op, w.compute_cycles, w.macs, w.sram_bytes, w.dram_bytes, w.sfu_elems, mode="subvector")
     if not op.is_gemm:
         return None
+    # nothing pruned (no small deltas): the sparse mode is not run, at any point where that holds — decided per
+    # point, so that a design's numbers never depend on the other designs of its batch
     if op.kind in ("attn_score", "attn_context") and np.all(np.asarray(s_att) == 0):
-        return None  # nothing pruned: the sparse mode could only add its mask
+        return None
     if op.kind in ("linear", "patch_embed") and np.all(np.asarray(s_lin) == 0):
-        return None  # no small deltas: the delta mode could only add its bookkeeping
+        return None
     dram = _dram_bytes(op, e, acc, p["glb_kib"]) if dense_dram is None else dense_dram
     if op.kind in ("attn_score", "attn_context"):
         w = subvector_attention(op, s_att, p["sub_len"], pes, lanes, p["mask_overhead"], e)
         dram = dram - w.score_bytes_saved + w.mask_bytes
         sram = vs.sram_bytes(w.units, rows, cols, lanes, e, op.out_elems, acc) + w.mask_bytes
-        return cost.OpWork(op, vs.cycles(w.units, pes, rows, cols), w.macs, sram + dram, dram, mode="subvector")
+        cyc = _unavailable_where(np.asarray(s_att) == 0, vs.cycles(w.units, pes, rows, cols))
+        return cost.OpWork(op, cyc, w.macs, sram + dram, dram, mode="subvector")
     if op.kind in ("linear", "patch_embed"):
         d = delta_linear(op, s_lin, p["key_interval"], pes, lanes, e, glb)
         dram = dram + d.extra_dram_bytes
         sram = vs.sram_bytes(d.units, rows, cols, lanes, e, op.out_elems, acc) + d.meta_bytes
         # the augmented PEs compute Δ (subtract, compare with the threshold) and accumulate yₜ₋₁ in their lanes
         cyc = vs.cycles(d.units, pes, rows, cols) + d.elementwise / (pes * lanes)
+        cyc = _unavailable_where(np.asarray(s_lin) == 0, cyc)
         return cost.OpWork(op, cyc, d.macs, sram + dram, dram, lane_ops=d.elementwise, mode="delta")
     return None
+
+
+def _unavailable_where(off, cycles):
+    """``cycles`` with the points where the sparse mode does not run (``off``) made infinitely slow, so that the
+    dense fallback (:func:`dse.hardware.cost.cheaper`) never takes it there."""
+    return np.where(off, np.inf, cycles) if np.any(off) else cycles
 
 
 def _group_key(op: Op):

@@ -217,14 +217,17 @@ def op_dynamic_energy_j(w: WorkStack, ctx: CostContext) -> np.ndarray:
 
 
 def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext) -> WorkStack:
-    """Dense fallback: per design point and op, ``sparse`` where it is no slower and spends no more energy on
-    its work than ``dense`` (clock tree and static energy then follow the cycles); else ``dense``. A sparse
-    mode's cycles and work energy never rise with its sparsity once its fixed overheads (metadata, masks, Δ
-    compares, re-reads) are on, so the chosen cost never rises with sparsity either — on one array. On a
-    pipelined split design the rule is per op and cannot see the shared DRAM interface: where the period is
-    DRAM-bound, delta mode's re-read traffic can raise it (a known limit, tests/accelerators/test_physics.py)."""
+    """Dense fallback: per design point and op, ``sparse`` where it is no slower and spends no more energy than
+    ``dense`` — its work's energy plus the static and clock-tree energy of its cycles, so that a faster sparse
+    mode is credited with the leakage it saves; else ``dense``. A sparse mode's cycles and energy never rise
+    with its sparsity once its fixed overheads (metadata, masks, Δ compares, re-reads) are on, so the chosen
+    cost never rises with sparsity either — on one array. On a pipelined split design the rule is per op and
+    cannot see the shared DRAM interface: where the period is DRAM-bound, delta mode's re-read traffic can
+    raise it (a known limit, tests/accelerators/test_physics.py)."""
     c_s, c_d = op_cycles(sparse, ctx), op_cycles(dense, ctx)
-    e_s, e_d = op_dynamic_energy_j(sparse, ctx), op_dynamic_energy_j(dense, ctx)
+    idle = ctx.static_w / ctx.clock_hz + ctx.dynamic_scale * ctx.clock_j_per_cycle  # J per cycle while on
+    e_s = op_dynamic_energy_j(sparse, ctx) + idle * c_s
+    e_d = op_dynamic_energy_j(dense, ctx) + idle * c_d
     use = (c_s <= c_d) & (e_s <= e_d) & ((c_s < c_d) | (e_s < e_d))  # a tie runs dense (no sparse bookkeeping)
     return dense.choose(use, sparse)
 

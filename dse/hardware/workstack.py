@@ -265,21 +265,24 @@ def _meta(st: WorkStack) -> _Meta:
 
 def producers(ops: Sequence[Op]) -> list[int | None]:
     """For each SFU op, the index of the GEMM whose output stream it consumes: the nearest GEMM before it in
-    its block, or (for a block repeated more than once) the block's last GEMM; ``None`` for GEMMs."""
+    its block among the ops repeated as often, or (for ops repeated more than once) the last such GEMM, the
+    previous instance's; ``None`` for GEMMs. Ops repeated a different number of times run a different number
+    of instances and never hide each other (a Swin stage's patch merge, once, before its blocks, six times)."""
     out: list[int | None] = []
-    last_in_block: dict[str, int] = {}
+    last_in_block: dict[tuple[str, int], int] = {}
     for i, op in enumerate(ops):
         if op.is_gemm:
-            last_in_block[op.block] = i
-    seen: dict[str, int] = {}
+            last_in_block[op.block, op.repeat] = i
+    seen: dict[tuple[str, int], int] = {}
     for i, op in enumerate(ops):
+        key = (op.block, op.repeat)
         if op.is_gemm:
-            seen[op.block] = i
+            seen[key] = i
             out.append(None)
-        elif op.block in seen:
-            out.append(seen[op.block])
+        elif key in seen:
+            out.append(seen[key])
         else:
-            out.append(last_in_block.get(op.block) if op.repeat > 1 else None)
+            out.append(last_in_block.get(key) if op.repeat > 1 else None)
     return out
 
 

@@ -311,6 +311,42 @@ def test_each_parameter_alone_gives_every_point_its_own_answer(name):
             assert {k: np.shape(v) for k, v in ev.metrics.items() if np.shape(v) != (2,)} == {}, param.name
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_design_alone_gives_what_it_gives_in_a_batch(name):
+    """Arrays in, arrays out: no point's numbers depend on the other points of its batch (a rule decided for a
+    whole batch, e.g. "nothing is pruned anywhere", would make them)."""
+    acc = accelerators.get(name)
+
+    @FAST
+    @given(values=design_batch(name, min_size=2, max_size=4), wl=workloads)
+    def check(values, wl):
+        batch = acc.evaluate(wl, values)
+        n = len(next(v for v in values.values() if np.ndim(v) == 1))
+        for i in range(n):
+            one = {k: (v[i] if np.ndim(v) == 1 else v) for k, v in values.items()}
+            alone = acc.evaluate(wl, one)
+            for k in ("latency_s", "period_s", "energy_j", "area_mm2", "valid"):
+                b = np.asarray(batch[k])
+                assert np.asarray(alone[k]) == pytest.approx(b[i] if b.ndim else b, rel=1e-12), (k, one)
+
+    check()
+
+
+def test_zero_attention_sparsity_in_a_batch_minimal_example():
+    """Regression (a random audit): whether the sub-vector mode runs at all was decided for the whole batch
+    ("nothing pruned anywhere"), so a point with no attention sparsity ran it when a batch-mate was sparse:
+    0.1033 s alone, 0.0955 s beside a point at 0.5."""
+    rtsa = accelerators.get("rtsa")
+    p = {"rows": 83, "cols": 3, "lanes": 53, "glb_kib": 31889.8, "dram_gbps": 84.308, "clock_mhz": 119.68,
+         "precision": "fp16", "node_nm": 63.37, "sfu_lanes": 4096, "sfu_overlap": 0, "leakage_mw_per_mm2": 4.18,
+         "sparsity_linear": 0.3345, "key_interval": 57, "sparsity_attention": 0.0, "sub_len": 48,
+         "mask_overhead": 0.843}  # fmt: skip
+    wl = workload("videomae-b", 224)
+    alone = float(rtsa.evaluate(wl, p)["latency_s"])
+    both = np.asarray(rtsa.evaluate(wl, {**p, "sparsity_attention": np.array([0.0, 0.5])})["latency_s"])
+    assert both[0] == pytest.approx(alone, rel=1e-12)
+
+
 # ---- 3: more sparsity is never slower and never costs more energy -----------------------------------------
 
 #: (accelerator, knob, direction): raising the knob (+1) or lowering it (-1) means more sparsity

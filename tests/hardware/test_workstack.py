@@ -104,6 +104,22 @@ def test_producers_are_the_nearest_gemm_before_in_the_block(wl):
             assert prod[i] is None
         elif prod[i] is not None:
             assert wl.ops[prod[i]].is_gemm and wl.ops[prod[i]].block == op.block
+            assert wl.ops[prod[i]].repeat == op.repeat  # as many instances: one stream feeds each
+
+
+def test_a_swin_stages_blocks_are_not_hidden_under_its_patch_merge_regression():
+    """Regression (found by a random audit): a Swin stage's ``norm1`` (6 instances) took the stage's patch
+    merge (1 instance) as its producer, so six layernorms streamed under one GEMM; on a 1-lane SFU a faster
+    merge then made the clip slower. Now each instance streams on the previous block's fc2."""
+    wl = build("video-swin-t")
+    prod = producers(wl.ops)
+    norm1 = next(i for i, op in enumerate(wl.ops) if op.block == "stage2" and op.name == "norm1")
+    assert wl.ops[prod[norm1]].name == "fc2" and wl.ops[prod[norm1]].block == "stage2"
+    # the audit's case: delta sparsity sped up the merge, and the six hidden layernorms made the clip slower
+    values = {"rows": 753, "cols": 205, "glb_kib": 2197.92, "dram_gbps": 4096, "precision": "int16",
+              "sparsity_linear": np.array([0.0, 0.649])}  # fmt: skip
+    lat = np.asarray(accelerators.get("rtsa").evaluate(wl, values)["latency_s"])
+    assert lat[1] <= lat[0]
 
 
 def test_modes_register_once_and_name_back():
