@@ -349,7 +349,8 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         dram_bps=pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"],
         mem_half_bytes=val["mem_half_mb"] * 1e6,
         cache_bytes=np.where(val["cache_gbps"] > 0, pick("cache_mb", val["cache_mb"] * 1e6, 1e6), 0.0),
-        cache_bps=val["cache_gbps"] * 1e9,
+        # a cache is never slower than the memory behind it (a user's DRAM override may exceed the preset's cache)
+        cache_bps=np.maximum(val["cache_gbps"] * 1e9, pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"]),
         eff_gemm=val["eff_gemm"],
         gemm_half=val["gemm_half"],
         eff_sdpa=val["eff_sdpa"],

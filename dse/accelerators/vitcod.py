@@ -136,11 +136,18 @@ def _attention_pass(nq, nk, d, heads, p):
     nnz = np.clip(kept - np.round(rho * g * nq), 0.0, (nk - g) * nq)
     has_g, has_s = g > 0, nnz > 0
 
-    # --- preload (ViTCoD.py: one DRAM transfer per vector, each rounded up to whole cycles) ---
+    # --- preload (ViTCoD.py: one DRAM transfer per vector, each rounded up to whole cycles; a physical
+    #     schedule, engine_split = 1, streams the vectors back to back at the DRAM's rate, so that a faster clock
+    #     never turns a one-cycle vector into a two-cycle one and the preload never takes longer in time) ---
     vec_qk = H * r * d * e  # compressed Q/K vector of all heads (auto-encoder)
     vec_v = H * d * e
-    c_qk, c_v = np.ceil(vec_qk / bpc), np.ceil(vec_v / bpc)
-    c_dec = np.ceil(H * r * e * H / bpc)  # decoder weights, loaded at bandwidth/heads
+    per_vector = np.asarray(p["engine_split"]) <= 0.5
+
+    def transfer(nbytes):
+        return np.where(per_vector, np.ceil(nbytes / bpc), nbytes / bpc)
+
+    c_qk, c_v = transfer(vec_qk), transfer(vec_v)
+    c_dec = transfer(H * r * e * H)  # decoder weights, loaded at bandwidth/heads
     k_cap = np.maximum(np.floor(f(p["k_buf_kib"]) * 1024 / vec_qk), 1.0)  # K vectors per K-buffer fill
     q_fits = nq * vec_qk <= f(p["q_buf_kib"]) * 1024
     # dense engine (K-stationary): all Q stream once per K-buffer fill (once when Q stays resident)
@@ -159,7 +166,7 @@ def _attention_pass(nq, nk, d, heads, p):
     v_reload = np.maximum(np.ceil(out_bytes / (f(p["out_buf_kib"]) * 1024)), 1.0)  # query blocks if out spills
     v_loads = nk * v_reload
     n_dec = 2.0 * has_g + sparse_k + (~has_g & has_s)  # decoder-weight loads (ViTCoD.py)
-    store = np.where(v_reload > 1, np.ceil(out_bytes / bpc), 0.0)  # outputs leave the chip only if they spill
+    store = np.where(v_reload > 1, transfer(out_bytes), 0.0)  # outputs leave the chip only if they spill
     preload = c_qk * (k_loads + q_loads) + c_v * v_loads + c_dec * n_dec + store
     dram_bytes = (
         vec_qk * (k_loads + q_loads) + vec_v * v_loads + H * r * e * H * n_dec + np.where(v_reload > 1, out_bytes, 0.0)

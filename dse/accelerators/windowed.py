@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dse.accelerators.base import Accelerator, Evaluation, Limit, Param
+from dse.accelerators.base import Accelerator, Evaluation, Limit, Param, budget_value
 from dse.accelerators.common import array_params
 from dse.hardware import cost, fpga, memory
 from dse.hardware import technology as tech
@@ -55,8 +55,9 @@ PARAMS = _FPGA_ARRAY + (
           structural=True),
     Param("fpga", "xc7z020", "", "device budget: XC7Z020 (Zybo Z7, the poster's), XC7Z010, ZCU102", "choice",
           choices=tuple(DEVICES)),
-    Param("lut_per_lane", 200, "LUT/MAC lane", "[assumption] accumulator, operand muxes and control per lane", "float",
-          0, 10_000),
+    Param("lut_per_lane", 200, "LUT/MAC lane", "[assumption] accumulator, operand muxes and control per lane; at "
+          "most the poster's 20,879 LUT over its 20 lanes, from which the fixed part is derived", "float",
+          0, POSTER["lut"] // POSTER["dsp"]),
     Param("static_w", fpga.STATIC_W, "W", "dse/hardware/fpga.py: SoC static floor derived from the poster's "
           "measured 1.552 W on-chip [src:windowed-poster]", "float", 0, 50),
 )  # fmt: skip
@@ -149,6 +150,21 @@ class Windowed(Accelerator):
                            windowed_blocks=frac * 12, total_blocks=12)  # fmt: skip
         ev = ev.with_metrics(attention_kept=kept_share)
         return ev.invalid_where(ev.metrics["fpga_fits"] < 1, "does not fit the FPGA (DSP, BRAM or LUT budget)")
+
+    def budget(self, p) -> dict:
+        """:meth:`Accelerator.budget` with the peak MACs per cycle of both engines: the GEMM array's rows × cols
+        and the SDDMM engine's lanes."""
+        out = super().budget(p)
+        out["macs"] = budget_value(np.asarray(p["rows"]) * p["cols"] + p["sddmm_lanes"])
+        return out
+
+    def matched(self, target) -> dict:
+        """:meth:`Accelerator.matched` with the SDDMM engine kept as published: the GEMM array's columns take
+        the rest of a matched MAC rate (at least one column)."""
+        if "macs" in target:
+            sddmm = float(self.param("sddmm_lanes").default)
+            target = {**target, "macs": np.maximum(np.asarray(target["macs"], dtype=np.float64) - sddmm, 1.0)}
+        return super().matched(target)
 
     def limits(self, p) -> list[Limit]:
         """The device's DSP clock limit (dse/hardware/fpga.py ``FMAX_MHZ``)."""

@@ -39,13 +39,16 @@ def gemm_cycles(batch, m, k, n, rows, cols, dataflow, lanes=1):
     ke = np.ceil(k / np.asarray(lanes, dtype=np.float64))  # reduction steps per PE
     df = np.asarray(dataflow)
     if df.ndim == 0:  # fast path: one dataflow for all points
-        return np.asarray(batch) * (_fold_cycles(df.item(), m, ke, n, rows, cols) - 1.0)
-    out = np.zeros(np.broadcast(m, ke, n, rows, cols, df).shape)
-    for name in DATAFLOWS:
-        sel = df == name
-        if np.any(sel):
-            out = np.where(sel, _fold_cycles(name, m, ke, n, rows, cols), out)
-    return np.asarray(batch) * (out - 1.0)
+        out = _fold_cycles(df.item(), m, ke, n, rows, cols)
+    else:
+        out = np.zeros(np.broadcast(m, ke, n, rows, cols, df).shape)
+        for name in DATAFLOWS:
+            sel = df == name
+            if np.any(sel):
+                out = np.where(sel, _fold_cycles(name, m, ke, n, rows, cols), out)
+    # SCALE-Sim's "−1" would put a 1 × 1 output-stationary array one cycle under its peak rate: never below
+    # the MACs (per lane) / PEs
+    return np.asarray(batch) * np.maximum(out - 1.0, m * ke * n / (rows * cols))
 
 
 def _fold_cycles(dataflow: str, m, k, n, rows, cols):
