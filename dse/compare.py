@@ -29,9 +29,12 @@ DEFAULT_SET = ("rtsa", "vitcod", "heatvit", "cpu:xeon16", "gpu:h100")
 
 
 def parse_match(text: str | None) -> tuple[str, ...]:
-    if not text:
+    """``--match`` (None: not given) → the resources to match; given but naming none is an error."""
+    if text is None:
         return ()
     items = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not items:
+        raise InputError("--match", f"names no resource; give any of {','.join(RESOURCES)}")
     for x in items:
         if x not in RESOURCES:
             raise choice_error("match", x, RESOURCES)

@@ -52,21 +52,32 @@ class Param:
                 return arr.astype(float)
             return arr.astype(str)
         if _has_bool(value):  # True is not 1 here: a boolean where a number belongs is a mistake
-            raise InputError(self.name, f"expected a number in {self.range_text()} ({self.unit}), got {value!r}")
+            raise InputError(self.name, f"expected a number in {self.range_text()}{self._unit()}, got {value!r}")
         try:
             arr = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
             raise InputError(
-                self.name, f"expected a number in {self.range_text()} ({self.unit}), got {value!r}"
+                self.name, f"expected a number in {self.range_text()}{self._unit()}, got {value!r}"
             ) from None
         if np.any(~np.isfinite(arr)):
             raise InputError(self.name, f"must be finite, allowed {self.range_text()}")
         if self.kind == "int" and np.any(np.mod(arr, 1) != 0):
             raise InputError(self.name, f"must be an integer in {self.range_text()}, got {value!r}")
         if (self.low is not None and np.any(arr < self.low)) or (self.high is not None and np.any(arr > self.high)):
+            if arr.size > 1 or isinstance(value, np.ndarray):  # the offending values, not numpy's repr
+                bad = arr[
+                    (arr < (-np.inf if self.low is None else self.low))
+                    | (arr > (np.inf if self.high is None else self.high))
+                ]
+                shown = ", ".join(f"{x:g}" for x in np.unique(bad)[:5]) + (", …" if np.unique(bad).size > 5 else "")
+                raise InputError(self.name, f"out of range: allowed {self.range_text()}{self._unit()}, got {shown}")
             shown = int(value) if self.kind == "int" and isinstance(value, float) and value.is_integer() else value
-            raise InputError(self.name, f"out of range: allowed {self.range_text()} ({self.unit}), got {shown!r}")
+            raise InputError(self.name, f"out of range: allowed {self.range_text()}{self._unit()}, got {shown!r}")
         return arr
+
+    def _unit(self) -> str:
+        """`` (unit)`` for messages, nothing for a unitless parameter."""
+        return f" ({self.unit})" if self.unit else ""
 
     def range_text(self) -> str:
         if self.kind == "choice":

@@ -605,7 +605,8 @@ class Roofline(Accelerator):
             "macs": macs,
             "dense_macs": macs,
             "dram_bytes": sum(a["dram_bytes"] for a in acc.values()),
-            "utilization": macs / latency / peak_macs_per_s(m),
+            # of the hardware's peak: the fit residual (cpu_time / gpu_time) scales the achieved rate, not the peak
+            "utilization": macs / latency / (peak_macs_per_s(m) * _kind_factor(plat, PLATFORMS, "time")),
             "edp": latency * latency * power,
             "power_w": power + z,
             "memory_bound_share": mem_bound_s / latency,

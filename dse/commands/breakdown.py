@@ -205,5 +205,7 @@ def static_rule(res, given: bool) -> str:
     if given:
         return "static split: the given --set split, fixed for every resolution"
     res = [int(r) for r in np.asarray(res).reshape(-1)]
+    if len(set(res)) == 1:  # the static split is then the oracle's at that resolution
+        return f"static split rule: the one split (whole PE rows) minimising the period at {res[0]}²"
     return (f"static split rule: the one split (whole PE rows) minimising the mean period over the resolutions "
             f"{', '.join(map(str, res))}; an arithmetic mean, so {max(res)}² (the longest period) dominates")  # fmt: skip

@@ -31,6 +31,10 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
         if "=" not in pair:
             raise InputError("--set", f"expected key=value, got {pair!r}")
         key, value = pair.split("=", 1)
+        if key.strip() in out:
+            raise InputError(
+                "--set", f"{key.strip()} given twice ({out[key.strip()]!r} and {value.strip()!r}); give it once"
+            )
         try:
             out[key.strip()] = float(value)
         except ValueError:
@@ -104,8 +108,9 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         raise InputError("--workload", "give exactly one of --workload MODEL or --gemm M,K,N")
     explicit = parse_sets(sets)
     overrides = pop_architecture(arch)
-    if gemm and (overrides or sparsity):
-        raise InputError("--gemm", "architecture options and --sparsity apply to a --workload, not a single GEMM")
+    if gemm and (overrides or sparsity or resolution or frames):
+        raise InputError("--gemm", "--resolution, --frames, architecture options and --sparsity apply to a "
+                         "--workload, not a single GEMM")  # fmt: skip
     wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames,
                                              sparsity=sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
     values = acc.resolve(explicit)
@@ -116,6 +121,9 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
     d = evaluation_dict(name, wl, acc.effective_params(values), ev)
     d["architecture"] = overrides  # the architecture options given (the header names them too)
+    if gemm:
+        op = wl.ops[0]
+        d["gemm"] = {"m": int(op.m), "k": int(op.k), "n": int(op.n)}
     if uncertainty:
         from dse.commands.uncertain import eval_output
 
@@ -134,8 +142,11 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
                 **{k: v for k, v in d["metrics"].items()}, "reasons": d["reasons"]}  # fmt: skip
         echo_frame(pd.DataFrame([flat]), "csv")
         return
-    click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
-               f"frames={d['frames']}")  # fmt: skip
+    if gemm:
+        click.echo(f"{name} on one GEMM: M={d['gemm']['m']} K={d['gemm']['k']} N={d['gemm']['n']} (M×K · K×N)")
+    else:
+        click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
+                   f"frames={d['frames']}")  # fmt: skip
     echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items()))
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")

@@ -60,10 +60,14 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
         echo_json(d)
         return
     if fmt == "csv":
-        echo_frame(frame.assign(accelerator=acc.name, workload=wl.model), "csv")
+        echo_frame(frame.assign(accelerator=d["accelerator"], workload=wl.model), "csv")
         return
-    click.echo(f"{acc.name} on {workload_title(wl.model, d.get('architecture', {}))} "
-               f"{d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")  # fmt: skip
+    if "gemm" in d:
+        g = d["gemm"]
+        click.echo(f"{d['accelerator']} on one GEMM: M={g['m']} K={g['k']} N={g['n']} (M×K · K×N)")
+    else:
+        click.echo(f"{d['accelerator']} on {workload_title(wl.model, d.get('architecture', {}))} "
+                   f"{d['resolution'][0]}x{d['resolution'][1]} frames={d['frames']}")  # fmt: skip
     echo_text(_inputs_line(draws))
     echo_frame(frame, "table", title="metric: nominal, 5% / median / 95% over the samples (valid: share valid)")
     if note:

@@ -180,7 +180,10 @@ def atomic_path(path: Path):
     ensure_dir(path.parent)
     if path.is_dir():
         raise InputError("output", f"{path} is a directory; expected a file path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:  # name the file the user asked for, not our temporary one
+        raise type(err)(err.errno, err.strerror, str(path)) from None
     os.close(fd)
     try:
         yield Path(tmp)

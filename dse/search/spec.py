@@ -514,7 +514,20 @@ def _constraints(table: Any) -> tuple[Constraint, ...]:
                 out.append(Constraint(f"{key}_{sense}", key, sense, bound))
         if "max" in raw and "min" in raw and raw["min"] > raw["max"]:
             raise InputError(where, f"min={raw['min']!r} > max={raw['max']!r}: no value is feasible")
+        if "max" in raw and raw["max"] < 0 and _never_negative(key):
+            raise InputError(
+                f"{where}.max", f"{key} is never negative, so max={raw['max']!r} leaves no design feasible"
+            )
     return tuple(out)
+
+
+def _never_negative(metric: str) -> bool:
+    """The metrics the schema declares are times, energies, areas, counts, shares and ratios, all ≥ 0 (an
+    accuracy drop, an estimate, is left out)."""
+    from dse.metrics import is_declared
+
+    base = metric.partition("@")[0]
+    return is_declared(base) and base != "accuracy_drop"
 
 
 def _sampler(raw: Any) -> tuple[str, tuple[tuple[str, Any], ...]]:
