@@ -350,7 +350,11 @@ def machine(platform, precision, attention="explicit", overrides: dict[str, np.n
         mem_half_bytes=val["mem_half_mb"] * 1e6,
         cache_bytes=np.where(val["cache_gbps"] > 0, pick("cache_mb", val["cache_mb"] * 1e6, 1e6), 0.0),
         # a cache is never slower than the memory behind it (a user's DRAM override may exceed the preset's cache)
-        cache_bps=np.maximum(val["cache_gbps"] * 1e9, pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"]),
+        cache_bps=np.where(
+            val["cache_gbps"] > 0,
+            np.maximum(val["cache_gbps"] * 1e9, pick("mem_gbps", val["mem_gbps"] * 1e9, 1e9) * val["eff_mem"]),
+            0.0,
+        ),
         eff_gemm=val["eff_gemm"],
         gemm_half=val["gemm_half"],
         eff_sdpa=val["eff_sdpa"],
@@ -384,7 +388,9 @@ def _memory(nbytes: np.ndarray, kernels: np.ndarray, m: Machine) -> tuple[np.nda
     ratio = np.divide(nbytes / np.maximum(kernels, 1), m.cache_bytes,
                       out=np.full(np.broadcast(nbytes, kernels, m.cache_bytes).shape, np.inf), where=m.cache_bytes > 0)  # fmt: skip
     hit = 1.0 / (1.0 + ratio**_CACHE_STEEPNESS)
-    cache_s = np.divide(nbytes * hit, m.cache_bps, out=np.zeros_like(ratio), where=m.cache_bps > 0)
+    served = nbytes * hit
+    cache_s = np.divide(served, m.cache_bps, out=np.zeros(np.broadcast(served, m.cache_bps).shape),
+                        where=m.cache_bps > 0)  # fmt: skip
     # size ramp: eff = eff_mem · B / (B + B_half) per kernel  ⇔  a fixed B_half / bandwidth per kernel
     dram_s = (nbytes * (1 - hit) + kernels * m.mem_half_bytes * (1 - hit)) / m.dram_bps
     return cache_s, dram_s, nbytes * (1 - hit)
