@@ -17,7 +17,8 @@ from matplotlib.ticker import NullFormatter
 
 from dse.plots import style
 from dse.plots.results import Breakdown, Results
-from dse.search.pareto import HV_REFERENCE, bounds, normalized_hypervolume
+from dse.search.pareto import HV_REFERENCE, normalized_hypervolume
+from dse.search.pareto import bounds as bounds_of
 from dse.search.results_schema import COLUMNS, GRID_FRONT, STUDY
 from dse.workloads import STAGES
 
@@ -28,12 +29,13 @@ MIN_IMPORTANCE_TRIALS = 30
 # -- hypervolume vs trials ----------------------------------------------------------------------
 
 
-def hypervolume_curve(results: Results) -> pd.DataFrame:
+def hypervolume_curve(results: Results, bounds=None) -> pd.DataFrame:
     """Normalised hypervolume of the feasible front after each number of completed trials.
 
     Every objective is scaled to [0, 1] between the ideal and nadir of *all* feasible trials (so the
-    curve is monotone and ends at the sweep's own figure) and the reference point is 1.1 per objective
-    (``dse.search.pareto.normalized_hypervolume``, moocore's hypervolume).
+    curve is monotone and ends at the sweep's own figure), or of ``bounds`` = (ideal, nadir) in minimisation
+    form (a grid that stored only its front: every feasible grid point's), and the reference point is 1.1
+    per objective (``dse.search.pareto.normalized_hypervolume``, moocore's hypervolume).
     """
     done = results.complete.sort_values(COLUMNS.number, kind="stable")
     objs, dirs = results.objectives, results.directions
@@ -42,7 +44,7 @@ def hypervolume_curve(results: Results) -> pd.DataFrame:
     values = done[objs].to_numpy(dtype=float)
     if not feas.any():
         return pd.DataFrame({"trials": [n], "hypervolume": [0.0]})
-    ideal, nadir = bounds(values[feas], dirs)
+    ideal, nadir = bounds_of(values[feas], dirs) if bounds is None else (np.asarray(b, dtype=float) for b in bounds)
     counts = np.unique(np.linspace(1, n, min(n, MAX_HV_POINTS)).round().astype(int))
     hv = [normalized_hypervolume(values[:k][feas[:k]], dirs, ideal, nadir) if feas[:k].any() else 0.0 for k in counts]
     return pd.DataFrame({"trials": counts, "hypervolume": hv})

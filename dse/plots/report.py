@@ -24,7 +24,7 @@ from dse.plots.results import Results, load_results
 from dse.search.export import constraint_column, results_lock, write_text
 from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
 from dse.search.pareto import HV_REFERENCE
-from dse.search.results_schema import COLUMNS, REPORT_FILE
+from dse.search.results_schema import COLUMNS, GRID_FRONT, REPORT_FILE, STUDY
 from dse.search.storage import require_existing
 
 
@@ -191,9 +191,19 @@ def _write_report(
     if results.spec.description:
         md += [results.spec.description, ""]
 
+    try:
+        study = results.load_study(storage)
+    except Exception as err:  # an unreadable or foreign storage: the report goes on without it
+        study, why = None, f"cannot open the study: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+    else:
+        why = ""
+    # a grid that stored only its front normalises by every feasible grid point, as its sweep did
+    grid_bounds = study.user_attrs.get(STUDY.grid_bounds) if study is not None else None
+    grid_front = study is not None and study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT
+
     # key numbers
     done, feas = results.complete, results.feasible
-    curve = figures.hypervolume_curve(results)
+    curve = figures.hypervolume_curve(results, grid_bounds if grid_front else None)
     hv = float(curve["hypervolume"].iloc[-1])
     hv_max = HV_REFERENCE ** len(results.objectives)  # every scaled objective at 0: the whole reference box
     md += _table(
@@ -269,8 +279,13 @@ def _write_report(
 
     # hypervolume
     paths.append(_draw(figdir / f"hypervolume.{fmt}", figures.hypervolume_figure, curve, results.title()))
-    md += ["", "## Hypervolume vs trials", "", f"![hypervolume](figures/hypervolume.{fmt})", "",
-           f"Final normalised hypervolume {hv:.4g} (at most {hv_max:.4g}) after {len(done)} completed trials."]  # fmt: skip
+    md += ["", "## Hypervolume vs trials", "", f"![hypervolume](figures/hypervolume.{fmt})", ""]
+    if grid_front and grid_bounds is not None:
+        md += [f"Final normalised hypervolume {hv:.4g} (at most {hv_max:.4g}) of the grid's front ({len(done)} stored "
+               "designs; objectives scaled between the ideal and nadir of every feasible grid design, as the sweep "
+               "reported it; the curve follows the stored designs in grid order)."]  # fmt: skip
+    else:
+        md += [f"Final normalised hypervolume {hv:.4g} (at most {hv_max:.4g}) after {len(done)} completed trials."]
 
     # breakdowns: selected front designs and the baselines
     items = [results.breakdown(label, results.spec.accelerator, results.design_params(row)) for label, row in selected]
@@ -308,12 +323,6 @@ def _write_report(
 
     # parameter importances
     md += ["", "## Parameter importances", ""]
-    try:
-        study = results.load_study(storage)
-    except Exception as err:  # an unreadable or foreign storage: the report goes on without it
-        study, why = None, f"cannot open the study: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
-    else:
-        why = ""
     imp, method = figures.importances(study, results) if not why else (None, why)
     if imp is not None:
         paths.append(_draw(figdir / f"importance.{fmt}", figures.importance_figure, imp))

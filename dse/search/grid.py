@@ -421,7 +421,8 @@ def store_limit(study: optuna.Study, problem: Problem) -> int:
     return problem.spec.option("store_limit", default)
 
 
-def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: int, kind: str) -> int:
+def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: int, kind: str,
+               bounds: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> int:  # fmt: skip
     """Add ``rows`` (every point when ``kind == "all"``, else the front) to the study as trials whose
     ``dse:grid_index`` is their ``number``; returns how many were added. Skipped when the study already
     holds this grid (a re-run adds nothing); after an interrupted store only the missing rows are added."""
@@ -457,6 +458,8 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
             study.add_trials(trials)
     else:
         study.add_trials(trials)
+    if bounds[0] is not None and bounds[1] is not None:
+        study.set_user_attr(STUDY.grid_bounds, [np.asarray(b, dtype=float).tolist() for b in bounds])
     study.set_user_attr(GRID_ATTR, size)
     study.set_user_attr(STUDY.grid_stored, kind)
     return len(trials)

@@ -53,6 +53,9 @@ class StudyKeys:
     """Number of points of the grid stored in the study (int); set once the grid is stored whole."""
     grid_stored: str = "dse:grid_stored"
     """Which grid rows the study holds as trials: :data:`GRID_ALL` or :data:`GRID_FRONT` (a large grid's front)."""
+    grid_bounds: str = "dse:grid_bounds"
+    """[ideal, nadir] of every feasible grid point, objectives in minimisation form (lists of float): the
+    hypervolume's normalisation when the study holds only the grid's front."""
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,8 @@ def _run_grid(
     grid.timings["trials table"] = grid.write_s
     t = time.perf_counter()
     if not previously:
-        store_grid(study, problem, grid.rows if keep_rows else grid.front, size, GRID_ALL if keep_rows else GRID_FRONT)
+        store_grid(study, problem, grid.rows if keep_rows else grid.front, size, GRID_ALL if keep_rows else GRID_FRONT,
+                   (grid.ideal, grid.nadir))  # fmt: skip
     grid.timings["study"] = time.perf_counter() - t
     return grid, study, previously
 
