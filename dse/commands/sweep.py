@@ -203,7 +203,10 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
     except KeyboardInterrupt as err:
         code = err.code if isinstance(err, Interrupted) else 130
         why = "terminated" if code == 143 else "interrupted"
-        click.echo(f"{why}: finished trials are stored; run the same command again to resume", err=True)
+        if problem.spec.sampler == "grid":
+            click.echo(f"{why}: a grid keeps no partial result; run the same command again to evaluate it", err=True)
+        else:
+            click.echo(f"{why}: finished trials are stored; run the same command again to resume", err=True)
         raise click.exceptions.Exit(code) from None
     print_summary(report)
     short = report.short_of_target

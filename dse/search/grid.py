@@ -49,6 +49,7 @@ from dse.search.export import constraint_attrs, constraint_column
 from dse.search.optuna_adapter import journal_backend, study_storage
 from dse.search.pareto import minimization_form, nondominated
 from dse.search.results_schema import COLUMNS, COMPLETE, STUDY, TRIAL
+from dse.search.runner import check_interrupt
 from dse.search.space import Batch, Problem
 
 DEFAULT_BATCH = 1 << 17
@@ -340,6 +341,7 @@ def run_grid(
             write_s += time.perf_counter() - t2
             if progress is not None:
                 progress(len(chunk))
+            check_interrupt()  # Ctrl-C / SIGTERM: stop between chunks (a grid keeps no partial state to resume)
     loop_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     front = reduce_front(([front] if front is not None else []) + pending, problem)

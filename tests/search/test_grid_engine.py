@@ -82,6 +82,21 @@ def test_chunked_front_equals_the_in_memory_front(tmp_path, batch, monkeypatch):
     assert all(row[k] == whole.params[k][1234] for k in whole.params)
 
 
+def test_a_stop_request_ends_the_grid_after_the_chunk_in_hand(tmp_path, monkeypatch):
+    """Ctrl-C / SIGTERM (:func:`dse.search.runner.interruptible`) stops the grid between chunks, not after
+    every chunk has run (a fresh-user trial: the whole 10⁶ grid, tables and figures ran before the exit)."""
+    import signal
+
+    from dse.search import runner
+
+    problem = toy_grid(tmp_path, "gstop", 97)
+    seen = []
+    monkeypatch.setitem(runner._STOP, "signum", signal.SIGINT)  # a stop already requested
+    with pytest.raises(runner.Interrupted):
+        run_grid(problem, jobs=1, progress=seen.append)
+    assert seen == [97]  # one chunk, then the stop
+
+
 def test_front_rows_are_non_dominated_and_carry_every_column(tmp_path):
     problem = toy_grid(tmp_path, "cols", 500)
     run = run_grid(problem, jobs=1)
