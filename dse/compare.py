@@ -212,7 +212,7 @@ def notes(df: pd.DataFrame) -> list[str]:
             over.append(f"{r.dram_gbps / own.dram_gbps:.2f}× its DRAM bandwidth")
         if over:
             out.append(f"{r.accelerator} matched beyond the part's own peak ({', '.join(over)}; {r.power_w:.4g} W vs "
-                       f"its {own.power_w:.4g} W rating): a hypothetical larger part")  # fmt: skip
+                       f"the part's own {own.power_w:.4g} W): a hypothetical larger part")  # fmt: skip
     nocache = list(dict.fromkeys(df.loc[df["buffer_kib"].isna(), "accelerator"]))
     if nocache:
         out.append(f"buffer_kib –: no cache level modelled for {', '.join(nocache)} (the GPU presets model none)")

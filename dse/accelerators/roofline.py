@@ -28,7 +28,9 @@ comments from the kernels the library runs at that precision (e.g. on ``h100`` f
 as split-K + reduction, two launches; fp16 on tensor cores, one) — measured at one precision only, never
 copied to the others. A GEMM's ``k`` (kernels) is ``gemm_launches``: each kernel has its own fixed latency.
 
-Energy = average power × latency (power: TDP / module power, cited per preset), split over components by
+Energy = average power × latency (power: the rated TDP / module power, cited per preset, × the share that
+batch-1 inference draws on average, ``active_power_share``: the middle of the declared range of
+``cpu.power`` / ``gpu.power``), split over components by
 where the time goes: GEMM execution between ``mac`` (compute) and ``buffer`` / ``dram`` (memory time from
 cache / DRAM) in proportion, element-wise kernels → ``sfu``, time waiting on kernel dispatch →
 ``leakage``. ``bound``: ``launch`` when dispatch waiting is ≥ half the latency, else the longer of the
@@ -89,7 +91,7 @@ class Platform:
     eff_sdpa: float  # fused-attention efficiency (fraction of peak)
     sdpa_launches: float  # dispatch cost of one fused-attention call, in kernel launches
     launch_us: float  # host dispatch of one eager op that launches one kernel (any precision), µs
-    power_w: float  # average power while running (TDP / module power), W
+    power_w: float  # rated power (TDP / module power; a measured rail reading where cited), W
     area_mm2: float  # die area, mm²
     clock_mhz: float  # clock used to express latency in cycles, MHz
     overlap: bool = False  # kernel launches overlap execution (a kernel costs max(exec, launch))
@@ -101,6 +103,9 @@ class Platform:
     precision_check_us: tuple[float, float, float] = (0.0, 0.0, 0.0)  # host work of a GEMM call at that precision
     # power of a copy matched to a design (Roofline.matched; module docstring):
     fixed_power_share: float = 0.0  # share of power_w that stays whatever compute and bandwidth are kept
+    # average power while running batch-1 inference, as a share of power_w: the middle of the declared range
+    # of cpu.power / gpu.power (dse/uncertainty/declared.py), so that the nominal is no edge of its own range
+    active_power_share: float = 1.0
     dram_pj_per_bit: float = 0.0  # energy per DRAM bit inside power_w, pJ (0: the rating excludes the DRAM devices)
 
     def matched_power_w(self, precision: str, macs_per_s, mem_gbps) -> Any:
@@ -153,6 +158,7 @@ XEON16 = Platform(
     # matched copies: 25% of the package power is uncore (mesh, memory controllers, I/O) that fewer cores keep
     # [assumption, declared range 0.15–0.40: cpu.fixed_power]; the TDP is the package's, the DIMMs' power lies outside it (dram 0).
     fixed_power_share=0.25,
+    active_power_share=0.75,  # eager batch-1 inference draws 0.5–1.0 of the TDP share [assumption]: the middle
     area_mm2=440.0,  # 16/56 of a Sapphire Rapids XCC package (4 tiles ≈ 1,540 mm²) [R] [src:die-area-estimates]
     clock_mhz=2000.0,  # the all-core AVX-512 clock assumed in peak_tmacs
     calibration=f"fitted to measured/xeon16_fp32_batch1.csv ({_FIT})",
@@ -199,6 +205,7 @@ H100 = Platform(
     # [assumption, declared range 0.05–0.20: gpu.fixed_power]; HBM3 at HBM2's 3.9 pJ/bit [src:accelergy-dram] [assumption: no HBM3 figure
     # in the sources] → 3.9 pJ × 3.35 TB/s × 8 = 105 W of the 700 W at full bandwidth [D].
     fixed_power_share=0.10,
+    active_power_share=0.65,  # a launch-bound batch-1 GPU draws 0.3–1.0 of its TDP [assumption]: the middle
     dram_pj_per_bit=DRAM_PJ_PER_BIT["hbm2"],
     area_mm2=814.0,  # NVIDIA Hopper whitepaper: GH100 die 814 mm², TSMC 4N
     clock_mhz=1830.0,  # 989.4 TFLOPS = 132 SMs × 4096 fp16 flop/clk × 1.83 GHz (datasheet boost clock)
@@ -238,6 +245,7 @@ JETSON_TX2 = Platform(
     # range 0.10–0.40: gpu.fixed_power]; LPDDR4 at 8 pJ/bit [src:accelergy-dram] → 8 pJ × 59.7 GB/s × 8 = 3.8 W
     # of the 15 W [D].
     fixed_power_share=0.20,
+    active_power_share=0.65,  # as h100: 0.3–1.0 of the module power [assumption], the middle
     dram_pj_per_bit=DRAM_PJ_PER_BIT["lpddr4"],
     area_mm2=150.0,  # Tegra X2 "Parker" SoC die, TSMC 16FF [R: not confirmed; override it] [src:die-area-estimates]
     clock_mhz=1300.0,  # Jetson TX2 GPU max clock (above)
@@ -267,6 +275,7 @@ CORTEX_A57 = Platform(
     launch_us=round(3 * XEON16.launch_us, 1),  # xeon16 fit × 3: ~⅓ the single-thread speed [assumption]
     # small-kernel floor: launch_us at every precision, as for xeon16
     power_w=3.5,  # tegrastats on a TX2 running CNN inference on its CPUs: VDD_CPU ≈ 3.4 W [src:tx2-cpu-power]
+    # (a reading while running, not a rating: active_power_share stays 1)
     # matched copies: 10% of the CPU rail stays with fewer cores (the cluster's L2 and snoop logic) [assumption,
     # range 0.06–0.16: cpu.fixed_power]; the VDD_CPU rail excludes the DRAM (dram 0).
     fixed_power_share=0.10,
@@ -472,7 +481,9 @@ class Roofline(Accelerator):
             Param("launch_us", 0.0, "µs", "override (0 = preset)", "float", 0, 1e4, help="per-kernel overhead"),
             Param("cache_mb", 0.0, "MB", "override (0 = preset last-level cache; presets without one keep none)",
                   "float", 0, 1e5, help="last-level cache size (10⁶ B), at the preset's cache bandwidth"),
-            Param("power_w", 0.0, "W", "override (0 = preset TDP / module power)", "float", 0, 1e4),
+            Param("power_w", 0.0, "W", "override of the rated power (0 = preset TDP / module power); the model "
+                  "draws it × the preset's active_power_share (0.75 xeon16, 0.65 h100 / jetson-tx2, 1 cortex-a57)",
+                  "float", 0, 1e4),
             Param("area_mm2", 0.0, "mm²", "override (0 = preset die area)", "float", 0, 1e5),
         )  # fmt: skip
 
@@ -543,11 +554,14 @@ class Roofline(Accelerator):
     def _evaluate(self, workload: Workload, p: dict[str, np.ndarray]) -> Evaluation:
         m = machine(p["platform"], p["precision"], p["attention"], p)
         plat = p["platform"]
-        preset = {f: np.zeros(plat.shape) for f in ("power_w", "area_mm2", "clock_mhz")}
+        preset = {f: np.zeros(plat.shape) for f in ("power_w", "area_mm2", "clock_mhz", "active_power_share")}
         for name in self.platforms:
             for f in preset:
                 preset[f] = np.where(plat == name, getattr(PLATFORMS[name], f), preset[f])
-        power = np.where(p["power_w"] > 0, p["power_w"], preset["power_w"]) * _kind_factor(plat, PLATFORMS, "power")
+        # average power while running: the rating (the user's, a matched copy's, else the preset's) × the share
+        # batch-1 inference draws (the middle of its declared range) × the Monte Carlo factor
+        rated = np.where(p["power_w"] > 0, p["power_w"], preset["power_w"])
+        power = rated * preset["active_power_share"] * _kind_factor(plat, PLATFORMS, "power")
         area = np.where(p["area_mm2"] > 0, p["area_mm2"], preset["area_mm2"])
         clock_hz = preset["clock_mhz"] * 1e6
         shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))

@@ -161,12 +161,13 @@ DECLARED: tuple[Uncertain, ...] = (
             "[D] measured / model over the 60 per-block rows of measured/h100 (linear_us, attn_us), 5th–95th "
             "percentile [src:measured-h100-fp16]; jetson-tx2 borrows this fit", "× every GPU kernel time",
             prefix="gpu"),
-    _factor("power", uniform(0.5, 1.0), "calibration", ("cpu",),
+    _factor("power", uniform(2 / 3, 4 / 3), "calibration", ("cpu",),
             "[assumption] average power of eager batch-1 inference between half the preset's TDP share and all "
-            "of it (presets: [src:intel-xeon-docs] [src:tx2-cpu-power])", "× CPU power", prefix="cpu"),
-    _factor("power", uniform(0.3, 1.0), "calibration", ("gpu",),
-            "[assumption] a launch-bound batch-1 GPU draws 30–100% of its TDP / module power "
-            "[src:h100-datasheet] [src:jetson-tx2-datasheet]", "× GPU power", prefix="gpu"),
+            "of it, around the nominal 0.75 (xeon16: 0.5–1.0 of its TDP share; cortex-a57: ±33% of its measured "
+            "rail power) (presets: [src:intel-xeon-docs] [src:tx2-cpu-power])", "× CPU average power", prefix="cpu"),
+    _factor("power", uniform(0.3 / 0.65, 1.0 / 0.65), "calibration", ("gpu",),
+            "[assumption] a launch-bound batch-1 GPU draws 30–100% of its TDP / module power, around the nominal "
+            "65% [src:h100-datasheet] [src:jetson-tx2-datasheet]", "× GPU average power", prefix="gpu"),
     _factor("fixed_power", loguniform(0.6, 1.6), "calibration", ("cpu",),
             "[assumption] the share of a CPU's rated power that a copy matched to fewer cores keeps (uncore, "
             "memory controllers, I/O): ×0.6–1.6 of each preset's share (xeon16 0.25 → 0.15–0.40, cortex-a57 "
