@@ -49,6 +49,15 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
            if r["metric"] != "valid" and off_center(r["nominal"], r["p5"], r["p50"], r["p95"])]  # fmt: skip
     off.sort(key=lambda m: m not in ("latency_s", "energy_j", "area_mm2"))  # the headline first (stable)
     note = nominal_note(off, _design_inputs(draws, [acc]), "--set NAME=VALUE fixes one")
+    valid = np.asarray(sampled["valid"], dtype=np.float64).reshape(-1)
+    if valid.size and not np.any(valid > 0.5):  # the intervals are then of designs that cannot be built
+        reasons = (
+            sorted({str(r) for r in np.asarray(sampled.reasons).reshape(-1) if str(r)})
+            if sampled.reasons is not None
+            else []
+        )
+        note = (f"no sample is a valid design ({'; '.join(reasons[:2]) or 'invalid'}): the intervals describe designs "
+                "that cannot be built; check the declared ranges" + (f". {note}" if note else ""))  # fmt: skip
     if fmt == "json":
         d = dict(d)
         d["uncertainty"] = {
@@ -171,6 +180,8 @@ def nominal_note(off: Sequence[str], design: Sequence[tuple[Any, Any]], how_to_f
 def _position(dist, value: float) -> str:
     """``at the low end of `` / ``at the high end of `` / ``in `` a distribution (outside its 10–90% span: an
     end)."""
+    if value < dist.quantile(0.0) or value > dist.quantile(1.0):
+        return "outside "
     if value <= dist.quantile(0.1):
         return "at the low end of "
     if value >= dist.quantile(0.9):

@@ -142,3 +142,14 @@ def test_negative_sample_count_names_the_option(run, args):
     assert r.code == 2 and r.out == ""
     assert r.err.strip().splitlines() == ["error: --uncertainty: expected Monte Carlo samples, an integer in "
                                           "[2, 1,000,000], got -3"]  # fmt: skip
+
+
+def test_a_declared_range_with_no_valid_sample_says_so(run, tmp_path):
+    """A user's range beyond the node's maximum clock makes every sample invalid: the output says the intervals
+    are of designs that cannot be built, and the nominal default is 'outside' the range, not 'at its low end'."""
+    f = tmp_path / "u.toml"
+    f.write_text('[inputs."rtsa.clock_mhz"]\nlow = 3000\nhigh = 4000\n')
+    r = run("eval", "-a", "rtsa", "-w", "deit-tiny", "--uncertainty", "8", "--uncertainty-file", str(f))
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "no sample is a valid design" in text and "rtsa.clock_mhz = 500 outside uniform(3000, 4000)" in text
