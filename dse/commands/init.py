@@ -54,17 +54,20 @@ def _range(p: Param) -> str | None:
     return f"{{ low = {lo:.4g}, high = {hi:.4g}, log = {log} }}"
 
 
-def example_spec(acc: Accelerator, model: str, study: str) -> str:
-    """The text of a commented spec that validates as it is (``rtsa-dse sweep`` runs it)."""
+def example_spec(acc: Accelerator, model: str, study: str, name: str | None = None) -> str:
+    """The text of a commented spec that validates as it is (``rtsa-dse sweep`` runs it). ``name``: how the user
+    named the accelerator (``gpu:h100``: the preset's settings are written as fixed values, not searched)."""
+    name = name or acc.name
+    preset = dict(getattr(acc, "preset", None) or {})
     metrics = list(acc.metrics)
     objectives = [m for m in ("latency_s", "energy_j") if m in metrics]
     size = "dsp_util" if all(m in metrics for m in ("dsp", "bram", "lut")) else "area_mm2"
     objectives += [size] if size in metrics else []
     lines = [
-        f"# A sweep of {acc.name} on {model}, written by `rtsa-dse init`. Run it with:",
+        f"# A sweep of {name} on {model}, written by `rtsa-dse init`. Run it with:",
         f"#   rtsa-dse sweep {study}.toml",
         "# Results go to results/<study>/ (trials.csv, pareto.csv, report.md, figures); re-running resumes.",
-        "# The format: README.md ('Spec format (TOML)'); every parameter: `rtsa-dse accelerators -a " + acc.name + "`.",
+        "# The format: README.md ('Spec format (TOML)'); every parameter: `rtsa-dse accelerators -a " + name + "`.",
         "",
         f'study = "{study}"  # also the results folder name',
         f'accelerator = "{acc.name}"',
@@ -92,14 +95,23 @@ def example_spec(acc: Accelerator, model: str, study: str) -> str:
     for p in acc.params:
         r = _range(p) if searched < SEARCHED else None
         allowed = f"allowed {p.range_text()}" + (f" {p.unit}" if p.unit else "")
-        if r is not None:
+        if p.name in preset:
+            lines.append(f"{p.name} = {_toml(preset[p.name])}  # the preset {name}; {allowed}")
+        elif r is not None:
             lines.append(f"{p.name} = {r}  # {allowed}")
             searched += 1
         else:
             lines.append(f"# {p.name} = {_toml(p.default)}  # default; {allowed}")
     lines += ["", "[constraints]  # metric = { max = … } and/or { min = … }; a missing value is never feasible"]
     if size == "area_mm2" and "area_mm2" in metrics:
-        lines.append("area_mm2 = { max = 10.0 }")
+        # on only when the default design can meet it, as the accuracy bound below
+        from dse.workloads import build
+
+        area = float(acc.evaluate(build(model))["area_mm2"])
+        if area <= 10.0:
+            lines.append("area_mm2 = { max = 10.0 }")
+        else:
+            lines.append(f"# area_mm2 = {{ max = 10.0 }}  # the default design's area is {area:.4g} mm²")
     elif size in metrics:
         lines.append("fpga_fit = true  # DSP, BRAM and LUT use within the device")
     if "accuracy_drop" in metrics:
@@ -135,10 +147,17 @@ def command(path, accelerator, workload, force) -> None:
         raise InputError("SPEC.toml", f"{out} exists; pass --force to overwrite it")
     acc = accelerators.get(accelerator)
     study = "".join(c if c.isalnum() or c in "_-." else "_" for c in out.stem) or "sweep"
-    text = example_spec(acc, workload, study)
+    text = example_spec(acc, workload, study, accelerator)
     import tomllib
 
     spec = parse_spec(tomllib.loads(text), source=text, path=str(out.resolve()))
-    Problem(replace(spec, sampler="random"))  # the example validates before it is written
+    problem = Problem(replace(spec, sampler="random"))  # the example validates before it is written
+    if all(d.kind in ("choice", "fixed") or d.points is not None or d.step is not None or d.kind == "int"
+           for d in problem.searched):  # fmt: skip
+        size = problem.grid_size()
+        if size < 500:  # a small finite space: every point once, not 500 trials that repeat them
+            text = text.replace('sampler = "nsga2"', 'sampler = "grid"', 1).replace(
+                "trials = 500  # completed trials to reach", f"trials = {size}  # the space has {size} designs", 1
+            )
     write_text(text, out)
-    click.echo(f"wrote {out}: {acc.name} on {workload}; edit it, then: rtsa-dse sweep {out}")
+    click.echo(f"wrote {out}: {accelerator} on {workload}; edit it, then: rtsa-dse sweep {out}")

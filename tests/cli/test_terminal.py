@@ -82,3 +82,17 @@ def test_init_validates_for_every_accelerator(run, tmp_path, acc):
     r = run("init", tmp_path / f"{acc}.toml", "-a", acc, "-w", "deit-tiny")
     assert r.code == 0, r.err
     assert load_spec(tmp_path / f"{acc}.toml").searched
+
+
+def test_init_for_a_platform_preset_keeps_it_and_can_be_feasible(run, tmp_path):
+    """Regression (a fresh-user trial): ``init -a gpu:h100`` searched both GPUs, kept an area ≤ 10 mm² bound
+    no GPU meets and asked 500 trials of a 12-design space. The preset is now fixed, a bound the default design
+    cannot meet is left commented out, and a small finite space is a grid of its own size."""
+    spec = tmp_path / "gpu.toml"
+    r = run("init", spec, "-a", "gpu:h100", "-w", "deit-tiny")
+    assert r.code == 0 and "gpu:h100" in r.out, r.err
+    text = spec.read_text()
+    assert 'platform = "h100"' in text and "\narea_mm2 = { max" not in text
+    assert 'sampler = "grid"' in text and "trials = 6 " in text
+    r = run("sweep", spec, "--results-dir", tmp_path / "r", "--no-figures")
+    assert r.code == 0 and "0 feasible" not in r.out, r.out + r.err
