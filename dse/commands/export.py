@@ -77,6 +77,9 @@ def command(results_dir, storage, study_name, fmt, output, force) -> None:
                 if COLUMNS.pareto not in trials.columns:
                     trials[COLUMNS.pareto] = pareto_mask(trials, meta["objectives"], meta["directions"])
                 pareto = pareto_table(trials[trials[COLUMNS.pareto]], meta["params"] or [], meta["objectives"])
+        pareto, why = _with_robustness(study, pareto)
+        if why:
+            click.echo(f"note: {why}", err=True)
     journal_path = Path(results_dir) / JOURNAL_NAME if results_dir is not None else _journal_path(storage)
     if journal_path is not None and journal_damage(journal_path)[2]:
         click.echo(f"warning: {journal_path} ends in a record cut short (a killed writer or a truncated copy); "
@@ -100,6 +103,28 @@ def command(results_dir, storage, study_name, fmt, output, force) -> None:
         paths = export_tables(trials, pareto, out, out.suffix[1:] if single else fmt, single=single)
     click.echo(f"study {study.study_name}: {len(trials)} trials, {len(pareto)} Pareto-optimal designs")
     click.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _with_robustness(study: optuna.Study, pareto):
+    """``pareto`` with the sweep's robustness columns (``p_pareto``, ``p_feasible``, the objectives' 5/50/95%):
+    the same seeded samples of the declared inputs as the sweep (:func:`dse.search.robust.robust_front`), from
+    the spec the study keeps; (pareto, a note why not) where the study keeps none or it no longer loads."""
+    import tomllib
+
+    from dse import plugins
+    from dse.search.robust import robust_front
+    from dse.search.space import Problem
+    from dse.search.spec import parse_spec
+
+    text = study.user_attrs.get(STUDY.spec)
+    if not text or not len(pareto):
+        return pareto, ""
+    try:
+        plugins.load_recorded(study.user_attrs.get(STUDY.plugins, []), field_name="RESULTS_DIR")
+        problem = Problem(parse_spec(tomllib.loads(text), source=text))
+        return robust_front(problem, pareto).table, ""
+    except (InputError, ValueError, KeyError) as err:
+        return pareto, f"no robustness columns: the study's spec no longer evaluates ({str(err).splitlines()[0]})"
 
 
 def _journal_path(storage: str) -> Path | None:

@@ -78,6 +78,11 @@ def test_quickstart_end_to_end_and_rerun_adds_nothing(run, tmp_path):
     # optuna's own front (best_trials) is the one written
     best = {tt.number for tt in study.best_trials}
     assert set(trials.loc[trials["pareto"], "number"]) == best
+    # export rebuilds the same front, robustness columns included (a fresh-user trial: it dropped them)
+    assert run("export", out, "-o", tmp_path / "exported").code == 0
+    exported = pd.read_csv(tmp_path / "exported" / "pareto.csv")
+    assert "p_pareto" in exported.columns and list(exported.columns) == list(pareto.columns)
+    pd.testing.assert_frame_equal(exported, pareto)
     again = run(*args)
     assert again.code == 0 and "0 run now" in again.out
     assert len(journal_study(out / "study.journal", "quickstart").trials) == 2000
@@ -211,7 +216,10 @@ def test_export_results_dir_and_storage(run, tmp_path):
     r = run("export", tmp_path / "exp", "-o", tmp_path / "out")
     assert r.code == 0, r.err
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "trials.csv"), orig)
-    assert len(pd.read_csv(tmp_path / "out" / "pareto.csv")) == len(pd.read_csv(tmp_path / "exp" / "pareto.csv"))
+    # the same front with the sweep's own columns, its robustness columns included (p_pareto, p5/p50/p95)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "out" / "pareto.csv"), pd.read_csv(tmp_path / "exp" / "pareto.csv")
+    )
     r = run("export", "--storage", tmp_path / "exp" / "study.journal", "--study", "exp", "-o", tmp_path / "all.csv")
     assert r.code == 0 and len(pd.read_csv(tmp_path / "all.csv")) == 100
     r = run("export", "--storage", tmp_path / "exp" / "study.journal", "--study", "nope")
