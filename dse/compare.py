@@ -123,7 +123,8 @@ def settings(names: Sequence[str], match: Sequence[str] = (), reference: str = "
     ref_acc = accelerators.get(reference)
     ref_budget = ref_acc.budget(ref_acc.resolve(_sampled(ref_acc, ref_values, draws)))
     for name in dict.fromkeys((reference, *names)):
-        out.append((name, "default", ref_values if name == reference else {}))
+        given = name == reference and bool(ref_values)  # the user's --set values: not the published default
+        out.append((name, "set" if given else "default", ref_values if name == reference else {}))
         if match and name != reference:
             acc = accelerators.get(name)
             with _factors_of(draws):  # a matched CPU/GPU's fixed power share is a declared factor

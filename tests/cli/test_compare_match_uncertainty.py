@@ -152,6 +152,6 @@ def test_uncertainty_rows_give_the_share_of_valid_samples(run):
             "json")  # fmt: skip
     assert r.code == 0, r.err
     share = {(row["accelerator"], row["setting"]): row["valid_share"] for row in r.json()["rows"]}
-    assert share[("rtsa", "default")] == 1.0 and share[("heatvit", "matched")] == 0.0
+    assert share[("rtsa", "set")] == 1.0 and share[("heatvit", "matched")] == 0.0  # rtsa: the --set design
     table = run("compare", "-w", "deit-tiny", "--match", "macs", "--set", "cols=256", "--uncertainty", "8")
     assert "valid_share" in table.out

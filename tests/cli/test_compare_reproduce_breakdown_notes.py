@@ -14,8 +14,8 @@ def test_compare_shows_power_and_matched_caveats(run):
     by = {(x["accelerator"], x["setting"]): x for x in rows["rows"]}
     for x in rows["rows"]:
         assert x["power_w"] == pytest.approx(x["energy_j"] / x["latency_s"], rel=1e-6)
-    assert by[("gpu:h100", "default")]["power_w"] == pytest.approx(700.0)
-    assert 50 < by[("gpu:h100", "matched")]["power_w"] < 100  # the power of what it keeps, ~71 W
+    assert by[("gpu:h100", "default")]["power_w"] == pytest.approx(700.0 * 0.65)  # TDP × the batch-1 share
+    assert 30 < by[("gpu:h100", "matched")]["power_w"] < 65  # the power of what it keeps, ~46 W (71 W × 0.65)
     assert any("keeps its published area" in n for n in rows["notes"])
     assert not any("beyond the part's own peak" in n for n in rows["notes"])  # 512 GMAC/s < the Xeon's 1,024
     out = run(*args, "--wide").out
