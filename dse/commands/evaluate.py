@@ -218,13 +218,21 @@ def accelerators_command(only, uncertainty_file, fmt) -> None:
     from dse.uncertainty.declared import load_overrides
 
     declared = load_overrides(uncertainty_file)
-    names = [accelerators.get(n).name for n in only] if only else accelerators.names()  # unknown: one-line error
+    # a NAME:PRESET asked for is listed as that preset (its defaults; a 0 that stands for "the preset's own
+    # value" shown with the value used); unknown names: a one-line error
+    names = [n if ":" in n and accelerators.get(n) else accelerators.get(n).name for n in only] if only else (
+        accelerators.names())  # fmt: skip
     rows = []
     for name in names:
         acc = accelerators.get(name)
+        used = acc.effective_params(acc.resolve())
         for p in acc.params:
-            rows.append({"accelerator": name, "param": p.name, "default": p.default, "unit": p.unit,
-                         "allowed": p.range_text(), "source": p.source,
+            u = used.get(p.name, p.default)
+            u = np.asarray(u).item() if np.size(u) == 1 else u
+            row = {"accelerator": name, "param": p.name, "default": p.default}
+            if not isinstance(u, str) and u != p.default:
+                row["used"] = u  # the value a 0 stand-in takes (JSON, CSV); the table shows it beside the default
+            rows.append({**row, "unit": p.unit, "allowed": p.range_text(), "source": p.source,
                          "uncertainty": param_uncertainty(declared, acc, p)})  # fmt: skip
     if fmt == "json":
         echo_json(
@@ -237,12 +245,19 @@ def accelerators_command(only, uncertainty_file, fmt) -> None:
         return
     if fmt == "table":
         for e in accelerators.entries():
-            if e.name not in names:
-                continue
-            origin = "" if e.origin == accelerators.BUILTIN else f"  [{e.origin}]"
-            echo_text(f"{e.name}: {e.accelerator.description}{origin}")
+            for n in (x for x in names if x == e.name or x.partition(":")[0] == e.name):
+                origin = "" if e.origin == accelerators.BUILTIN else f"  [{e.origin}]"
+                echo_text(f"{n}: {e.accelerator.description}{origin}")
         click.echo("")
-    echo_frame(pd.DataFrame(rows), fmt)
+    frame = pd.DataFrame(rows)
+    if fmt == "table" and "used" in frame.columns:  # one column: "0 (used: 1.331)"
+        has = frame["used"].notna()
+        frame["default"] = frame["default"].astype(object)
+        frame.loc[has, "default"] = [
+            f"{d:g} (used: {u:.4g})" for d, u in zip(frame.loc[has, "default"], frame.loc[has, "used"], strict=True)
+        ]
+        frame = frame.drop(columns="used")
+    echo_frame(frame, fmt)
     if fmt == "table" and only:  # one accelerator asked for: also the metrics it reports (dse/metrics.py)
         for name in names:
             click.echo("")

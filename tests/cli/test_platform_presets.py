@@ -114,3 +114,15 @@ def test_eval_shows_the_preset_values_used_not_the_zero_stand_ins(run):
     assert xeon["params"]["mem_gbps"] == 50 and xeon["params"]["cache_mb"] > 0  # a user's value stays
     text = run("eval", "-a", "gpu:h100", "-w", "deit-tiny").out
     assert "mem_gbps=3350" in text and "power_w=700" in text
+
+
+def test_accelerators_lists_a_preset_with_the_values_it_uses(run):
+    """``accelerators -a gpu:jetson-tx2`` lists that preset (platform jetson-tx2), and a 0 that stands for the
+    preset's own value with the value used (a fresh-user trial saw h100 and zeros)."""
+    r = run("accelerators", "-a", "gpu:jetson-tx2", "--format", "json")
+    assert r.code == 0, r.err
+    rows = {x["param"]: x for x in r.json()["gpu:jetson-tx2"]["params"]}
+    assert rows["platform"]["default"] == "jetson-tx2"
+    assert rows["mem_gbps"]["default"] == 0 and rows["mem_gbps"]["used"] == pytest.approx(59.7)
+    text = run("accelerators", "-a", "gpu:jetson-tx2").out
+    assert "gpu:jetson-tx2" in text and "(used: 59.7)" in text
