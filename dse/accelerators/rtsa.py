@@ -26,7 +26,7 @@ from dse.accelerators.base import Accelerator, Evaluation, Param
 from dse.accelerators.common import array_params
 from dse.hardware import cost, memory
 from dse.hardware import technology as tech
-from dse.hardware.workstack import WorkStack, mode_code, op_groups
+from dse.hardware.workstack import WorkStack, mode_code, op_groups, producers
 from dse.sparsity import delta_linear, subvector_attention
 from dse.sparsity import vecscalar as vs
 from dse.workloads import Op, Workload
@@ -178,8 +178,7 @@ def rtsa_work(
     rows = p["rows"] if rows is None else rows
     # axes of the design points: the parameters', the workload's, and the context's (Monte Carlo factors)
     ndim = max(len(np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))), ctx.ndim)
-    chosen, ideal, fallback = [], 0.0, []
-    dense_code = mode_code("dense")
+    costed = []
     for idx, members, op in op_groups(workload, _group_key, ndim):
         r = rows
         if attention_rows is not None:
@@ -188,13 +187,45 @@ def rtsa_work(
         dense = dense_work(op, p, r, p["cols"])
         sparse = sparse_work(op, p, r, p["cols"], dense.dram_bytes if op.is_gemm else None)
         d = WorkStack.group(dense, members, idx, ndim)
-        s = d if sparse is None else WorkStack.group(sparse, members, idx, ndim)
-        chosen.append(d if sparse is None else cost.cheaper(d, s, ctx))
+        costed.append((idx, members, d, None if sparse is None else WorkStack.group(sparse, members, idx, ndim)))
+    hidden = _hidden_sfu_cycles(workload, costed, ctx, ndim)
+    chosen, ideal, fallback = [], 0.0, []
+    dense_code = mode_code("dense")
+    for idx, members, d, s in costed:
+        if s is None:
+            chosen.append(d)
+            ideal = ideal + d.total("macs")
+            continue
+        chosen.append(cost.cheaper(d, s, ctx, hidden[list(idx)] if hidden is not None else 0.0))
         ideal = ideal + s.total("macs")
-        if sparse is not None:
-            fell = (chosen[-1].mode == dense_code) & (s.macs < d.macs)
-            fallback += [m.name for m, f in zip(members, fell.reshape(len(members), -1).any(axis=1), strict=True) if f]
+        fell = (chosen[-1].mode == dense_code) & (s.macs < d.macs)
+        fallback += [m.name for m, f in zip(members, fell.reshape(len(members), -1).any(axis=1), strict=True) if f]
     return RTSAWork(WorkStack.concat(chosen), ideal, tuple(dict.fromkeys(fallback)))
+
+
+def _hidden_sfu_cycles(workload: Workload, costed, ctx: cost.CostContext, ndim: int):
+    """Per op of ``workload`` (workload order, shape ``(n_ops,) + points``): the SFU cycles that stream on its
+    output where the SFU overlaps (its consumers', :func:`dse.hardware.workstack.producers`; dense-mode SFU
+    work, an upper bound), 0 elsewhere; None when nothing streams. :func:`dse.hardware.cost.cheaper` credits a
+    sparse mode only with the cycles it saves beyond them."""
+    if not np.any(ctx.sfu_overlap):
+        return None
+    prod = producers(workload.ops)
+    if all(j is None for j in prod):
+        return None
+    sfu = {}  # workload index → dense SFU cycles of that op
+    for idx, _members, d, _s in costed:
+        cyc = np.asarray(d.compute_cycles) if np.any(np.asarray(d.sfu_elems) > 0) else None
+        if cyc is not None:
+            cyc = np.broadcast_to(cyc, (len(idx),) + cyc.shape[1:])
+            sfu.update({i: cyc[k] for k, i in enumerate(idx)})
+    shape = np.broadcast_shapes(*(np.shape(v) for v in sfu.values())) if sfu else ()
+    out = np.zeros((len(workload.ops),) + shape)
+    for j, g in enumerate(prod):
+        if g is not None and j in sfu:
+            out[g] = np.maximum(out[g], sfu[j])
+    out = out.reshape(out.shape[:1] + (1,) * max(ndim - len(shape), 0) + out.shape[1:])
+    return np.where(np.asarray(ctx.sfu_overlap), out, 0.0)
 
 
 class RTSA(Accelerator):

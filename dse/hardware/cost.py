@@ -216,18 +216,27 @@ def op_dynamic_energy_j(w: WorkStack, ctx: CostContext) -> np.ndarray:
     return ctx.dynamic_scale * (on_chip + w.sfu_elems * ctx.sfu_j_per_elem) + w.dram_bytes * ctx.dram_j_per_byte
 
 
-def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext) -> WorkStack:
+def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext, hidden=0.0) -> WorkStack:
     """Dense fallback: per design point and op, ``sparse`` where it is no slower and spends no more energy than
-    ``dense`` — its work's energy plus the static and clock-tree energy of its cycles, so that a faster sparse
-    mode is credited with the leakage it saves; else ``dense``. A sparse mode's cycles and energy never rise
-    with its sparsity once its fixed overheads (metadata, masks, Δ compares, re-reads) are on, so the chosen
-    cost never rises with sparsity either — on one array. On a pipelined split design the rule is per op and
-    cannot see the shared DRAM interface: where the period is DRAM-bound, delta mode's re-read traffic can
-    raise it (a known limit, tests/accelerators/test_physics.py)."""
+    ``dense``; else ``dense``. The energy compared is the op's work (MACs, buffer, SFU, DRAM) and, on one array,
+    the static and clock-tree energy of the cycles the sparse mode saves *for certain*: ``hidden`` is an upper
+    bound on the SFU time that streams on the op's output (its consumers', :func:`summarize`), so only the
+    saving beyond it, ``max(c_d, hidden) − max(c_s, hidden)``, is credited (it shortens the latency at least
+    that much). A pipelined split design's static energy follows its period, which an op's saving may not
+    move: there only the work energy counts.
+
+    Why this never lets more sparsity cost more: a sparse mode's cycles and work energy never rise with its
+    sparsity once its fixed overheads (metadata, masks, Δ compares, re-reads) are on, so its credit never
+    falls and an op once taken stays taken; where it is taken, its extra work energy is at most the static
+    energy of cycles the latency certainly loses — on one array. On a pipelined split design the rule is per
+    op and cannot see the shared DRAM interface: where the period is DRAM-bound, delta mode's re-read traffic
+    can raise it (a known limit, tests/accelerators/test_physics.py)."""
     c_s, c_d = op_cycles(sparse, ctx), op_cycles(dense, ctx)
-    idle = ctx.static_w / ctx.clock_hz + ctx.dynamic_scale * ctx.clock_j_per_cycle  # J per cycle while on
-    e_s = op_dynamic_energy_j(sparse, ctx) + idle * c_s
-    e_d = op_dynamic_energy_j(dense, ctx) + idle * c_d
+    e_s, e_d = op_dynamic_energy_j(sparse, ctx), op_dynamic_energy_j(dense, ctx)
+    if not ctx.pipelined:
+        idle = ctx.static_w / ctx.clock_hz + ctx.dynamic_scale * ctx.clock_j_per_cycle  # J per cycle while on
+        saved = np.maximum(c_d, hidden) - np.maximum(c_s, hidden)  # ≥ 0 where c_s ≤ c_d
+        e_d = e_d + idle * np.where(np.isfinite(saved), np.maximum(saved, 0.0), 0.0)
     use = (c_s <= c_d) & (e_s <= e_d) & ((c_s < c_d) | (e_s < e_d))  # a tie runs dense (no sparse bookkeeping)
     return dense.choose(use, sparse)
 
