@@ -143,6 +143,8 @@ def load_recorded(paths: Iterable[str], *, field_name: str = "study") -> list[Pl
     out = []
     for path in paths:
         if not Path(path).is_file():
+            if _LOADED:  # the --plugin files given win (a study whose plugin moved: pass its new location)
+                continue
             raise InputError(field_name, f"the study was made with plugin {path}, which is gone; pass --plugin FILE.py")
         out.append(load_file(path, field_name=field_name))
     return out

@@ -395,7 +395,18 @@ class Accelerator:
         # reaches no cost array (a budget, or a knob the workload does not use: HeatViT's keep ratios on Swin)
         shape = np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))
         split = [k for k in self.structural if np.unique(p[k]).size > 1]
-        ev = self._evaluate(workload, p) if not split else _stitch(self, workload, p, split[0])
+        try:
+            ev = self._evaluate(workload, p) if not split else _stitch(self, workload, p, split[0])
+        except InputError:
+            raise
+        except Exception as err:  # a plugin's own bug: one line naming it, not a traceback (built-ins: ours)
+            from dse import accelerators
+
+            if accelerators.origin(self.name) == accelerators.BUILTIN:
+                raise
+            raise InputError(
+                f"plugin accelerator {self.name}", f"its model failed: {type(err).__name__}: {err}"
+            ) from err
         ev = ev.broadcast(np.broadcast_shapes(ev.shape, shape))  # (Monte Carlo factors may add sample axes)
         for lim in self.limits(p):
             ev = ev.invalid_where(lim.violated, lim.message)

@@ -188,6 +188,8 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
         with interruptible():
             report = run_sweep(problem, storage=storage, jobs=jobs, results_dir=results_dir, fmt=fmt,
                                progress=show, heartbeat_s=heartbeat, table=table, cluster=cluster)  # fmt: skip
+            if figures and report.n_complete == 0 and report.grid is None:
+                figures = False  # nothing to draw: the summary below says why the run ended short
             if figures:
                 from dse.plots import write_default_figures
 
@@ -211,9 +213,10 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
     print_summary(report)
     short = report.short_of_target
     if short:
+        again = ("no trial completed: the model returned no number (NaN or inf) for the objectives; check it"
+                 if report.n_complete == 0 and report.stats.failed else "run the same command again to finish")  # fmt: skip
         raise SweepIncomplete(
-            f"study {problem.spec.study} has {report.n_complete} of {report.target} complete trials: {short}; "
-            "run the same command again to finish"
+            f"study {problem.spec.study} has {report.n_complete} of {report.target} complete trials: {short}; {again}"
         )
 
 

@@ -119,6 +119,19 @@ def front_hypervolume(problem: Problem, trials: pd.DataFrame, bounds=None) -> tu
     return normalized_hypervolume(values, problem.directions, ideal, nadir), kind
 
 
+@contextlib.contextmanager
+def _no_empty_folder_on_error(out_dir: Path):
+    """A results folder this run created is removed again if the run fails before writing anything into it."""
+    new = [d for d in (out_dir, *out_dir.parents) if not d.exists()]  # the folders this run may create
+    try:
+        yield
+    except BaseException:
+        for d in new:  # innermost first
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
+
+
 def run_sweep(
     problem: Problem,
     *,
@@ -167,7 +180,7 @@ def run_sweep(
     stats = RunStats()
     grid = None
     hold = exclusive(out_dir) if cfg.embedded else contextlib.nullcontext()
-    with hold, quiet_optuna(), discard_if_new(cfg, spec.study):
+    with _no_empty_folder_on_error(out_dir), hold, quiet_optuna(), discard_if_new(cfg, spec.study):
         if grid_run:
             grid, study, previously = _run_grid(problem, cfg, out_dir, fmt, table, jobs, cluster, progress)
             trials = grid.rows if grid.rows is not None else grid.front

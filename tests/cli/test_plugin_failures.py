@@ -1,0 +1,75 @@
+"""A plugin whose model fails or returns no number: one line naming it, nothing half-written (fresh processes,
+so that the plugins' registrations stay out of the test session)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PLUGIN = """
+from dse.accelerators import Accelerator, register
+from dse.accelerators.common import array_params
+from dse.hardware import cost
+
+
+@register
+class Broken(Accelerator):
+    name = "{name}"
+    description = "a plugin with a bug"
+    params = array_params(rows=16, cols=16)
+
+    def _evaluate(self, workload, p):
+        g = cost.ArrayGeometry.of(p)
+        works = [cost.dense_work(op, g, p["sfu_lanes"]) for op in workload.ops]
+        {bug}
+        ctx = cost.asic_context(p, cost.array_area_mm2(p), p["rows"] * p["cols"] * p["lanes"])
+        ev = cost.summarize(workload, works, ctx)
+        return ev.with_metrics(latency_s=ev["latency_s"] * {scale})
+"""
+
+SPEC = """
+study = "{name}"
+accelerator = "{name}"
+sampler = "random"
+trials = 10
+
+[workload]
+model = "deit-tiny"
+
+[objectives]
+latency_s = "minimize"
+energy_j = "minimize"
+
+[space]
+rows = [8, 16, 32]
+"""
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_a_plugin_that_raises_is_one_line_and_leaves_no_folder(tmp_path):
+    (tmp_path / "bug.py").write_text(PLUGIN.format(name="buggy", bug='raise ValueError("bug in model")', scale=1))
+    (tmp_path / "bug.toml").write_text(SPEC.format(name="buggy"))
+    r = _cli("--plugin", "bug.py", "eval", "-a", "buggy", "-w", "deit-tiny", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: plugin accelerator buggy: its model failed: ValueError: bug in model"
+    ]
+    r = _cli("--plugin", "bug.py", "sweep", "bug.toml", "--results-dir", "out", cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "out").exists()  # the folders the run made are gone again
+
+
+def test_a_plugin_that_returns_nan_ends_short_with_the_reason(tmp_path):
+    (tmp_path / "nan.py").write_text(PLUGIN.format(name="nanarr", bug="pass", scale='float("nan")'))
+    (tmp_path / "nan.toml").write_text(SPEC.format(name="nanarr"))
+    r = _cli("--plugin", "nan.py", "sweep", "nan.toml", "--results-dir", "out", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "no trial completed" in r.stderr and "NaN" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "nanarr" / "report.md").exists()  # nothing to draw, nothing drawn
