@@ -126,9 +126,9 @@ def load_file(path: str | Path, *, field_name: str = "--plugin") -> Plugin:
 def _pickle_by_value(module: ModuleType) -> None:
     """Worker processes (``sweep --jobs N``) cannot import a plugin file's private module: pickle its
     classes by value instead (cloudpickle, which joblib's process pool uses)."""
-    with contextlib.suppress(ImportError, ValueError):
-        from joblib.externals import cloudpickle
+    import cloudpickle  # sweep --jobs and dask pickle with it; joblib ≥ 1.5 no longer vendors its own copy
 
+    with contextlib.suppress(ValueError):
         cloudpickle.register_pickle_by_value(module)
 
 

@@ -116,6 +116,7 @@ def print_summary(r: SweepReport) -> None:
     else:
         s = r.stats
         extra = f", {r.previously_complete} from earlier runs" if r.previously_complete else ""
+        extra += f", {s.by_others} by other workers meanwhile" if s.by_others else ""
         search_s = r.timings.get("search", r.wall_s)  # the trials' own time, not the writing after them
         rate = f", {s.run / search_s:,.0f} trials/s" if s.run and search_s > 0 else ""
         echo(
@@ -123,12 +124,13 @@ def print_summary(r: SweepReport) -> None:
             f"sampler {spec.sampler}, {s.evaluations} model evaluations, {s.cache_hits} cache hits"
         )
         notes = []
-        if s.recovered:
+        if s.lost_workers:  # one note for a death: the processes and the trials they held
+            held = f"{s.recovered} orphaned trial(s)" if s.recovered else "their trials"
+            notes.append(f"{s.lost_workers} worker process(es) died; {held} re-queued")
+        elif s.recovered:
             notes.append(f"{s.recovered} orphaned trials of dead workers re-queued")
         if s.failed:
             notes.append(f"{s.failed} trials failed (non-numeric objective)")
-        if s.lost_workers:
-            notes.append(f"{s.lost_workers} worker processes died; their trials were re-queued")
         if notes:
             echo("note: " + "; ".join(notes))
     echo(f"feasible {r.n_feasible}, Pareto-optimal designs {len(r.pareto)}")

@@ -79,6 +79,7 @@ class RunStats:
     incomplete: bool = False  # stopped short of the target (see ``why``)
     lost_workers: int = 0  # --jobs worker processes that died (their trials were re-queued)
     why: str = ""  # why the run stopped short of the target
+    by_others: int = 0  # trials other workers on the study completed while this command ran
 
     def __iadd__(self, other: RunStats) -> RunStats:
         for f in self.__dataclass_fields__:
@@ -587,7 +588,7 @@ def run_workers(problem: Problem, cfg: StorageConfig, n_target: int, jobs: int, 
         return run_worker(problem, cfg, n_target, progress=progress)
     import multiprocessing
 
-    import cloudpickle
+    import cloudpickle  # dse.plugins registers plug-in modules with it, to be pickled by value
 
     ctx = multiprocessing.get_context("spawn")
     # by value where needed: a plug-in accelerator loaded from a file is no module a fresh process can import

@@ -119,6 +119,15 @@ def front_hypervolume(problem: Problem, trials: pd.DataFrame, bounds=None) -> tu
     return normalized_hypervolume(values, problem.directions, ideal, nadir), kind
 
 
+def _complete_before(problem: Problem, cfg) -> int:
+    """Complete trials the study holds before this run starts (0 for a new study)."""
+    storage = cfg.open()
+    if problem.spec.study not in optuna.get_all_study_names(storage):
+        return 0
+    study = optuna.load_study(study_name=problem.spec.study, storage=storage)
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+
 @contextlib.contextmanager
 def _no_empty_folder_on_error(out_dir: Path):
     """A results folder this run created is removed again if the run fails before writing anything into it."""
@@ -190,6 +199,7 @@ def run_sweep(
             target = len(grid)
         else:
             target = spec.trials
+            before = _complete_before(problem, cfg)
             if cfg.embedded and jobs == 1:
                 study, stats = run_embedded(problem, cfg, target, progress=progress, on_batch=on_batch)
             else:
@@ -199,7 +209,8 @@ def run_sweep(
                 stats += run_workers(problem, cfg, target, jobs, progress)
                 study = optuna.load_study(study_name=spec.study, storage=cfg.open())
             trials, pareto, _ = study_tables(study)
-            previously = int((trials[COLUMNS.state] == COMPLETE).sum()) - stats.run
+            previously = min(before, int((trials[COLUMNS.state] == COMPLETE).sum()) - stats.run)
+            stats.by_others = int((trials[COLUMNS.state] == COMPLETE).sum()) - stats.run - previously
         if grid is not None:
             hv, hv_kind = front_hypervolume(problem, grid.front, (grid.ideal, grid.nadir))
         else:

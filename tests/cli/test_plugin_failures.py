@@ -73,3 +73,16 @@ def test_a_plugin_that_returns_nan_ends_short_with_the_reason(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert "no trial completed" in r.stderr and "NaN" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "nanarr" / "report.md").exists()  # nothing to draw, nothing drawn
+
+
+def test_a_plugin_file_runs_on_two_worker_processes(tmp_path):
+    """Regression (a fresh-user trial): with ``--jobs 2`` the spawned worker could not import the plugin's private
+    module (its by-value pickling was registered with joblib's former copy of cloudpickle, which joblib ≥ 1.5
+    no longer ships), died, and the parent ran every trial alone."""
+    (tmp_path / "ok.py").write_text(PLUGIN.format(name="okarr", bug="pass", scale=1))
+    (tmp_path / "ok.toml").write_text(SPEC.format(name="okarr").replace("trials = 10", "trials = 12"))
+    r = _cli(
+        "--plugin", "ok.py", "sweep", "ok.toml", "--results-dir", "out", "--jobs", "2", "--no-figures", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert "died" not in r.stdout and "Traceback" not in r.stderr, r.stdout + r.stderr
