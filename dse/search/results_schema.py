@@ -158,7 +158,7 @@ def write_table(df: pd.DataFrame, path: Path, fmt: str = "csv") -> Path:
         if fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:
-            df.to_csv(tmp, index=False, float_format="%.10g")
+            df.to_csv(tmp, index=False, float_format="%.15g")  # 15 digits: exact counts (MACs) yet no float noise
     return path
 
 

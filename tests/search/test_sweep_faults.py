@@ -102,7 +102,7 @@ def test_jobs_2_survives_a_killed_child(tmp_path):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     _assert_exactly_n_and_retried(_trials(journal, "jobs"), 16)
-    assert "1 worker processes died" in out
+    assert "1 worker process(es) died" in out
 
 
 @pytest.mark.parametrize("kind", ["untagged", "other host"])

@@ -198,4 +198,4 @@ def test_jobs_2_on_postgres_survives_a_killed_child(pg_study, tmp_path):
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING)]
     failed = [t for t in trials if t.state == TrialState.FAIL and not t.system_attrs.get("dse:surplus")]
     assert failed and {t.number for t in failed} <= {t.system_attrs.get("failed_trial") for t in trials}
-    assert "1 worker processes died" in out
+    assert "1 worker process(es) died" in out
