@@ -80,6 +80,12 @@ def study_meta(study: optuna.Study) -> dict[str, Any]:
     }
 
 
+def design_number(t: FrozenTrial) -> int:
+    """A trial's number in the tables: a grid design's index in the grid (its ``dse:grid_index``), else the
+    optuna trial number."""
+    return int(t.system_attrs.get(TRIAL.grid_index, t.number))
+
+
 def trials_table(
     trials: Sequence[FrozenTrial], meta: dict[str, Any], pareto_numbers: set[int] | None = None
 ) -> pd.DataFrame:
@@ -103,7 +109,7 @@ def trials_table(
         cols[constraint_column(name)] = []
     cols.update({c.feasible: [], c.duration_s: [], c.datetime_start: []})
     for t in trials:
-        cols[c.number].append(t.number)
+        cols[c.number].append(design_number(t))
         cols[c.state].append(t.state.name)
         for name in params:
             cols[name].append(t.params.get(name, fixed.get(name)))
@@ -121,6 +127,8 @@ def trials_table(
         cols[c.duration_s].append(t.duration.total_seconds() if t.duration is not None else np.nan)
         cols[c.datetime_start].append(t.datetime_start.isoformat() if t.datetime_start else None)
     df = pd.DataFrame(cols)
+    if trials and all(TRIAL.grid_index in t.system_attrs for t in trials):
+        df = df.drop(columns=[c.duration_s, c.datetime_start])  # a grid's designs are rows, not timed trials
     if pareto_numbers is None:
         df[c.pareto] = pareto_mask(df, objectives, meta.get("directions") or [])
     else:
@@ -289,7 +297,7 @@ def study_tables(study: optuna.Study) -> tuple[pd.DataFrame, pd.DataFrame, dict[
     meta = study_meta(study)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
-    pareto = {t.number for t in study.best_trials} if complete else set()
+    pareto = {design_number(t) for t in study.best_trials} if complete else set()
     df = trials_table(trials, meta, pareto)
     params = meta["params"] or [c for c in df.columns if c in {k for t in trials for k in t.params}]
     return df, pareto_table(df, params, meta["objectives"]), meta

@@ -39,3 +39,20 @@ def test_report_hypervolume_equals_the_sweeps_for_a_front_only_grid(tmp_path):
     m = re.search(r"Final normalised hypervolume ([0-9.]+) \(at most ([0-9.]+)\) of the grid's front", text)
     assert m, text
     assert float(m.group(1)) == float(f"{rep.hypervolume:.4g}")
+
+
+def test_export_of_a_grid_without_a_table_keeps_the_grid_numbers(tmp_path):
+    """Regression (a fresh-user trial): with ``--table none`` export rebuilt the front from the study and
+    numbered its designs by optuna trial, not by grid index, with trial-timing columns a grid has not."""
+    import pandas as pd
+
+    from dse.cli import main
+
+    spec = tmp_path / "grid.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "results"
+    assert main(["sweep", str(spec), "--results-dir", str(out), "--table", "none", "--no-figures"]) == 0
+    assert main(["export", str(out / "gridhv"), "-o", str(tmp_path / "ex")]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "ex" / "pareto.csv"), pd.read_csv(out / "gridhv" / "pareto.csv")
+    )
