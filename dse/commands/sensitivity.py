@@ -82,6 +82,16 @@ def command(accelerator, workload, resolution, frames, sparsity, metric_name, me
     over_explicit = parse_sets(over_sets)
     if over_sets and acc2 is None:
         raise InputError("--over-set", "give --over ACC2 first")
+    if acc2 is not None and accelerators.canonical(over) == accelerators.canonical(accelerator) and (
+        over_explicit == explicit
+    ):
+        raise InputError("--over", f"{over} is the accelerator itself with the same settings: the ratio is 1 in "
+                         "every sample; compare another accelerator, or change one side with --set / --over-set")  # fmt: skip
+    from dse.metrics import is_declared
+    from dse.metrics import metric as declared_metric
+
+    if is_declared(metric) and declared_metric(metric).flag:
+        raise InputError("--metric", f"{metric} is a 0/1 flag, not a quantity to rank inputs by; pick a metric")
     res = parse_resolution(resolution)
     wl = build(workload, res, frames, sparsity=sparsity_ref(sparsity, explicit), **pop_architecture(arch))
     declared = load_overrides(uncertainty_file)

@@ -153,3 +153,10 @@ def test_a_declared_range_with_no_valid_sample_says_so(run, tmp_path):
     assert r.code == 0, r.err
     text = " ".join(r.out.split())
     assert "no sample is a valid design" in text and "rtsa.clock_mhz = 500 outside uniform(3000, 4000)" in text
+
+
+def test_sensitivity_refuses_a_ratio_of_a_design_to_itself_and_a_flag_metric(run):
+    r = run("sensitivity", "-w", "deit-tiny", "-a", "rtsa", "--over", "rtsa", "--metric", "latency")
+    assert r.code == 2 and "--over" in r.err and len(r.err.strip().splitlines()) == 1
+    r = run("sensitivity", "-w", "deit-tiny", "-a", "rtsa", "--metric", "valid")
+    assert r.code == 2 and "flag" in r.err and len(r.err.strip().splitlines()) == 1
