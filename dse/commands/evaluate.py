@@ -148,6 +148,10 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
         click.echo(f"{name} on {workload_title(wl.model, overrides)} {d['resolution'][0]}x{d['resolution'][1]} "
                    f"frames={d['frames']}")  # fmt: skip
     echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items()))
+    knobs = [k for k in ("sparsity_linear", "sparsity_attention") if k in d["params"]]
+    if sparsity and knobs:  # the table's per-op values replace the knobs where it has them
+        echo_text(f"note: the sparsity table {sparsity} sets per-op values; {' and '.join(knobs)} apply only to the "
+                  "ops it leaves out")  # fmt: skip
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")
     m = d["metrics"]

@@ -82,8 +82,10 @@ def command(accelerator, workload, resolution, frames, sparsity, metric_name, me
     over_explicit = parse_sets(over_sets)
     if over_sets and acc2 is None:
         raise InputError("--over-set", "give --over ACC2 first")
-    if acc2 is not None and accelerators.canonical(over) == accelerators.canonical(accelerator) and (
-        over_explicit == explicit
+    if (
+        acc2 is not None
+        and accelerators.canonical(over) == accelerators.canonical(accelerator)
+        and (over_explicit == explicit)
     ):
         raise InputError("--over", f"{over} is the accelerator itself with the same settings: the ratio is 1 in "
                          "every sample; compare another accelerator, or change one side with --set / --over-set")  # fmt: skip

@@ -185,6 +185,9 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
     Re-running the same command resumes: only the trials still missing run.
     """
     problem = load_spec(spec, study=study, trials=trials, sampler=sampler, seed=seed)
+    if trials is not None and problem.spec.sampler == "grid":
+        click.echo(f"note: --trials does not apply to a grid, which evaluates every one of its "
+                   f"{problem.grid_size():,} designs", err=True)  # fmt: skip
     show = sys.stderr.isatty() if progress is None else progress
     try:
         with interruptible():
