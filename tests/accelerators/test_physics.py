@@ -317,7 +317,7 @@ def test_a_design_alone_gives_what_it_gives_in_a_batch(name):
     whole batch, e.g. "nothing is pruned anywhere", would make them)."""
     acc = accelerators.get(name)
 
-    @FAST
+    @settings(FAST, max_examples=15)  # each example evaluates its points one by one too
     @given(values=design_batch(name, min_size=2, max_size=4), wl=workloads)
     def check(values, wl):
         batch = acc.evaluate(wl, values)
