@@ -210,7 +210,9 @@ def _hidden_sfu_cycles(workload: Workload, costed, ctx: cost.CostContext, ndim: 
     sparse mode only with the cycles it saves beyond them."""
     if not np.any(ctx.sfu_overlap):
         return None
-    prod = producers(workload.ops)
+    prod = workload.__dict__.get("_producers")  # frozen workload: a derived cache, as op_groups keeps
+    if prod is None:
+        prod = workload.__dict__.setdefault("_producers", producers(workload.ops))
     if all(j is None for j in prod):
         return None
     sfu = {}  # workload index → dense SFU cycles of that op

@@ -224,8 +224,9 @@ def accelerators_command(only, uncertainty_file, fmt) -> None:
     declared = load_overrides(uncertainty_file)
     # a NAME:PRESET asked for is listed as that preset (its defaults; a 0 that stands for "the preset's own
     # value" shown with the value used); unknown names: a one-line error
-    names = [n if ":" in n and accelerators.get(n) else accelerators.get(n).name for n in only] if only else (
-        accelerators.names())  # fmt: skip
+    names = [n if ":" in n else accelerators.get(n).name for n in only] if only else accelerators.names()
+    for n in names:
+        accelerators.get(n)  # an unknown name or preset: its one-line error
     rows = []
     for name in names:
         acc = accelerators.get(name)

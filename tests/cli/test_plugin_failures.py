@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sweep_specs import spec_text
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PLUGIN = """
@@ -30,22 +32,9 @@ class Broken(Accelerator):
         return ev.with_metrics(latency_s=ev["latency_s"] * {scale})
 """
 
-SPEC = """
-study = "{name}"
-accelerator = "{name}"
-sampler = "random"
-trials = 10
 
-[workload]
-model = "deit-tiny"
-
-[objectives]
-latency_s = "minimize"
-energy_j = "minimize"
-
-[space]
-rows = [8, 16, 32]
-"""
+def _spec(name: str, trials: int = 10) -> str:
+    return spec_text(name, name, "rows = [8, 16, 32]", trials=trials)
 
 
 def _cli(*args, cwd):
@@ -55,7 +44,7 @@ def _cli(*args, cwd):
 
 def test_a_plugin_that_raises_is_one_line_and_leaves_no_folder(tmp_path):
     (tmp_path / "bug.py").write_text(PLUGIN.format(name="buggy", bug='raise ValueError("bug in model")', scale=1))
-    (tmp_path / "bug.toml").write_text(SPEC.format(name="buggy"))
+    (tmp_path / "bug.toml").write_text(_spec("buggy"))
     r = _cli("--plugin", "bug.py", "eval", "-a", "buggy", "-w", "deit-tiny", cwd=tmp_path)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.strip().splitlines() == [
@@ -68,7 +57,7 @@ def test_a_plugin_that_raises_is_one_line_and_leaves_no_folder(tmp_path):
 
 def test_a_plugin_that_returns_nan_ends_short_with_the_reason(tmp_path):
     (tmp_path / "nan.py").write_text(PLUGIN.format(name="nanarr", bug="pass", scale='float("nan")'))
-    (tmp_path / "nan.toml").write_text(SPEC.format(name="nanarr"))
+    (tmp_path / "nan.toml").write_text(_spec("nanarr"))
     r = _cli("--plugin", "nan.py", "sweep", "nan.toml", "--results-dir", "out", cwd=tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "no trial completed" in r.stderr and "NaN" in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -80,7 +69,7 @@ def test_a_plugin_file_runs_on_two_worker_processes(tmp_path):
     module (its by-value pickling was registered with joblib's former copy of cloudpickle, which joblib ≥ 1.5
     no longer ships), died, and the parent ran every trial alone."""
     (tmp_path / "ok.py").write_text(PLUGIN.format(name="okarr", bug="pass", scale=1))
-    (tmp_path / "ok.toml").write_text(SPEC.format(name="okarr").replace("trials = 10", "trials = 12"))
+    (tmp_path / "ok.toml").write_text(_spec("okarr", trials=12))
     r = _cli(
         "--plugin", "ok.py", "sweep", "ok.toml", "--results-dir", "out", "--jobs", "2", "--no-figures", cwd=tmp_path
     )

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import re
 
+from sweep_specs import spec_text
+
 from dse.plots import write_report
 from dse.search import load_spec, run_sweep
 from dse.search.runner import quiet_optuna
 
-SPEC = """
-study = "gridhv"
-accelerator = "systolic"
-sampler = { name = "grid", store_limit = 10 }
-
-[workload]
-model = "deit-tiny"
-
-[objectives]
-latency_s = "minimize"
-energy_j = "minimize"
-
-[space]
-rows = { low = 4, high = 32, step = 4 }
-cols = { low = 4, high = 32, step = 4 }
-glb_kib = [32, 128, 512]
-"""
+# 192 systolic designs; a store_limit of 10 keeps only the grid's front in the study
+SPEC = spec_text(
+    "gridhv",
+    "systolic",
+    "rows = { low = 4, high = 32, step = 4 }\ncols = { low = 4, high = 32, step = 4 }\nglb_kib = [32, 128, 512]",
+    sampler="grid",
+).replace('sampler = "grid"', 'sampler = { name = "grid", store_limit = 10 }')
 
 
 def test_report_hypervolume_equals_the_sweeps_for_a_front_only_grid(tmp_path):
