@@ -222,15 +222,15 @@ def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext, hidden=0.0) -
     the static and clock-tree energy of the cycles the sparse mode saves *for certain*: ``hidden`` is an upper
     bound on the SFU time that streams on the op's output (its consumers', :func:`summarize`), so only the
     saving beyond it, ``max(c_d, hidden) − max(c_s, hidden)``, is credited (it shortens the latency at least
-    that much). A pipelined split design's static energy follows its period, which an op's saving may not
-    move: there only the work energy counts.
+    that much). A pipelined split design's period is the largest of its arrays' and its shared DRAM
+    interface's totals, which one op's own time cannot see: there the sparse mode must also move no more DRAM
+    bytes than dense (so no total rises), and only the work energy counts (static energy follows the period).
 
-    Why this never lets more sparsity cost more: a sparse mode's cycles and work energy never rise with its
-    sparsity once its fixed overheads (metadata, masks, Δ compares, re-reads) are on, so its credit never
-    falls and an op once taken stays taken; where it is taken, its extra work energy is at most the static
-    energy of cycles the latency certainly loses — on one array. On a pipelined split design the rule is per
-    op and cannot see the shared DRAM interface: where the period is DRAM-bound, delta mode's re-read traffic
-    can raise it (a known limit, tests/accelerators/test_physics.py)."""
+    Why this never lets more sparsity cost more: a sparse mode's cycles, DRAM bytes and work energy never rise
+    with its sparsity once its fixed overheads (metadata, masks, Δ compares, re-reads) are on, so its credit
+    never falls and an op once taken stays taken; where it is taken, its extra work energy is at most the
+    static energy of cycles the latency certainly loses (one array), and no per-array or DRAM total rises
+    (split)."""
     c_s, c_d = op_cycles(sparse, ctx), op_cycles(dense, ctx)
     e_s, e_d = op_dynamic_energy_j(sparse, ctx), op_dynamic_energy_j(dense, ctx)
     if not ctx.pipelined:
@@ -238,6 +238,8 @@ def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext, hidden=0.0) -
         saved = np.maximum(c_d, hidden) - np.maximum(c_s, hidden)  # ≥ 0 where c_s ≤ c_d
         e_d = e_d + idle * np.where(np.isfinite(saved), np.maximum(saved, 0.0), 0.0)
     use = (c_s <= c_d) & (e_s <= e_d) & ((c_s < c_d) | (e_s < e_d))  # a tie runs dense (no sparse bookkeeping)
+    if ctx.pipelined:
+        use = use & (np.asarray(sparse.dram_bytes) <= np.asarray(dense.dram_bytes))
     return dense.choose(use, sparse)
 
 

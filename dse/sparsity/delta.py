@@ -8,8 +8,13 @@ temporal slice (and the first) is a dense key slice. As vector-scalar products e
 Costs accounted:
 * work: dense for key slices, (1 − s) of it for the others (s = ``delta_sparsity``);
 * load imbalance of the non-zeros over the PEs (:mod:`dse.sparsity.imbalance`);
-* the previous slice's input xₜ₋₁ and output yₜ₋₁: kept on chip when one slice's input and output fit
-  in a quarter of the global buffer (the rest double-buffers tiles), otherwise re-read from DRAM;
+* the previous slice's input xₜ₋₁ and output yₜ₋₁ *of the same token position*: the array takes a GEMM's
+  rows position-major (the T temporal slices of one token position one after another; the row order leaves
+  the mapper's tiles and DRAM traffic unchanged), so it keeps one input row (K elements) and one output row
+  (N elements) per position in flight. They stay on chip when one token's input and output row fit in a
+  quarter of the global buffer (the rest double-buffers tiles), otherwise both are re-read from DRAM for every
+  non-key slice. [assumption] RTSA's loop order is not published [NF] [src:rtsa-tc2025]; a slice-major order
+  would instead hold a whole slice (every token of xₜ₋₁ and yₜ₋₁) and spill on nearly every edge design;
 * metadata: an index of ⌈log₂ K⌉ bits per non-zero, written and read in the buffer;
 * the subtract/compare of every Δ element and the accumulate of every output: element-wise SFU work.
 Images (one temporal slice) are all key slices: no saving, as RTSA's mechanism is temporal.
@@ -53,8 +58,8 @@ def delta_linear(op: Op, sparsity, key_interval, pes, lanes, elem_bytes, glb_byt
     units = units_dense * np.minimum((1.0 - nonkey) + nonkey * np.minimum((1.0 - s) * imb, 1.0), 1.0)
     a_bytes = op.in_elems * elem_bytes
     o_bytes = op.out_elems * elem_bytes
-    slice_bytes = (a_bytes + o_bytes) / t
-    spill = slice_bytes > glb_bytes / 4.0
+    row_bytes = (a_bytes + o_bytes) / (op.batch * op.m)  # one token position's input row and output row
+    spill = row_bytes > glb_bytes / 4.0
     extra = np.where(spill & (s > 0), nonkey * (a_bytes + o_bytes), 0.0)
     nnz = rows_k * nonkey * (1.0 - s)
     meta = np.where(s > 0, 2.0 * nnz * np.ceil(np.log2(np.maximum(op.k, 2))) / 8.0, 0.0)

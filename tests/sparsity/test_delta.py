@@ -5,7 +5,8 @@ non-key share f = (t − k_s) / t, delta sparsity s, V lanes, P PEs, e bytes per
 
   density  = 1 − f·s                                    macs = MACs · density
   units    = B·M·K·⌈N/V⌉ · ((1 − f) + f·(1 − s)·imb)     imb = imbalance_factor(B·M·K·f, 1 − s, P)
-  spill    : (A + O)/t > glb/4, with A = B·M·K·e (input bytes), O = B·M·N·e (output bytes)
+  spill    : (A + O)/(B·M) > glb/4, with A = B·M·K·e (input bytes), O = B·M·N·e (output bytes): one token
+             position's input and output row (rows run position-major)
   extra    = f·(A + O) if spill and s > 0, else 0       (re-read xₜ₋₁ and yₜ₋₁ for every non-key slice)
   meta     = 2 · nnz · ⌈log₂ max(K, 2)⌉ / 8 if s > 0     nnz = B·M·K·f·(1 − s)   (written once, read once)
   elementwise = f·(B·M·K + B·M·N) if s > 0              (Δ subtract/compare + output accumulate)
@@ -14,8 +15,8 @@ The reference op, worked on paper: a linear layer with batch 1, M = 8 tokens in 
 K = 4, N = 16; V = 4 lanes, e = 1 byte:
 
   dense MACs  = 1·8·4·16 = 512          dense units = 1·8·4·⌈16/4⌉ = 128
-  Δ candidates B·M·K = 32               A = 32 B, O = 128 B, one slice (A + O)/t = 160/4 = 40 B
-  spill threshold: 40 > glb/4  ⇔  glb < 160 B
+  Δ candidates B·M·K = 32               A = 32 B, O = 128 B, one token's rows (A + O)/(B·M) = 160/8 = 20 B
+  spill threshold: 20 > glb/4  ⇔  glb < 80 B
 """
 
 from __future__ import annotations
@@ -125,16 +126,17 @@ def test_meta_bytes_scale_with_batch():
     assert _delta(op).meta_bytes == 6
 
 
-# --- spill rule: one slice's input + output against a quarter of the buffer ---------------------------------
+# --- spill rule: one token position's input + output row against a quarter of the buffer ------------------
 
 
 @pytest.mark.parametrize(
     ("glb", "extra"),
     [
-        (161, 0.0),  # 40 ≤ 40.25: fits
-        (160, 0.0),  # 40 ≤ 40: fits exactly (the rule is a strict >)
-        (159, 80.0),  # 40 > 39.75: spills, f·(A + O) = 0.5·160 = 80 bytes re-read
-        (80, 80.0),  # far below: the same 80 bytes (the re-read does not depend on how far)
+        (81, 0.0),  # 20 ≤ 20.25: fits
+        (80, 0.0),  # 20 ≤ 20: fits exactly (the rule is a strict >)
+        (79, 80.0),  # 20 > 19.75: spills, f·(A + O) = 0.5·160 = 80 bytes re-read
+        (40, 80.0),  # far below: the same 80 bytes (the re-read does not depend on how far)
+        (159, 0.0),  # a whole slice (40 B) would not fit a quarter, one token's rows do: no re-read
     ],
 )
 def test_spill_threshold(glb, extra):
@@ -142,9 +144,9 @@ def test_spill_threshold(glb, extra):
 
 
 def test_spill_threshold_with_two_byte_elements():
-    # e = 2: A = 64, O = 256, slice = 80 B → spills iff glb < 320; extra = 0.5·320 = 160
-    assert _delta(elem_bytes=2, glb=320).extra_dram_bytes == 0
-    assert _delta(elem_bytes=2, glb=319).extra_dram_bytes == 160
+    # e = 2: A = 64, O = 256, one token's rows = 320/8 = 40 B → spills iff glb < 160; extra = 0.5·320 = 160
+    assert _delta(elem_bytes=2, glb=160).extra_dram_bytes == 0
+    assert _delta(elem_bytes=2, glb=159).extra_dram_bytes == 160
 
 
 def test_no_spill_cost_without_delta():
