@@ -198,11 +198,10 @@ def transformer_graph(
         else:
             raise ValueError(attention)
         tok = g.op("Add", [tok, g.mlp(tok, [1, -1, D], D, hid, gelu)])
-    if cls:
-        pooled = g.op("Gather", [tok, g.const("zero", np.int64(0))], axis=1)
-    else:
-        pooled = g.op("ReduceMean", [tok, g.ints([1])], keepdims=0)
-    pooled = g.layernorm(pooled, D, decomposed_ln)
+    if cls:  # timm / mmpretrain: the final LayerNorm on every token, then the CLS token
+        pooled = g.op("Gather", [g.layernorm(tok, D, decomposed_ln), g.const("zero", np.int64(0))], axis=1)
+    else:  # VideoMAE: the tokens' mean, then its LayerNorm (fc_norm)
+        pooled = g.layernorm(g.op("ReduceMean", [tok, g.ints([1])], keepdims=0), D, decomposed_ln)
     w = g.weight("head_w", (num_classes, D))
     logits = g.op("Gemm", [pooled, w, g.weight("head_b", (num_classes,))], "logits", transB=1)
     graph = helper.make_graph(

@@ -185,8 +185,11 @@ def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[
     selectors: list[tuple[Op, np.ndarray]] = []
     final = tokens0
     done_blocks: set[str] = set()
+    last_frac = np.ones(())  # token fraction of the last pruned block
     for op in workload.ops:
         if not op.prunable:
+            if op.block == "head" and op.role == "norm" and np.all(np.asarray(op.m) > 1):
+                op = op.with_(m=_scaled(op.m, last_frac))  # a final LayerNorm over every token left
             out.append(op)
             continue
         if op.block in done_blocks:
@@ -209,6 +212,7 @@ def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[
         for b, frac in enumerate(_block_fracs(keeps, pos, depth)):
             out += [_prune_op(o, frac, f"{o.block}{b}") for o in group]
         final = _scaled(tokens0, frac)
+        last_frac = frac
     return out, selectors, final
 
 

@@ -338,7 +338,25 @@ def _write_report(
     md_path = out / REPORT_FILE
     write_text("\n".join(md) + "\n", md_path)
     paths.append(md_path)
+    _remove_older_figures(out, paths)
     return Report(paths, notes)
+
+
+def _remove_older_figures(out: Path, kept: Sequence[Path]) -> None:
+    """Remove the figures an earlier report wrote that this one did not (another ``--format``, a section this
+    study no longer has): left beside the new ones they would show an older state under the same names."""
+    keep = {p.resolve() for p in kept}
+    for p in _figure_files(out):
+        if p.resolve() not in keep and p.is_file():
+            p.unlink()
+
+
+def _figure_files(out: Path) -> list[Path]:
+    """The figures a report owns in ``out``: ``pareto.*`` and ``figures/*`` in every figure format."""
+    found = [out / f"pareto.{f}" for f in style.FORMATS]
+    if (out / "figures").is_dir():
+        found += [p for f in style.FORMATS for p in (out / "figures").glob(f"*.{f}")]
+    return found
 
 
 def _matched_section(results: Results, chosen: Sequence[Any]) -> tuple[list[str], pd.DataFrame]:
@@ -433,9 +451,7 @@ def remove_figures(results_dir: str | Path) -> list[Path]:
     """Remove ``report.md`` and the figures of ``results_dir`` (``pareto.*``, ``figures/*``): after a run that
     changed the tables without redrawing them they would show an older state of the study. Returns them."""
     out = Path(results_dir)
-    found = [out / REPORT_FILE, *(out / f"pareto.{f}" for f in style.FORMATS)]
-    if (out / "figures").is_dir():
-        found += [p for f in style.FORMATS for p in (out / "figures").glob(f"*.{f}")]
+    found = [out / REPORT_FILE, *_figure_files(out)]
     gone = []
     with results_lock(out):
         for p in found:

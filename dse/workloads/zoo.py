@@ -114,9 +114,14 @@ def _patch_embed(spec: ModelSpec, tokens_per_frame, t_tok) -> Op:
     return O.linear("embed", 1, "patch_embed", tokens_per_frame * t_tok, k, spec.dim, t_tok, kind="patch_embed")
 
 
-def _head(spec: ModelSpec, dim: int) -> list[Op]:
+def _head(spec: ModelSpec, dim: int, tokens) -> list[Op]:
+    """Final LayerNorm and classifier. The reference implementations normalise every token the last block
+    outputs, then pool (ViT/DeiT [src:mmpretrain], TimeSformer, ViViT, Video Swin [src:mmaction2]
+    [src:videoswin-zoo]); VideoMAE pools first (mean of the tokens) and normalises the one pooled vector
+    (``fc_norm``, [src:mmaction2]). The pooling itself is not a GEMM and is not counted."""
+    norm_tokens = 1 if spec.family == "videomae" else tokens
     return [
-        O.layernorm("head", 1, 1, dim, "norm_final"),
+        O.layernorm("head", 1, norm_tokens, dim, "norm_final"),
         Op("classifier", "pool_classifier", "head", 1, 1, 1, dim, spec.num_classes, role="classifier"),
     ]
 
@@ -168,7 +173,8 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
         ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     else:  # pragma: no cover - guarded by SPECS
         raise ValueError(spec.variant)
-    ops += _head(spec, D)
+    last = tt + c if v == "m2" else tokens  # the tokens the last block outputs (ViViT 2: the temporal encoder's)
+    ops += _head(spec, D, last)
     return ops, np.asarray(tokens, dtype=np.int64)
 
 
@@ -201,7 +207,7 @@ def _swin(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
         att[5] = att[5].with_(m=tok)
         ops += att
         ops += O.mlp(blk, depth, tok, D, int(D * spec.mlp_ratio), gt)
-    ops += _head(spec, D)
+    ops += _head(spec, D, tok)
     return ops, np.asarray(tokens0, dtype=np.int64)
 
 

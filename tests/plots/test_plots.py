@@ -272,6 +272,23 @@ def test_report_svg_deterministic(study2, tmp_path):
     assert (copies[0] / "report.md").read_bytes() == (copies[1] / "report.md").read_bytes()
 
 
+def test_report_in_another_format_replaces_the_older_figures(study2, tmp_path):
+    """A report in SVG after one in PNG leaves only the SVG figures: the PNGs would show an older state under
+    the same names (report.md points at the SVGs)."""
+    import shutil
+
+    d = tmp_path / "mix2"
+    shutil.copytree(study2.out_dir, d, ignore=shutil.ignore_patterns("figures", "*.png", "report.md"))
+    first = write_report(d, fmt="png")
+    assert any(p.suffix == ".png" for p in first.paths)
+    (d / "figures" / "notes.txt").write_text("mine")  # not a figure: left alone
+    second = write_report(d, fmt="svg")
+    figures = sorted(p for f in ("png", "svg", "pdf") for p in [*d.glob(f"*.{f}"), *(d / "figures").glob(f"*.{f}")])
+    assert figures and all(p.suffix == ".svg" for p in figures)
+    assert set(figures) == {p for p in second.paths if p.suffix == ".svg"}
+    assert (d / "figures" / "notes.txt").read_text() == "mine"
+
+
 # -- the stored study is plain optuna -------------------------------------------------------------
 
 
