@@ -168,10 +168,10 @@ def rtsa_work(
     """Cost of every op on vector-scalar arrays of ``rows`` × ``p["cols"]`` PEs (``rows`` defaults to
     ``p["rows"]``; attention ops run on ``attention_rows`` where given): the sparse mode where it is no slower
     and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`; the chosen
-    mode is reported per op). On ``rtsa-split`` the rule is per op and cannot see the shared DRAM interface:
-    where the period is DRAM-bound, delta mode's re-read traffic can raise it (a known limit,
-    tests/accelerators/test_physics.py; deciding it once per design, independent of sparsity, switched delta
-    mode off on nearly every design — a straw man).
+    mode is reported per op). On ``rtsa-split``, whose period is the largest of its arrays' and its shared DRAM
+    interface's totals, a sparse mode must also move no more DRAM bytes than dense, so that no total rises
+    with sparsity (deciding the mode once per design, independent of sparsity, switched delta mode off on
+    nearly every design — a straw man — and was not done).
 
     The ops are costed group by group (:func:`dse.hardware.workstack.op_groups`): the equations are the
     per-op ones above, run once on op fields with a leading member axis."""

@@ -157,3 +157,21 @@ def test_one_group_summarizes_like_its_ops_one_by_one(wl, values):
             np.testing.assert_allclose(a.cycles, b.cycles, rtol=1e-12)
             np.testing.assert_allclose(a.energy_j, b.energy_j, rtol=1e-12)
             assert a.mode == b.mode
+
+
+def test_dense_fallback_on_a_pipelined_split_refuses_more_dram_bytes(wl):
+    """cost.cheaper: a sparse mode faster and cheaper than dense but moving more DRAM bytes runs on one array
+    (its op's time covers its traffic) and not on a pipelined split, whose period includes the shared DRAM
+    interface's total over both arrays (one op's own time cannot see it)."""
+    p = accelerators.get("rtsa").resolve({})
+    ctx = cost.asic_context(p, cost.array_area_mm2(p, augmented=True), p["rows"] * p["cols"] * p["lanes"])
+    op = next(o for o in wl.ops if o.kind == "linear")
+    dense = cost.OpWork(op, 1000.0, 1e6, 1e5, 1e4)
+    sparse = cost.OpWork(op, 500.0, 4e5, 4e4, 1.2e4, mode="delta")  # half the cycles, 20% more DRAM bytes
+    one = cost.cheaper(WorkStack.of([dense]), WorkStack.of([sparse]), ctx)
+    split = cost.cheaper(WorkStack.of([dense]), WorkStack.of([sparse]), cost.with_pipelining(ctx, 0.5, 0.5))
+    assert mode_names(one.mode[0]) == "delta" and float(one.dram_bytes[0]) == 1.2e4
+    assert mode_names(split.mode[0]) == "dense" and float(split.dram_bytes[0]) == 1e4
+    fewer = cost.OpWork(op, 500.0, 4e5, 4e4, 1e4, mode="delta")  # no more DRAM bytes: taken on the split too
+    split = cost.cheaper(WorkStack.of([dense]), WorkStack.of([fewer]), cost.with_pipelining(ctx, 0.5, 0.5))
+    assert mode_names(split.mode[0]) == "delta"
