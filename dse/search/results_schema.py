@@ -190,7 +190,14 @@ def read_checked(path: Path, field: str = "RESULTS_DIR") -> pd.DataFrame:
 def export_tables(
     trials: pd.DataFrame, pareto: pd.DataFrame, out: Path, fmt: str, *, single: bool = False
 ) -> list[Path]:
-    """Write ``trials`` and ``pareto`` into directory ``out`` (or only trials to file ``out`` if ``single``)."""
+    """Write ``trials`` and ``pareto`` into directory ``out`` (or only trials to file ``out`` if ``single``); in a
+    directory the tables of the other format go, so that it never holds two of one table (the readers would
+    take the other one)."""
+    from dse.search.columnar import remove_table  # columnar imports this module
+
     if single:
         return [write_table(trials, out, fmt)]
-    return [write_table(trials, out / TRIALS, fmt), write_table(pareto, out / PARETO, fmt)]
+    paths = [write_table(trials, out / TRIALS, fmt), write_table(pareto, out / PARETO, fmt)]
+    for p in paths:
+        remove_table(p.with_suffix(""), keep=p)
+    return paths

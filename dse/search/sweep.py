@@ -313,13 +313,15 @@ def _run_grid(
 
 def write_outputs(report: SweepReport, fmt: str) -> list[Path]:
     """``trials`` (as ``report.table`` says), ``pareto``, ``spec.toml`` and ``baselines`` into the results
-    directory, atomically; a trials table of the other format or of an earlier run is removed."""
+    directory, atomically; a table of the other format or of an earlier run (trials, front, baselines) is
+    removed, so the directory never holds two of one table."""
     out = report.out_dir
     grid = report.grid
     with results_lock(out):
         paths = []
         if grid is not None and grid.table_path is not None:
             paths.append(grid.table_path)  # streamed while the grid was evaluated
+            remove_table(out / TRIALS, keep=grid.table_path)
         elif report.table == "none":
             remove_table(out / TRIALS)
         else:
@@ -329,12 +331,14 @@ def write_outputs(report: SweepReport, fmt: str) -> list[Path]:
             paths.append(write_table(rows, out / TRIALS, fmt))
             remove_table(out / TRIALS, keep=paths[-1])
         paths.append(write_table(report.pareto, out / PARETO, fmt))
+        remove_table(out / PARETO, keep=paths[-1])  # never two fronts: the readers would take the other one
         spec = report.problem.spec
         if spec.source:  # as it ran: command-line overrides applied and named
             paths.append(write_text(effective_source(spec), out / SPEC_FILE))
         paths += keep_inputs(spec.scenario.files(), out)
         if report.baselines:
             paths.append(write_table(pd.DataFrame(report.baselines), out / BASELINES, fmt))
+        remove_table(out / BASELINES, keep=paths[-1] if report.baselines else None)
     if report.storage.kind == "journal":
         paths.append(Path(report.storage.location))
     return paths

@@ -15,6 +15,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
+from sweep_specs import spec_text
 from test_sweep_support import ROOT, TOY_SPEC, cli_process, register, unregister, write_spec
 
 from dse.search import load_spec, run_sweep
@@ -231,6 +232,27 @@ def test_export_results_dir_and_storage(run, tmp_path):
         assert r.code == 0 and (tmp_path / "pq" / "trials.parquet").exists()
     r = run("export")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+
+
+def test_another_format_replaces_every_table(run, tmp_path):
+    """A sweep resumed with --format parquet after a CSV run leaves one trials, front and baselines table each,
+    all Parquet: the readers (pareto, report) would otherwise take the older CSV front. Export into the
+    directory does the same the other way round."""
+    spec = tmp_path / "fmt.toml"
+    spec.write_text(spec_text("fmt", "systolic", "rows = { low = 4, high = 64, step = 4 }", trials=40,
+                              baselines=("vitcod",)))  # fmt: skip
+    assert run("sweep", spec, "--results-dir", tmp_path).code == 0
+    out = tmp_path / "fmt"
+    assert {p.name for p in out.glob("*.csv")} == {"trials.csv", "pareto.csv", "baselines.csv"}
+    r = run("sweep", spec, "--results-dir", tmp_path, "--trials", "60", "--format", "parquet")
+    assert r.code == 0, r.err
+    assert not list(out.glob("*.csv"))
+    assert {p.name for p in out.glob("*.parquet")} == {"trials.parquet", "pareto.parquet", "baselines.parquet"}
+    assert len(pd.read_parquet(out / "trials.parquet")) == 60
+    r = run("export", out, "-o", out, "--force")
+    assert r.code == 0, r.err
+    assert not (out / "trials.parquet").exists() and not (out / "pareto.parquet").exists()
+    assert len(pd.read_csv(out / "trials.csv")) == 60
 
 
 def test_changed_spec_is_refused_on_resume(run, tmp_path):
