@@ -21,7 +21,7 @@ from dse.errors import InputError
 from dse.plots import figures, style
 from dse.plots.pareto import pairs_for, plot_pareto
 from dse.plots.results import Results, load_results
-from dse.search.export import constraint_column, results_lock, write_text
+from dse.search.export import constraint_column, results_lock, study_tables, write_text
 from dse.search.feasibility import closest_to_feasible, violated_text, violation_shares
 from dse.search.pareto import HV_REFERENCE
 from dse.search.results_schema import COLUMNS, GRID_FRONT, REPORT_FILE, STUDY
@@ -200,9 +200,11 @@ def _write_report(
     # a grid that stored only its front normalises by every feasible grid point, as its sweep did
     grid_bounds = study.user_attrs.get(STUDY.grid_bounds) if study is not None else None
     grid_front = study is not None and study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT
+    results, counts = _whole_grid(results, study)
 
     # key numbers
     done, feas = results.complete, results.feasible
+    n_trials, n_done, n_feas = (len(results.trials), len(done), len(feas)) if counts is None else counts
     curve = figures.hypervolume_curve(results, grid_bounds if grid_front else None)
     hv = float(curve["hypervolume"].iloc[-1])
     hv_max = HV_REFERENCE ** len(results.objectives)  # every scaled objective at 0: the whole reference box
@@ -221,8 +223,12 @@ def _write_report(
             ],  # fmt: skip
             ["sampler", results.spec.sampler],
             ["command-line overrides", results.overrides_text() or "none"],
-            ["trials (completed)", f"{len(results.trials)} ({len(done)})"],
-            ["feasible", str(len(feas))],
+            [
+                "trials (completed)",
+                f"{n_trials} ({n_done})"
+                + ("" if counts is None else " grid designs; the study and tables keep the front"),
+            ],
+            ["feasible", str(n_feas)],
             ["Pareto-optimal designs", str(len(results.pareto))],
             [
                 "hypervolume",
@@ -231,7 +237,7 @@ def _write_report(
             ],  # fmt: skip
         ],
     )
-    md += _constraints_section(results)
+    md += _constraints_section(results) if counts is None else []
     md += [] if len(btable) else _accuracy_note(results, [])
     selected = results.selected_designs()
     if selected:
@@ -340,6 +346,22 @@ def _write_report(
     paths.append(md_path)
     _remove_older_figures(out, paths)
     return Report(paths, notes)
+
+
+def _whole_grid(results: Results, study) -> tuple[Results, tuple[int, int, int] | None]:
+    """``results`` with every grid design where the trials table keeps only the front but the study all of them
+    (``--table front`` on a grid the study stores whole), and, where neither keeps them (a large grid's front),
+    the grid's (designs, evaluated, feasible) counts its sweep stored; else ``results`` and None."""
+    if study is None or not study.user_attrs.get(STUDY.grid_points):
+        return results, None
+    if study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT:
+        counts = study.user_attrs.get(STUDY.grid_counts)
+        return results, (tuple(int(c) for c in counts) if counts else None)
+    if len(results.complete) < study.user_attrs[STUDY.grid_points]:
+        trials = study_tables(study)[0]
+        if len(trials) > len(results.trials):
+            return replace(results, trials=trials), None
+    return results, None
 
 
 def _remove_older_figures(out: Path, kept: Sequence[Path]) -> None:

@@ -424,10 +424,12 @@ def store_limit(study: optuna.Study, problem: Problem) -> int:
 
 
 def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: int, kind: str,
-               bounds: tuple[np.ndarray | None, np.ndarray | None] = (None, None)) -> int:  # fmt: skip
+               bounds: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+               counts: tuple[int, int] | None = None) -> int:  # fmt: skip
     """Add ``rows`` (every point when ``kind == "all"``, else the front) to the study as trials whose
     ``dse:grid_index`` is their ``number``; returns how many were added. Skipped when the study already
-    holds this grid (a re-run adds nothing); after an interrupted store only the missing rows are added."""
+    holds this grid (a re-run adds nothing); after an interrupted store only the missing rows are added.
+    ``counts``: (evaluated, feasible) designs of the whole grid, kept for reports of a front-only study."""
     if study.user_attrs.get(GRID_ATTR) == size:
         return 0
     done = {t.system_attrs.get(TRIAL.grid_index) for t in study.get_trials(deepcopy=False)}
@@ -462,6 +464,8 @@ def store_grid(study: optuna.Study, problem: Problem, rows: pd.DataFrame, size: 
         study.add_trials(trials)
     if bounds[0] is not None and bounds[1] is not None:
         study.set_user_attr(STUDY.grid_bounds, [np.asarray(b, dtype=float).tolist() for b in bounds])
+    if counts is not None:
+        study.set_user_attr(STUDY.grid_counts, [int(size), int(counts[0]), int(counts[1])])
     study.set_user_attr(GRID_ATTR, size)
     study.set_user_attr(STUDY.grid_stored, kind)
     return len(trials)

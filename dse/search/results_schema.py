@@ -56,6 +56,9 @@ class StudyKeys:
     grid_bounds: str = "dse:grid_bounds"
     """[ideal, nadir] of every feasible grid point, objectives in minimisation form (lists of float): the
     hypervolume's normalisation when the study holds only the grid's front."""
+    grid_counts: str = "dse:grid_counts"
+    """[designs, evaluated, feasible] of the grid (ints): what a report of a study that holds only the grid's
+    front counts."""
 
 
 @dataclass(frozen=True)

@@ -306,7 +306,7 @@ def _run_grid(
     t = time.perf_counter()
     if not previously:
         store_grid(study, problem, grid.rows if keep_rows else grid.front, size, GRID_ALL if keep_rows else GRID_FRONT,
-                   (grid.ideal, grid.nadir))  # fmt: skip
+                   (grid.ideal, grid.nadir), (grid.n_ok, grid.n_feasible))  # fmt: skip
     grid.timings["study"] = time.perf_counter() - t
     return grid, study, previously
 

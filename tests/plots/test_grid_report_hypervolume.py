@@ -31,6 +31,26 @@ def test_report_hypervolume_equals_the_sweeps_for_a_front_only_grid(tmp_path):
     m = re.search(r"Final normalised hypervolume ([0-9.]+) \(at most ([0-9.]+)\) of the grid's front", text)
     assert m, text
     assert float(m.group(1)) == float(f"{rep.hypervolume:.4g}")
+    # the counts are the grid's, as the sweep printed them, not the stored front's (a fresh-user trial)
+    assert f"| trials (completed) | 192 ({rep.n_complete}) grid designs" in text
+    assert f"| feasible | {rep.n_feasible} |" in text and rep.n_feasible > len(rep.pareto)
+
+
+def test_report_of_a_front_table_counts_the_whole_grid_the_study_keeps(tmp_path):
+    """Regression (a fresh-user trial): with ``--table front`` on a grid the study keeps whole, the report read
+    the trials table (the front) and counted 124 trials, 124 feasible and a smaller hypervolume than the
+    sweep's 4,096 / 2,146; it now reads the study's trials."""
+    spec = tmp_path / "grid.toml"
+    spec.write_text(SPEC.replace("store_limit = 10", "store_limit = 1000"))
+    with quiet_optuna():
+        rep = run_sweep(load_spec(str(spec)), results_dir=str(tmp_path / "results"), table="front")
+    write_report(rep.out_dir, baselines=[])
+    text = (rep.out_dir / "report.md").read_text()
+    assert "| trials (completed) | 192 (192) |" in text
+    assert f"| feasible | {rep.n_feasible} |" in text and rep.n_feasible > len(rep.pareto)
+    m = re.search(r"Final normalised hypervolume ([0-9.]+) \(at most [0-9.]+\) after 192 completed trials", text)
+    assert m, text
+    assert float(m.group(1)) == float(f"{rep.hypervolume:.4g}")
 
 
 def test_export_of_a_grid_without_a_table_keeps_the_grid_numbers(tmp_path):
