@@ -412,6 +412,15 @@ class Accelerator:
             ev = ev.invalid_where(lim.violated, lim.message)
         return ev
 
+    def refuse_beyond_limits(self, p: Mapping[str, np.ndarray]) -> None:
+        """Raise :class:`InputError` naming the field where the design the user gave (``p``, resolved) breaks a
+        physical limit (:meth:`limits`): one evaluation of an impossible design is an input error (eval,
+        compare, breakdown); a sweep marks such points infeasible instead."""
+        for lim in self.limits(p):
+            if np.any(lim.violated):
+                got = np.asarray(p[lim.field])
+                raise InputError(lim.field, f"{lim.message}; got {got.item() if got.size == 1 else got.tolist()}")
+
     def limits(self, p: Mapping[str, np.ndarray]) -> list[Limit]:
         """Physical limits of the design at parameter values ``p`` (arrays over points). Default: an ASIC's
         clock must not exceed its node's maximum (:func:`dse.hardware.technology.max_clock_mhz`)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import numpy as np
 import pandas as pd
@@ -140,12 +142,16 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
             and not uncertainty):  # fmt: skip
         _split_argument(workload, res, frames, parse_sets(sets), output, fmt)
         return
+    if output:
+        raise InputError("--output", "draws the unified-vs-split figure of -a rtsa-split only (without --sub-len, "
+                         "--sparsity, architecture options or --uncertainty)")  # fmt: skip
     lens = parse_int_list("--sub-len", sub_len) if sub_len is not None else None
     acc = accelerators.get(accelerator)
     explicit = parse_sets(sets)
     if lens is not None and "sub_len" in explicit:
         raise InputError("--sub-len", "sub_len is also given by --set; give it in one place")
     values = acc.resolve(explicit)
+    acc.refuse_beyond_limits(values)  # an impossible design (a clock above its node's maximum): exit 2, as in eval
     if lens is not None:
         values.pop("sub_len", None)
     overrides = pop_architecture(arch)
@@ -174,11 +180,16 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
 def _split_argument(workload, res, frames, user: dict, output, fmt) -> None:
     from dse.split_argument import unified_vs_split
 
+    split = accelerators.get("rtsa-split")
+    split.refuse_beyond_limits(split.resolve(user))  # an impossible design: exit 2, as in eval
+    if output:
+        from dse.plots import style
+
+        style.output_format(Path(output))  # an unknown figure format: exit 2 before any work
     df, static = unified_vs_split(workload, [int(r) for r in res], user, frames)
     if output:
         from dse.plots import figures, style
 
-        style.output_format(__import__("pathlib").Path(output))
         with style.styled():
             fig = figures.split_argument_figure(df, static, f"{workload}: one array vs a split design")
         style.save(fig, output)

@@ -50,6 +50,8 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
     names = parse_accelerators(accs)
     resources = parse_match(match)
     explicit = parse_sets(sets)
+    rtsa = accelerators.get("rtsa")
+    rtsa.refuse_beyond_limits(rtsa.resolve(explicit))  # --set gives RTSA's design: an impossible one exits 2
     overrides = pop_architecture(arch)
     wl = build(workload, parse_resolution(resolution), frames, sparsity=sparsity_ref(sparsity, explicit),
                **overrides)  # fmt: skip

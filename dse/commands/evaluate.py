@@ -114,9 +114,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames,
                                              sparsity=sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
     values = acc.resolve(explicit)
-    for lim in acc.limits(values):  # a physically impossible design is an input error for one evaluation
-        if np.any(lim.violated):
-            raise InputError(lim.field, f"{lim.message}; got {scalar(values[lim.field])}")
+    acc.refuse_beyond_limits(values)  # a physically impossible design is an input error for one evaluation
     ev = acc.evaluate(wl, values)
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
     d = evaluation_dict(name, wl, acc.effective_params(values), ev)

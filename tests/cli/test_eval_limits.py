@@ -49,3 +49,25 @@ def test_the_maximum_clock_depends_on_the_node(run):
     one_line_error(run("eval", "-a", "rtsa", "-w", "deit-tiny", "--set", "clock_mhz=2500"), "clock_mhz")
     r = run("eval", "-a", "rtsa", "-w", "deit-tiny", "--set", "clock_mhz=2500", "--set", "node_nm=7")
     assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("breakdown", "-a", "rtsa", "-w", "deit-tiny", "--resolutions", "112"),
+        ("breakdown", "-a", "rtsa-split", "-w", "deit-tiny", "--resolutions", "112,160"),  # the split argument
+        ("compare", "-w", "deit-tiny", "--accelerators", "systolic"),  # --set gives RTSA's design
+    ],
+)
+def test_breakdown_and_compare_refuse_an_impossible_design_as_eval_does(run, args):
+    """Regression (a fresh-user trial): breakdown printed numbers and compare ratios for a clock above the
+    node's maximum that eval refuses."""
+    one_line_error(run(*args, "--set", "clock_mhz=3000"), "clock_mhz")
+
+
+def test_breakdown_output_applies_to_the_split_argument_only(run, tmp_path):
+    """Regression (a fresh-user trial): -o was ignored without a word unless the split figure was drawn."""
+    out = tmp_path / "b.png"
+    one_line_error(run("breakdown", "-a", "rtsa", "-w", "deit-tiny", "-o", out), "--output")
+    one_line_error(run("breakdown", "-a", "rtsa-split", "-w", "deit-tiny", "-o", tmp_path / "b.bmp"), "--output")
+    assert not out.exists() and not (tmp_path / "b.bmp").exists()
