@@ -179,7 +179,13 @@ METRICS: dict[str, Metric] = {
             "accuracy extrapolated",
             flag=True,
         ),
-        _m("attention_kept", "1", _MIN, "kept share of the attention MACs", "attention kept share"),
+        _m(
+            "attention_kept",
+            "1",
+            _MIN,
+            "kept share of the attention MACs (1 where the workload has no attention)",
+            "attention kept share",
+        ),
         # -- FPGA resources ---------------------------------------------------------------------------
         _m("dsp", "DSP", _MIN, "DSP slices used", "DSP slices", "DSP"),
         _m("bram", "BRAM36", _MIN, "36 Kib block RAMs used", "BRAM36", "BRAM36"),

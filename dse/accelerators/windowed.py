@@ -139,8 +139,9 @@ class Windowed(Accelerator):
                                 static_w=p["static_w"], glb_kib=glb)  # fmt: skip
         ev = cost.summarize(workload, works, ctx)
         ev = ev.with_metrics(**self._fpga_metrics(p, dsp))
-        attn = workload.attention_macs
-        kept_share = (attn - dense_attn_macs + kept_macs) / attn
+        attn = np.asarray(workload.attention_macs, dtype=np.float64)
+        # a workload without attention (a single GEMM) prunes nothing: all of its (no) attention is kept
+        kept_share = np.where(attn > 0, (attn - dense_attn_macs + kept_macs) / np.where(attn > 0, attn, 1.0), 1.0)
         from dse.accuracy import with_accuracy
 
         depth = max(op.repeat for op in workload.ops)

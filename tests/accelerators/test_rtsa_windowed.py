@@ -204,3 +204,16 @@ def test_poster_build_power_matches_measured_on_chip_power():
 
     ev = WIN.evaluate(build("deit-tiny"), poster_config())
     assert float(ev["power_w"]) == pytest.approx(1.552, rel=0.05)
+
+
+def test_windowed_on_a_gemm_without_attention_keeps_it_all():
+    """Regression (a fresh-user trial): ``--gemm`` on ``windowed`` divided 0 by 0 (a numpy warning on stderr;
+    NaN in the table, null in JSON, 1 in CSV); a workload without attention prunes none of it."""
+    import warnings
+
+    from dse.workloads import gemm_workload
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ev = accelerators.get("windowed").evaluate(gemm_workload(64, 64, 64), {})
+    assert float(ev["attention_kept"]) == 1.0
