@@ -183,8 +183,9 @@ def analyze(question: Question, method: str = "sobol", samples: int | None = Non
                 unit[2 * j, j] = mc.QUANTILES[0]
                 unit[2 * j + 1, j] = mc.QUANTILES[-1]
             y = question.evaluate(mc.Draws(inputs, unit, seed, "oat"))
-            lo_in = [u.distribution.quantile(mc.QUANTILES[0]) for u in inputs]
-            hi_in = [u.distribution.quantile(mc.QUANTILES[-1]) for u in inputs]
+            # the values the model ran with (an integer input rounded, as the draws round it)
+            lo_in = [float(u.values(mc.QUANTILES[0])) for u in inputs]
+            hi_in = [float(u.values(mc.QUANTILES[-1])) for u in inputs]
             rows.update(input_low=lo_in, input_high=hi_in, y_low=y[0::2], y_high=y[1::2],
                         swing=np.abs(y[1::2] - y[0::2]))  # fmt: skip
             rows["swing_rel"] = rows["swing"] / (abs(y0) if y0 else 1.0)

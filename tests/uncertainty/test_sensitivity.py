@@ -69,3 +69,15 @@ def test_first_order_ranks_a_given_sample():
     ranked = S.first_order(draws, y)
     assert [name for name, _ in ranked] == ["x2", "x4"]
     assert S.first_order(draws, np.full(512, 3.0)) == []
+
+
+def test_oat_shows_the_input_values_the_model_ran_with():
+    """Regression (a fresh-user trial): OAT printed cols = 8.574 (the 5% quantile) beside the latency at
+    cols = 9, the rounded value the model ran with; an integer input now shows its rounded value."""
+    rtsa = accelerators.get("rtsa")
+    wl = build("videomae-b", 112)
+    t = S.analyze(S.Question(rtsa, wl, "latency_s", rtsa.resolve({})), "oat").table.set_index("input")
+    cols_low = t.loc["rtsa.cols", "input_low"]
+    assert cols_low == round(cols_low)
+    ran = float(rtsa.evaluate(wl, {"cols": cols_low})["latency_s"])
+    assert t.loc["rtsa.cols", "y_low"] == pytest.approx(ran, rel=1e-12)
