@@ -55,6 +55,20 @@ def scalar(x) -> float | str:
     return arr.item() if arr.size == 1 else arr.tolist()
 
 
+def preset_zero_notes(acc, explicit: dict, used: dict) -> list[str]:
+    """A note per parameter the user set to 0 where 0 means "the preset's value" (a CPU/GPU override): the
+    preset's value ran, not zero (give a small positive value to model next to none)."""
+    out = []
+    for name, value in explicit.items():
+        param = acc.param(name)
+        if "(0 = preset" in param.source and np.all(np.asarray(value, dtype=np.float64) == 0):
+            out.append(
+                f"{name}=0 means the preset's value ({scalar(used.get(name, value))} {param.unit}), which "
+                f"ran; to model next to none give a small positive value (e.g. {name}=0.001)"
+            )
+    return out
+
+
 def evaluation_dict(name: str, wl: Workload, values: dict, ev: Evaluation) -> dict:
     """The JSON form of one evaluation: headline metrics, breakdowns, per-op rows."""
     m = {k: scalar(v) for k, v in ev.metrics.items()}
@@ -119,6 +133,7 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
     d = evaluation_dict(name, wl, acc.effective_params(values), ev)
     d["architecture"] = overrides  # the architecture options given (the header names them too)
+    d["notes"] += preset_zero_notes(acc, explicit, d["params"])
     if gemm:
         op = wl.ops[0]
         d["gemm"] = {"m": int(op.m), "k": int(op.k), "n": int(op.n)}

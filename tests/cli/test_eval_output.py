@@ -40,3 +40,13 @@ def test_csv_row_says_which_input_and_design(run):
 def test_a_non_integer_for_an_integer_parameter_echoes_it(run):
     r = run("eval", "-a", "rtsa", "-w", "videomae-b", "--set", "lanes=3.5")
     assert r.code == 2 and r.err.strip() == "error: lanes: must be an integer in [1, 64], got 3.5"
+
+
+def test_an_override_set_to_zero_says_the_preset_ran(run):
+    """Regression (a fresh-user trial): launch_us=0 on a GPU silently ran the preset's 18.56 µs (0 means "the
+    preset"); the output now says so and how to model next to none."""
+    r = run("eval", "-a", "gpu:h100", "-w", "deit-tiny", "--set", "launch_us=0", "--format", "json")
+    assert r.code == 0, r.err
+    assert any("launch_us=0 means the preset's value (18.56 µs)" in n for n in r.json()["notes"])
+    plain = run("eval", "-a", "gpu:h100", "-w", "deit-tiny", "--set", "launch_us=1", "--format", "json")
+    assert not any("means the preset" in n for n in plain.json()["notes"])
