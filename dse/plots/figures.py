@@ -245,6 +245,8 @@ def split_argument_figure(df: pd.DataFrame, static_split: float, title: str = ""
     ax.set_xticks(x, [str(int(v)) for v in x])
     ax.xaxis.set_minor_formatter(NullFormatter())
     style.log_ticks(ax.yaxis, np.concatenate([df["rtsa_period_ms"], df["static_period_ms"]]))
+    top = float(np.max(df[["rtsa_period_ms", "oracle_period_ms", "static_period_ms"]].to_numpy()))
+    ax.set_ylim(top=max(ax.get_ylim()[1], top * 1.5))  # room for the idle-share labels above the points
     ax.set_xlabel("input resolution (px, square)")
     ax.set_ylabel("period per input (ms)")
     if title:
