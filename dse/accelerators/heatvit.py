@@ -168,6 +168,10 @@ def _block_fracs(keeps, pos, depth: int) -> list[np.ndarray]:
     return fracs
 
 
+#: name prefix of an encoder's final LayerNorm (the zoo's ``norm_final``, ViViT 2's ``norm_final_spatial``)
+FINAL_NORM = "norm_final"
+
+
 def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[Op, np.ndarray]], np.ndarray]:
     """The workload's ops with token pruning applied; selector ops with their 0/1 activity; final tokens.
 
@@ -186,10 +190,12 @@ def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[
     final = tokens0
     done_blocks: set[str] = set()
     last_frac = np.ones(())  # token fraction of the last pruned block
+    reaches = False  # whether the last pruned block's tokens reach the next op unchanged (no GEMM between)
     for op in workload.ops:
         if not op.prunable:
-            if op.block == "head" and op.role == "norm" and np.all(np.asarray(op.m) > 1):
-                op = op.with_(m=_scaled(op.m, last_frac))  # a final LayerNorm over every token left
+            if reaches and op.name.startswith(FINAL_NORM) and np.all(np.asarray(op.m) > 1):
+                op = op.with_(m=_scaled(op.m, last_frac))  # an encoder's final LayerNorm over the tokens left
+            reaches = reaches and not op.is_gemm
             out.append(op)
             continue
         if op.block in done_blocks:
@@ -212,7 +218,7 @@ def pruned_ops(workload: Workload, p, keeps=None) -> tuple[list[Op], list[tuple[
         for b, frac in enumerate(_block_fracs(keeps, pos, depth)):
             out += [_prune_op(o, frac, f"{o.block}{b}") for o in group]
         final = _scaled(tokens0, frac)
-        last_frac = frac
+        last_frac, reaches = frac, True
     return out, selectors, final
 
 

@@ -344,7 +344,7 @@ def _write_report(
     md_path = out / REPORT_FILE
     write_text("\n".join(md) + "\n", md_path)
     paths.append(md_path)
-    _remove_older_figures(out, paths)
+    _remove_older_figures(out, paths, {f"pareto_{x}_{y}" for x, y in pairs_for(results, None, None)})
     return Report(paths, notes)
 
 
@@ -356,7 +356,9 @@ def _whole_grid(results: Results, study) -> tuple[Results, tuple[int, int, int] 
         return results, None
     if study.user_attrs.get(STUDY.grid_stored) == GRID_FRONT:
         counts = study.user_attrs.get(STUDY.grid_counts)
-        return results, (tuple(int(c) for c in counts) if counts else None)
+        if counts and len(results.complete) < int(counts[1]):  # the table too keeps only the front
+            return results, tuple(int(c) for c in counts)
+        return results, None
     if len(results.complete) < study.user_attrs[STUDY.grid_points]:
         trials = study_tables(study)[0]
         if len(trials) > len(results.trials):
@@ -364,12 +366,19 @@ def _whole_grid(results: Results, study) -> tuple[Results, tuple[int, int, int] 
     return results, None
 
 
-def _remove_older_figures(out: Path, kept: Sequence[Path]) -> None:
-    """Remove the figures an earlier report wrote that this one did not (another ``--format``, a section this
-    study no longer has): left beside the new ones they would show an older state under the same names."""
+#: the figures under ``figures/`` a report draws besides its Pareto panels (``pareto_<x>_<y>``)
+REPORT_FIGURES = frozenset({"hypervolume", "breakdown", "scaling", "importance", "split"})
+
+
+def _remove_older_figures(out: Path, kept: Sequence[Path], panels: set[str]) -> None:
+    """Remove the figures an earlier report drew that this one did not (another ``--format``, a section this
+    study no longer has): left beside the new ones they would show an older state under the report's names.
+    Only the report's own names go (``pareto.*``, ``figures/`` + :data:`REPORT_FIGURES` and the Pareto panels
+    ``panels``); a figure of the user's own there stays."""
     keep = {p.resolve() for p in kept}
     for p in _figure_files(out):
-        if p.resolve() not in keep and p.is_file():
+        ours = p.parent == out or p.stem in REPORT_FIGURES or p.stem in panels
+        if ours and p.resolve() not in keep and p.is_file():
             p.unlink()
 
 

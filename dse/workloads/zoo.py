@@ -153,6 +153,8 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
     elif v == "m2":  # ViViT factorised encoder: spatial ViT per time slice, then a temporal encoder
         ops += O.mhsa("spatial", R, tt, s + c, D, H, dh, tt, windowable=True, prunable=True)
         ops += O.mlp("spatial", R, tt * (s + c), D, hid, tt, prunable=True)
+        # the spatial encoder ends in its own LayerNorm over every token (scenic Encoder, normalise_output)
+        ops.append(O.layernorm("spatial", 1, tt * (s + c), D, "norm_final_spatial"))
         Rt = spec.temporal_depth
         ops += O.mhsa("temporal", Rt, 1, tt + c, D, H, dh, temporal=True)
         ops += O.mlp("temporal", Rt, tt + c, D, hid)
@@ -173,7 +175,9 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
         ops += O.mlp("block", R, tokens, D, hid, tt, prunable=True)
     else:  # pragma: no cover - guarded by SPECS
         raise ValueError(spec.variant)
-    last = tt + c if v == "m2" else tokens  # the tokens the last block outputs (ViViT 2: the temporal encoder's)
+    # the tokens the final LayerNorm sees: the temporal encoder's (ViViT 2); TimeSformer space-only averages
+    # its frames first (then s + CLS tokens) [src:mmaction2]; else every token the last block outputs
+    last = tt + c if v == "m2" else s + c if v == "space" else tokens
     ops += _head(spec, D, last)
     return ops, np.asarray(tokens, dtype=np.int64)
 

@@ -36,6 +36,18 @@ def test_report_hypervolume_equals_the_sweeps_for_a_front_only_grid(tmp_path):
     assert f"| feasible | {rep.n_feasible} |" in text and rep.n_feasible > len(rep.pareto)
 
 
+def test_report_of_a_front_only_study_with_the_full_table_reads_the_table(tmp_path):
+    """The study keeps only the front but the trials table every design (a grid between the store limit and
+    the full-table size): the report counts the table and keeps its Constraints section (review)."""
+    spec = tmp_path / "grid.toml"
+    spec.write_text(SPEC + "\n[constraints]\narea_mm2 = { max = 2.0 }\n")
+    with quiet_optuna():
+        rep = run_sweep(load_spec(str(spec)), results_dir=str(tmp_path / "results"), table="full")
+    write_report(rep.out_dir, baselines=[])
+    text = (rep.out_dir / "report.md").read_text()
+    assert "| trials (completed) | 192 (192) |" in text and "## Constraints" in text
+
+
 def test_report_of_a_front_table_counts_the_whole_grid_the_study_keeps(tmp_path):
     """Regression (a fresh-user trial): with ``--table front`` on a grid the study keeps whole, the report read
     the trials table (the front) and counted 124 trials, 124 feasible and a smaller hypervolume than the

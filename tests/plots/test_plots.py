@@ -282,8 +282,10 @@ def test_report_in_another_format_replaces_the_older_figures(study2, tmp_path):
     first = write_report(d, fmt="png")
     assert any(p.suffix == ".png" for p in first.paths)
     (d / "figures" / "notes.txt").write_text("mine")  # not a figure: left alone
+    shutil.copyfile(d / "figures" / "hypervolume.png", d / "figures" / "mine.png")  # the user's own: left alone
     second = write_report(d, fmt="svg")
     figures = sorted(p for f in ("png", "svg", "pdf") for p in [*d.glob(f"*.{f}"), *(d / "figures").glob(f"*.{f}")])
+    figures.remove(d / "figures" / "mine.png")
     assert figures and all(p.suffix == ".svg" for p in figures)
     assert set(figures) == {p for p in second.paths if p.suffix == ".svg"}
     assert (d / "figures" / "notes.txt").read_text() == "mine"
