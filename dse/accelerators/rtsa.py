@@ -168,10 +168,11 @@ def rtsa_work(
     """Cost of every op on vector-scalar arrays of ``rows`` × ``p["cols"]`` PEs (``rows`` defaults to
     ``p["rows"]``; attention ops run on ``attention_rows`` where given): the sparse mode where it is no slower
     and no costlier in energy than running dense, else dense (:func:`dse.hardware.cost.cheaper`; the chosen
-    mode is reported per op). On ``rtsa-split``, whose period is the largest of its arrays' and its shared DRAM
-    interface's totals, a sparse mode must also move no more DRAM bytes than dense, so that no total rises
-    with sparsity (deciding the mode once per design, independent of sparsity, switched delta mode off on
-    nearly every design — a straw man — and was not done).
+    mode is reported per op). On ``rtsa-split`` (``attention_rows`` given) the two arrays run at once, each
+    with the share of the global buffer that it holds of the PE rows; its period is the largest of its
+    arrays' and its shared DRAM interface's totals, so a sparse mode must also move no more DRAM bytes than
+    dense, so that no total rises with sparsity (deciding the mode once per design, independent of sparsity,
+    switched delta mode off on nearly every design — a straw man — and was not done).
 
     The ops are costed group by group (:func:`dse.hardware.workstack.op_groups`): the equations are the
     per-op ones above, run once on op fields with a leading member axis."""
@@ -180,12 +181,15 @@ def rtsa_work(
     ndim = max(len(np.broadcast_shapes(workload.shape, *(np.shape(v) for v in p.values()))), ctx.ndim)
     costed = []
     for idx, members, op in op_groups(workload, _group_key, ndim):
-        r = rows
+        r, q = rows, p
         if attention_rows is not None:
             on_att = np.array([m.stage == "attention" for m in members]).reshape((-1,) + (1,) * ndim)
             r = np.where(on_att, attention_rows, rows)
-        dense = dense_work(op, p, r, p["cols"])
-        sparse = sparse_work(op, p, r, p["cols"], dense.dram_bytes if op.is_gemm else None)
+            # the two arrays run at once (pipelined across inputs), each on its own share of the one global
+            # buffer: the share of the PE rows it holds ([assumption]; the tiles of both must be on chip at once)
+            q = {**p, "glb_kib": p["glb_kib"] * r / (rows + attention_rows)}
+        dense = dense_work(op, q, r, p["cols"])
+        sparse = sparse_work(op, q, r, p["cols"], dense.dram_bytes if op.is_gemm else None)
         d = WorkStack.group(dense, members, idx, ndim)
         costed.append((idx, members, d, None if sparse is None else WorkStack.group(sparse, members, idx, ndim)))
     hidden = _hidden_sfu_cycles(workload, costed, ctx, ndim)
@@ -256,7 +260,7 @@ class RTSASplit(Accelerator):
     name = "rtsa-split"
     description = (
         "the split design RTSA argues against: a linear array and an attention array (fixed PE split) pipelined "
-        "across inputs on one DRAM interface and one SFU pool"
+        "across inputs on one DRAM interface, one SFU pool and one global buffer"
     )
     params = tuple(
         replace(q, low=2, help="PE array rows, split between the two arrays (≥ 2: one row each at least)")

@@ -12,8 +12,9 @@ Costs accounted:
   rows position-major (the T temporal slices of one token position one after another; the row order leaves
   the mapper's tiles and DRAM traffic unchanged), so it keeps one input row (K elements) and one output row
   (N elements) per position in flight. They stay on chip when one token's input and output row fit in a
-  quarter of the global buffer (the rest double-buffers tiles), otherwise both are re-read from DRAM for every
-  non-key slice. [assumption] RTSA's loop order is not published [NF] [src:rtsa-tc2025]; a slice-major order
+  quarter of the global buffer, otherwise both are re-read from DRAM for every non-key slice. The rows held
+  are not taken from the buffer the DRAM mapper tiles with (an approximation: (K + N)·e bytes, a few KiB,
+  which can move the mapper's ⌈M/tm⌉ passes by one where a panel just fits). [assumption] RTSA's loop order is not published [NF] [src:rtsa-tc2025]; a slice-major order
   would instead hold a whole slice (every token of xₜ₋₁ and yₜ₋₁) and spill on nearly every edge design;
 * metadata: an index of ⌈log₂ K⌉ bits per non-zero, written and read in the buffer;
 * the subtract/compare of every Δ element and the accumulate of every output: element-wise SFU work.

@@ -49,6 +49,19 @@ def test_arrays_share_one_dram_interface_and_one_sfu_pool():
         assert float(ev["latency_s"]) >= float(ev["period_s"])
 
 
+def test_arrays_share_one_global_buffer():
+    """The two arrays run at once, each on its share of the one buffer (its share of the PE rows): where an op's
+    tiles spill a share they move more DRAM bytes than on RTSA's whole buffer; with room for everything, the
+    same bytes. Regression (review): each array was mapped on the whole buffer, counted once in the area."""
+    wl = build("deit-tiny")
+    dense = {"sparsity_linear": 0.0, "sparsity_attention": 0.0}  # the same (dense) mode on both designs
+    rtsa, split = accelerators.get("rtsa"), accelerators.get("rtsa-split")
+    for kib, more in ((64, True), (1 << 16, False)):
+        one = float(rtsa.evaluate(wl, {**dense, "glb_kib": kib})["dram_bytes"])
+        two = float(split.evaluate(wl, {**dense, "glb_kib": kib})["dram_bytes"])
+        assert (two > one) if more else two == pytest.approx(one, rel=1e-12)
+
+
 def test_latency_is_one_input_through_both_arrays_and_period_the_slower_side():
     wl = build("videomae-b", 160)
     ev = SPLIT.evaluate(wl, {"dram_gbps": 4096.0})  # DRAM no bound: period = the slower array
