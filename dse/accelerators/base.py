@@ -407,9 +407,20 @@ class Accelerator:
             raise InputError(
                 f"plugin accelerator {self.name}", f"its model failed: {type(err).__name__}: {err}"
             ) from err
+        if not isinstance(ev, Evaluation):  # a plugin's model that returns something else
+            raise InputError(f"plugin accelerator {self.name}",
+                             f"its model returned {type(ev).__name__}, not an Evaluation (dse.hardware.cost.summarize "
+                             "builds one)")  # fmt: skip
         ev = ev.broadcast(np.broadcast_shapes(ev.shape, shape))  # (Monte Carlo factors may add sample axes)
         for lim in self.limits(p):
             ev = ev.invalid_where(lim.violated, lim.message)
+        # a missing value is never feasible: a point whose headline numbers are not finite is no design
+        finite = np.ones((), dtype=bool)
+        for k in ("latency_s", "energy_j", "area_mm2"):
+            if k in ev.metrics:
+                finite = finite & np.isfinite(np.asarray(ev.metrics[k], dtype=np.float64))
+        if not np.all(finite):
+            ev = ev.invalid_where(~finite, "latency, energy or area not a finite number")
         return ev
 
     def refuse_beyond_limits(self, p: Mapping[str, np.ndarray]) -> None:

@@ -55,6 +55,29 @@ def test_a_plugin_that_raises_is_one_line_and_leaves_no_folder(tmp_path):
     assert not (tmp_path / "out").exists()  # the folders the run made are gone again
 
 
+def test_a_plugin_whose_model_returns_no_evaluation_is_one_line(tmp_path):
+    """Regression (a fresh-user trial): a model returning 42 ended in a traceback (AttributeError), exit 1."""
+    (tmp_path / "ret.py").write_text(PLUGIN.format(name="badret", bug="return 42", scale=1))
+    r = _cli("--plugin", "ret.py", "eval", "-a", "badret", "-w", "deit-tiny", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: plugin accelerator badret: its model returned int, not an Evaluation (dse.hardware.cost.summarize "
+        "builds one)"
+    ]
+
+
+def test_a_plugin_that_returns_nan_is_no_valid_design_in_eval(tmp_path):
+    """Regression (a fresh-user trial): eval printed NaN numbers as a normal result; a missing value is never
+    feasible, so the point is invalid with the reason."""
+    (tmp_path / "nan.py").write_text(PLUGIN.format(name="naneval", bug="pass", scale='float("nan")'))
+    r = _cli("--plugin", "nan.py", "eval", "-a", "naneval", "-w", "deit-tiny", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    d = json.loads(r.stdout)
+    assert d["metrics"]["valid"] == 0 and "not a finite number" in d["reasons"]
+
+
 def test_a_plugin_that_returns_nan_ends_short_with_the_reason(tmp_path):
     (tmp_path / "nan.py").write_text(PLUGIN.format(name="nanarr", bug="pass", scale='float("nan")'))
     (tmp_path / "nan.toml").write_text(_spec("nanarr"))
