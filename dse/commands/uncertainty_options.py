@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import click
 
+from dse.errors import InputError
 from dse.uncertainty.declared import Declared, load_overrides
 from dse.uncertainty.montecarlo import DEFAULT_SAMPLES, MAX_SAMPLES
 
@@ -21,6 +23,14 @@ def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
     ``--uncertainty-file`` and ``--seed``."""
 
     def deco(f: Callable) -> Callable:
+        command = f
+
+        @functools.wraps(command)
+        def f(*args, **kwargs):
+            if kwargs.get("uncertainty_file") and not kwargs.get("uncertainty"):
+                raise InputError("--uncertainty-file", "applies to a Monte Carlo run: add --uncertainty [N]")
+            return command(*args, **kwargs)
+
         f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo samples.")(f)
         f = uncertainty_file_option(f)
         return click.option(

@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dse.errors import InputError, choice_error
 from dse.hardware import factors as F
 from dse.uncertainty.distributions import KINDS as DIST_KINDS
@@ -310,6 +312,24 @@ def _distribution(table: Mapping[str, Any], where: str, base: Distribution | Non
     return Distribution(kind, vals["low"], vals["high"], vals["mode"], vals["mean"], vals["sd"]).check(where)
 
 
+def _param_of(u: Uncertain):
+    """The parameter a declared parameter input perturbs (that of its first accelerator)."""
+    from dse import accelerators
+
+    return accelerators.get(u.accelerators[0]).param(u.key)
+
+
+def _within_param(param, dist: Distribution, where: str) -> None:
+    """A parameter input's support must lie in the parameter's declared range: values outside it would be
+    clipped without a word (``--set`` refuses them)."""
+    lo = -np.inf if param.low is None else param.low
+    hi = np.inf if param.high is None else param.high
+    for k in ("low", "high"):
+        v = getattr(dist, k)
+        if v is not None and not lo <= v <= hi:
+            raise InputError(f"{where}.{k}", f"{v:g} is outside {param.name}'s range {param.range_text()}")
+
+
 def _new_input(name: str, table: Mapping[str, Any], where: str) -> Uncertain:
     """An input the built-in table does not have: ``ACCELERATOR.PARAM`` or a factor ``tech.KEY`` …"""
     from dse import accelerators
@@ -318,11 +338,11 @@ def _new_input(name: str, table: Mapping[str, Any], where: str) -> Uncertain:
     if not dot or not key:
         raise InputError(where, "name an input ACCELERATOR.PARAM (e.g. vitcod.clock_mhz) or a factor "
                          f"({', '.join(f'{p}.{k}' for p, ks in _FACTOR_KEYS.items() for k in ks)})")  # fmt: skip
-    dist = _distribution(table, where, None)
     kind = table.get("kind")
     if prefix in _FACTOR_KEYS and prefix not in accelerators.names():
         if key not in _FACTOR_KEYS[prefix]:
             raise choice_error(where, name, [f"{prefix}.{k}" for k in _FACTOR_KEYS[prefix]])
+        dist = _distribution(table, where, None)  # the name first: a misspelt one is the error to report
         kind = kind or ("calibration" if prefix in ("cpu", "gpu") else "technology")
         if kind not in ("technology", "calibration"):
             raise InputError(f"{where}.kind", "a factor is of kind technology or calibration")
@@ -336,6 +356,8 @@ def _new_input(name: str, table: Mapping[str, Any], where: str) -> Uncertain:
     names = [p.name for p in acc.params if p.kind != "choice"]
     if key not in names:
         raise InputError(where, f"{prefix} has no numeric parameter {key!r}; allowed: {', '.join(names)}")
+    dist = _distribution(table, where, None)
+    _within_param(acc.param(key), dist, where)
     kind = kind or "design"
     if kind not in ("design", "data"):
         raise InputError(f"{where}.kind", f"a parameter input is of kind design or data, got {kind!r}")
@@ -365,6 +387,8 @@ def apply_overrides(base: Declared, data: Mapping[str, Any], origin: str = "user
         for k in table:
             if k not in _KEYS:
                 raise InputError(f"{where}.{k}", f"unknown key; allowed: {', '.join(_KEYS)}")
+        if "off" in table and not isinstance(table["off"], bool):
+            raise InputError(f"{where}.off", f"expected true or false, got {table['off']!r}")
         if table.get("off") is True:
             if name not in out:
                 raise choice_error(where, name, list(out))
@@ -373,6 +397,8 @@ def apply_overrides(base: Declared, data: Mapping[str, Any], origin: str = "user
         if name in out:
             u = out[name]
             dist = _distribution(table, where, u.distribution)
+            if u.target == "param":
+                _within_param(_param_of(u), dist, where)
             kind = table.get("kind", u.kind)
             if kind not in KINDS or (u.target == "factor") != (kind in ("technology", "calibration")):
                 raise InputError(f"{where}.kind", f"cannot be {kind!r} for this input")
@@ -391,7 +417,8 @@ def load_overrides(path: str | Path | None, base: Declared = BUILTIN) -> Declare
     try:
         text = p.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise InputError("--uncertainty-file", f"cannot read {p}: {type(err).__name__}") from None
+        raise InputError("--uncertainty-file", f"cannot read {p}: {err.strerror or type(err).__name__}"
+                         if isinstance(err, OSError) else f"cannot read {p}: not UTF-8 text") from None  # fmt: skip
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -50,3 +50,12 @@ def test_an_override_set_to_zero_says_the_preset_ran(run):
     assert any("launch_us=0 means the preset's value (18.56 µs)" in n for n in r.json()["notes"])
     plain = run("eval", "-a", "gpu:h100", "-w", "deit-tiny", "--set", "launch_us=1", "--format", "json")
     assert not any("means the preset" in n for n in plain.json()["notes"])
+
+
+def test_an_uncertainty_file_without_uncertainty_is_refused(run, tmp_path):
+    """Regression (a fresh-user trial): --uncertainty-file without --uncertainty was ignored without a word."""
+    f = tmp_path / "ranges.toml"
+    f.write_text('[inputs."tech.leakage"]\noff = true\n')
+    for cmd in (("eval", "-a", "rtsa"), ("compare",), ("breakdown", "-a", "rtsa")):
+        r = run(*cmd, "-w", "deit-tiny", "--uncertainty-file", f)
+        assert r.code == 2 and "--uncertainty-file" in r.err and "--uncertainty" in r.err, (cmd, r.err)

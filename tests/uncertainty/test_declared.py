@@ -76,6 +76,21 @@ def test_override_file_changes_adds_and_removes(tmp_path):
         ({"inputs": {"rtsa.dataflow": {"distribution": "uniform", "low": 1, "high": 2}}}, "inputs.rtsa.dataflow"),
         ({"inputs": {"tech.nothing": {"off": True}}}, "inputs.tech.nothing"),
         ({"bounds": {}}, "bounds"),
+        # a fresh-user trial: a misspelt name without a distribution was reported as a missing distribution
+        ({"inputs": {"rtsa.clokc_mhz": {"low": 500, "high": 800}}}, "inputs.rtsa.clokc_mhz"),
+        ({"inputs": {"foo.clock_mhz": {"low": 500, "high": 800}}}, "inputs.foo.clock_mhz"),
+        ({"inputs": {"rtsa.dataflow": {"low": 1, "high": 2}}}, "inputs.rtsa.dataflow"),
+        ({"inputs": {"tech.leakage": {"off": "yes"}}}, "inputs.tech.leakage.off"),  # was ignored
+        # a range outside the parameter's (clipped without a word, where --set refuses the value)
+        ({"inputs": {"rtsa.clock_mhz": {"low": 500, "high": 90000}}}, "inputs.rtsa.clock_mhz.high"),
+        (
+            {"inputs": {"rtsa.sparsity_linear": {"distribution": "triangular", "low": 1.2, "mode": 1.3, "high": 1.5}}},
+            "inputs.rtsa.sparsity_linear.low",
+        ),
+        (
+            {"inputs": {"vitcod.clock_mhz": {"distribution": "uniform", "low": 0.01, "high": 2}}},
+            "inputs.vitcod.clock_mhz.low",
+        ),
     ],
 )
 def test_bad_override_names_the_field(table, field):
@@ -85,8 +100,9 @@ def test_bad_override_names_the_field(table, field):
 
 
 def test_unreadable_or_invalid_file_is_one_line(tmp_path):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         load_overrides(tmp_path / "missing.toml")
+    assert "No such file or directory" in str(err.value)  # the system's reason, not FileNotFoundError
     bad = tmp_path / "bad.toml"
     bad.write_text("[inputs\n")
     with pytest.raises(InputError) as err:
