@@ -88,10 +88,13 @@ class SweepReport:
 
     def best(self) -> list[tuple[str, str, float, dict[str, Any]]]:
         """Per objective: (metric, direction, best feasible value, the design's row). The best value of
-        an objective over the feasible designs is reached on the front, so a grid looks there only."""
+        an objective over the feasible designs is reached on the front, so only the front is searched: where
+        designs tie on that value the one shown is Pareto-optimal (not one the others dominate)."""
         out = []
         table = self.grid.front if self.grid is not None else self.trials
         ok = table[table[COLUMNS.feasible]] if len(table) else table
+        if COLUMNS.pareto in ok.columns and ok[COLUMNS.pareto].astype(bool).any():
+            ok = ok[ok[COLUMNS.pareto].astype(bool)]
         for obj in self.problem.spec.objectives:
             if not len(ok):
                 continue

@@ -307,3 +307,17 @@ def test_torn_journal_tail_is_dropped_on_resume(tmp_path):
         f.write(b'{"op_code": 4, "worker_id": "x", "study_id": 0, "datetime_st')  # a kill mid-write
     report = run_sweep(load_spec(write_spec(tmp_path, "torn", trials=150)), results_dir=str(tmp_path))
     assert report.stats.run == 50 and len(complete(journal_study(journal, "torn"))) == 150
+
+
+def test_best_of_an_objective_is_a_pareto_design_where_designs_tie(tmp_path):
+    """Regression (a fresh-user trial): designs tying on latency (a larger buffer the GEMMs do not need) were
+    shown as "min latency_s" by the first of them, a design the others dominate in energy."""
+    spec = tmp_path / "tie.toml"
+    spec.write_text(spec_text("tie", "systolic", "glb_kib = [8192, 4096, 2048]", sampler="random", trials=12, seed=1))
+    rep = run_sweep(load_spec(str(spec)), results_dir=str(tmp_path / "results"))
+    lat = rep.trials["latency_s"].astype(float)
+    assert rep.trials.loc[lat == lat.min(), "glb_kib"].nunique() > 1  # the case: designs tie on the best latency
+    for metric, _, value, row in rep.best():
+        assert row["pareto"], (metric, row)
+        tied = rep.trials[rep.trials[metric].astype(float) == value]
+        assert row["energy_j"] == tied["energy_j"].min()
