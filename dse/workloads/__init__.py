@@ -213,6 +213,8 @@ def apply_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
                 raise choice_error("attention", val, tuple(ATTENTION_TYPES))
             continue
         if key == "window":
+            if spec.family != "swin":  # only Video Swin has window attention; the option would do nothing
+                raise InputError("window", f"{spec.name} has no window attention (Video Swin models only)")
             w = (val,) if np.ndim(val) == 0 else tuple(val)
             if len(w) not in (1, 3) or not all(isinstance(x, int | np.integer) and x > 0 for x in w):
                 raise InputError(

@@ -29,7 +29,7 @@ from typing import Any
 
 from dse.errors import InputError, choice_error
 from dse.workloads import Workload, apply_overrides, build_spec, get_spec, is_model_file
-from dse.workloads.zoo import BUILDERS, ModelSpec
+from dse.workloads.zoo import ALIASES, BUILDERS, SPECS, ModelSpec
 
 #: keys of a model file; architecture keys go through the same validation as command-line overrides
 MODEL_FILE_KEYS = (
@@ -152,6 +152,9 @@ def parse_model_file(data: dict[str, Any], where: str = "model file") -> ModelSp
             raise err(key, f"unknown key; allowed: {', '.join(MODEL_FILE_KEYS)}")
     if not isinstance(data.get("name"), str) or not data["name"].strip():
         raise err("name", "missing or not a string; name the model")
+    if data["name"] in SPECS or data["name"] in ALIASES:
+        raise err("name", f"{data['name']!r} is a zoo model's name; give your model its own (outputs are labelled "
+                  "by it)")  # fmt: skip
     if ("base" in data) == ("family" in data):
         raise err("base", "give exactly one of base (a zoo model to start from) or family")
     if "base" in data:
@@ -222,6 +225,8 @@ def parse_model_file(data: dict[str, Any], where: str = "model file") -> ModelSp
         build_spec(spec)  # the default input must build
     except InputError as e:
         raise err(e.field, str(e).split(": ", 1)[1]) from None
+    if "temporal_depth" in data and not (spec.family == "vivit" and spec.variant == "m2"):
+        raise err("temporal_depth", "applies to a ViViT factorised encoder (model 2) only")
     return spec
 
 

@@ -40,6 +40,10 @@ def test_model_file_from_a_family(tmp_path):
     ("text", "field", "words"),
     [
         ('name = "x"\nbase = "deit-tiny"\ndepht = 3\n', "depht", "unknown key"),
+        # a fresh-user trial: a zoo name on another model, and a field the model does not read, passed silently
+        ('name = "deit-tiny"\nbase = "videomae-s"\n', "name", "zoo model's name"),
+        ('name = "x"\nbase = "deit-tiny"\ntemporal_depth = 4\n', "temporal_depth", "model 2"),
+        ('name = "x"\nbase = "videomae-s"\nwindow = 7\n', "window", "no window attention"),
         ('base = "deit-tiny"\n', "name", "missing"),
         ('name = "x"\nbase = "deit-tiny"\nfamily = "vit"\n', "base", "exactly one"),
         ('name = "x"\nbase = "no-such"\n', "base", "unknown value"),
