@@ -55,6 +55,10 @@ def scalar(x) -> float | str:
     return arr.item() if arr.size == 1 else arr.tolist()
 
 
+#: accelerators whose model reads a sparsity table's per-op values (dse.sparsity.table): RTSA's mechanisms
+TABLE_READERS = frozenset({"rtsa", "rtsa-split"})
+
+
 def preset_zero_notes(acc, explicit: dict, used: dict) -> list[str]:
     """A note per parameter the user set to 0 where 0 means "the preset's value" (a CPU/GPU override): the
     preset's value ran, not zero (give a small positive value to model next to none)."""
@@ -151,7 +155,8 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
             echo_frame(pd.DataFrame(d["ops"]), "csv")
             return
         flat = {"accelerator": name, "workload": wl.model, "height": d["resolution"][0], "width": d["resolution"][1],
-                "frames": d["frames"], **{k: v for k, v in d["params"].items() if k not in d["metrics"]},
+                "frames": d["frames"], **{f"arch_{k}": _param(v) for k, v in overrides.items()},
+                **{k: v for k, v in d["params"].items() if k not in d["metrics"]},
                 **{k: v for k, v in d["metrics"].items()}, "reasons": d["reasons"]}  # fmt: skip
         echo_frame(pd.DataFrame([flat]), "csv")
         return
@@ -162,8 +167,12 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
                    f"frames={d['frames']}")  # fmt: skip
     echo_text("design: " + "  ".join(f"{k}={_param(v)}" for k, v in d["params"].items()))
     knobs = [k for k in ("sparsity_linear", "sparsity_attention") if k in d["params"]]
-    if sparsity and knobs:  # the table's per-op values replace the knobs where it has them
-        echo_text(f"note: the sparsity table {sparsity} sets per-op values; {' and '.join(knobs)} apply only to the "
+    if sparsity and acc.name not in TABLE_READERS:
+        echo_text(f"note: {name} does not read the sparsity table {sparsity} (it models neither inter-frame delta "
+                  "nor sub-vector sparsity); its own parameters set its sparsity")  # fmt: skip
+    elif sparsity and knobs:  # the table's per-op values replace the knobs where it has them
+        verb = "applies" if len(knobs) == 1 else "apply"
+        echo_text(f"note: the sparsity table {sparsity} sets per-op values; {' and '.join(knobs)} {verb} only to the "
                   "ops it leaves out")  # fmt: skip
     if d.get("valid", 1.0) < 1:
         echo_text(f"INVALID design: {d['reasons']}")

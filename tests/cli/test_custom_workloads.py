@@ -73,6 +73,12 @@ def test_eval_sparsity_table_and_its_errors(run, tmp_path):
     bad.write_text("layer,resolution,delta_sparsity\nblock.0.qkvv,112,0.5\n")
     r = run("eval", "-a", "rtsa", "-w", "videomae-s", "--sparsity", bad)
     assert r.code == 2 and "bad.csv row 2" in r.err and "block.0.qkvv" in r.err
+    # the note says who reads the table (a fresh-user trial: ViTCoD was told its knob "apply only to the ops it
+    # leaves out", though it reads no table)
+    text = run("eval", "-a", "vitcod", "-w", "videomae-s", "-r", "112", "--sparsity", table).out.replace("\n  ", " ")
+    assert "vitcod does not read the sparsity table" in text
+    text = run("eval", "-a", "rtsa", "-w", "videomae-s", "-r", "112", "--sparsity", table).out.replace("\n  ", " ")
+    assert "sparsity_linear and sparsity_attention apply only to the ops it leaves out" in text
 
 
 SPEC = """
@@ -192,3 +198,13 @@ def test_a_mix_evaluates_each_resolution_at_its_own_measured_delta_sparsity(tmp_
     for r, s in zip((112, 224), knob.per_point, strict=True):
         ev = rtsa.evaluate(build("videomae-s", r), {"rows": 16, "cols": 16, "sparsity_linear": s})
         assert float(batch.metrics[f"latency_s@{r}"][0]) == pytest.approx(float(ev["latency_s"]))
+
+
+def test_eval_csv_names_the_architecture_options(run):
+    """Regression (a fresh-user trial): a CSV row of --depth 4 could not be told from one of the full model."""
+    import io
+
+    import pandas as pd
+
+    row = pd.read_csv(io.StringIO(run("eval", "-a", "rtsa", "-w", "videomae-s", "--depth", "4", "--format", "csv").out))
+    assert row.loc[0, "arch_depth"] == 4 and row.loc[0, "workload"] == "videomae-s"
