@@ -123,4 +123,8 @@ def command(paths, resolutions, patch, workload, stride, thresholds, max_frames,
         echo_json({"patch": patch, "color": color, "step": step, "stride": stride,
                    "rows": df.to_dict(orient="records")})  # fmt: skip
         return
+    if fmt == "table":  # the measurement first: a narrow terminal drops the columns at the right
+        first = [c for c in ("clip", "height", "width", "stride", "threshold", "element_sparsity", "token_sparsity")
+                 if c in df.columns]  # fmt: skip
+        df = df[first + [c for c in df.columns if c not in first]]
     echo_frame(df, fmt, floatfmt="{:.3f}")

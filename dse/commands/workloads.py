@@ -90,10 +90,10 @@ def command(ctx: click.Context) -> None:
     """List the model zoo (default) or show one model's operations."""
     if ctx.invoked_subcommand is None:
         rows = [
-            {"model": s.name, "family": s.family, "description": s.description, "resolution": s.resolution,
-             "frames": s.frames, "dim": s.dim, "depth": s.depth if s.family != "swin" else sum(s.depths),
-             "heads": s.heads, "patch": s.patch, "tubelet": s.tubelet,
-             "published_gmacs": s.published_gmacs}
+            {"model": s.name, "family": s.family, "resolution": s.resolution, "frames": s.frames,
+             "published_gmacs": s.published_gmacs, "dim": s.dim,
+             "depth": s.depth if s.family != "swin" else sum(s.depths), "heads": s.heads, "patch": s.patch,
+             "tubelet": s.tubelet, "description": s.description}
             for s in SPECS.values()
         ]  # fmt: skip
         echo_frame(pd.DataFrame(rows), "table")
