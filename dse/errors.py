@@ -15,6 +15,10 @@ class InputError(ValueError):
 ERROR_WIDTH = 100
 
 
+#: a list of allowed values this short is shown whole (a longer one is cut to fit the error line)
+SHOW_ALL = 6
+
+
 def choice_error(field: str, value: object, allowed: list[str] | tuple[str, ...]) -> InputError:
     """Error for a value outside a closed set, listing the allowed values (the closest first, cut to fit
     :data:`ERROR_WIDTH` columns, with how many more there are)."""
@@ -25,6 +29,8 @@ def choice_error(field: str, value: object, allowed: list[str] | tuple[str, ...]
     close = difflib.get_close_matches(str(value), allowed, n=3, cutoff=0.5)
     ordered = close + [a for a in allowed if a not in close]
     shown: list[str] = []
+    if len(ordered) <= SHOW_ALL:  # a short list in full, however long the field's name
+        return InputError(field, f"unknown value {value!r}; allowed: {', '.join(ordered)}")
     for a in ordered:
         rest = len(ordered) - len(shown) - 1
         tail = f", … ({rest} more)" if rest else ""

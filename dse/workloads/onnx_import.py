@@ -163,6 +163,8 @@ def _load(path: str, mtime_ns: int, size: int) -> _Graph:
     except Exception as err:  # protobuf DecodeError and friends
         raise InputError("workload", f"{name}: not a readable ONNX model ({type(err).__name__})") from None
     g = model.graph
+    if not len(g.node):  # an empty file parses as an empty model
+        raise InputError("workload", f"{name}: not a readable ONNX model (no graph nodes)")
     init_names = {t.name for t in g.initializer}
     consts = set(init_names)
     keep, moved = [], []

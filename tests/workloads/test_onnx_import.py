@@ -146,6 +146,9 @@ def test_unreadable_file_and_no_transformer(tmp_path):
         build(str(junk))
     with pytest.raises(InputError, match="file not found"):
         build(str(tmp_path / "missing.onnx"))
+    (tmp_path / "empty.onnx").write_bytes(b"")  # parses as an empty model (a fresh-user trial)
+    with pytest.raises(InputError, match="empty.onnx: not a readable ONNX model"):
+        build(str(tmp_path / "empty.onnx"))
     relu = helper.make_node("Relu", ["x"], ["y"], name="r")
     with pytest.raises(InputError, match="no attention"):
         build(_save(tmp_path, [relu], [], out_shape=[1, 3, 32, 32], name="relu.onnx"))
