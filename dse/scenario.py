@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from dse.accelerators.base import Accelerator, Evaluation
+from dse.accelerators.base import Accelerator, Evaluation, broadcast_to
 from dse.errors import choice_error
 from dse.metrics import METRICS
 from dse.workloads import Workload, build
@@ -198,7 +198,7 @@ def evaluate(
             wl = build(scenario.model, res, p.frames if frames is None else np.asarray(frames), **scenario.options)
     ev = acc.evaluate(wl, vals)
     raw = {
-        k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape)
+        k: broadcast_to(np.asarray(v, dtype=np.float64), tuple(shape))
         for k, v in ev.metrics.items()
         if np.asarray(v).dtype.kind in "biuf"
     }

@@ -8,6 +8,7 @@ metric arrays. Adding an accelerator means one module defining ``ACCELERATORS`` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -109,6 +110,20 @@ class Limit:
 
 STAGES = ("linear", "attention", "other")
 COMPONENTS = ("mac", "buffer", "dram", "sfu", "clock", "leakage")
+
+
+def broadcast_to(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``np.broadcast_to(value, shape)`` (a read-only view) with a fast path for one design: a single value
+    to one point is reshaped, not broadcast (numpy's broadcast_to costs ~3.5 µs a call in Python, and one
+    evaluation makes dozens: issue 15's per-design time)."""
+    a = np.asarray(value)
+    if a.shape == shape:
+        return a
+    if a.size == 1 and math.prod(shape) == 1:
+        view = a.reshape(shape)
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(a, shape)
 
 
 def _ro(d: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -255,7 +270,7 @@ class Evaluation:
             return self
 
         def full(v):
-            return np.broadcast_to(np.asarray(v), shape)
+            return broadcast_to(v, tuple(shape))
 
         return replace(
             self,

@@ -16,6 +16,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 
 from dse import accelerators, scenario
 from dse.accelerators import Accelerator, Param
+from dse.accelerators.base import broadcast_to
 from dse.errors import InputError
 from dse.search import samplers
 from dse.search.spec import SPECIAL_CONSTRAINTS, WORKLOAD_DIMS, Dimension, Resolution, Spec
@@ -393,7 +394,7 @@ class Problem:
         if block is not None:  # the evaluation keeps the block's axes; its flattened metrics are in raw
             raw: dict[str, Any] = dict(result.raw)
         else:
-            raw = {k: np.broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
+            raw = {k: broadcast_to(np.asarray(v, dtype=float), (n, *np.shape(v)[1:])) if np.ndim(v) else v
                    for k, v in result.evaluation.metrics.items()}  # fmt: skip
         metrics = {k: result.metrics[k] for k in self.metric_names}
         extra = {k: v for k, v in result.per_point.items() if k.split("@")[0] in self.objective_metrics}
