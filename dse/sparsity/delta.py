@@ -10,11 +10,13 @@ Costs accounted:
 * load imbalance of the non-zeros over the PEs (:mod:`dse.sparsity.imbalance`);
 * the previous slice's input xₜ₋₁ and output yₜ₋₁ *of the same token position*: the array takes a GEMM's
   rows position-major (the T temporal slices of one token position one after another; the row order leaves
-  the mapper's tiles and DRAM traffic unchanged), so it keeps one input row (K elements) and one output row
-  (N elements) per position in flight. They stay on chip when one token's input and output row fit in a
-  quarter of the global buffer, otherwise both are re-read from DRAM for every non-key slice. The rows held
-  are not taken from the buffer the DRAM mapper tiles with (an approximation: (K + N)·e bytes, a few KiB,
-  which can move the mapper's ⌈M/tm⌉ passes by one where a panel just fits). [assumption] RTSA's loop order is not published [NF] [src:rtsa-tc2025]; a slice-major order
+  the mapper's tiles and DRAM traffic unchanged, and outputs are written back to their natural token order
+  by address, so the attention's sub-vectors of consecutive queries are unchanged), so it keeps one input
+  row (K elements) and one output row (N elements) per position in flight. They stay on chip when one
+  token's input and output row fit in a quarter of the global buffer, otherwise both are re-read from DRAM
+  for every non-key slice. The rows held are not taken from the buffer the DRAM mapper tiles with (an
+  approximation: (K + N)·e bytes, a few KiB, which can move the mapper's ⌈M/tm⌉ passes by one where a panel
+  just fits). [assumption] RTSA's loop order is not published [NF] [src:rtsa-tc2025]; a slice-major order
   would instead hold a whole slice (every token of xₜ₋₁ and yₜ₋₁) and spill on nearly every edge design;
 * metadata: an index of ⌈log₂ K⌉ bits per non-zero, written and read in the buffer;
 * the subtract/compare of every Δ element and the accumulate of every output: element-wise SFU work.
