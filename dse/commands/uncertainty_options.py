@@ -34,13 +34,21 @@ def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
         f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo samples.")(f)
         f = uncertainty_file_option(f)
         return click.option(
-            "--uncertainty", "uncertainty", type=click.IntRange(2, MAX_SAMPLES), is_flag=False, flag_value=default,
+            "--uncertainty", "uncertainty", type=int, callback=_samples, is_flag=False, flag_value=default,
             default=None, metavar="[N]",
             help=f"Evaluate N joint samples of the declared uncertain inputs in one vectorized call and report the "
             f"median and the 5–95% interval of every metric and ratio (the flag alone: N = {default}).",
         )(f)  # fmt: skip
 
     return deco
+
+
+def _samples(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    """``--uncertainty N`` within [2, MAX_SAMPLES], worded as a negative N is (dse.cli)."""
+    if value is not None and not 2 <= value <= MAX_SAMPLES:
+        raise InputError("--uncertainty", f"expected Monte Carlo samples, an integer in [2, {MAX_SAMPLES:,}], "
+                         f"got {value}")  # fmt: skip
+    return value
 
 
 def declared_from(path: str | None) -> Declared:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pytest
 
 
 def test_text_names_the_design_and_what_bounds_it(run):
@@ -59,3 +60,11 @@ def test_an_uncertainty_file_without_uncertainty_is_refused(run, tmp_path):
     for cmd in (("eval", "-a", "rtsa"), ("compare",), ("breakdown", "-a", "rtsa")):
         r = run(*cmd, "-w", "deit-tiny", "--uncertainty-file", f)
         assert r.code == 2 and "--uncertainty-file" in r.err and "--uncertainty" in r.err, (cmd, r.err)
+
+
+@pytest.mark.parametrize("n", ["0", "1", "-5", "1000001"])
+def test_uncertainty_out_of_range_is_worded_alike(run, n):
+    """Regression (a fresh-user trial): 0 and -5 gave differently worded messages (click's range text)."""
+    r = run("eval", "-a", "rtsa", "-w", "deit-tiny", "--uncertainty", n)
+    assert r.code == 2
+    assert r.err.strip() == f"error: --uncertainty: expected Monte Carlo samples, an integer in [2, 1,000,000], got {n}"
