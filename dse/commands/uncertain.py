@@ -48,7 +48,7 @@ def eval_output(acc: Accelerator, wl, values: Mapping[str, Any], explicit: Colle
     off = [r["metric"] for r in frame.to_dict(orient="records")
            if r["metric"] != "valid" and off_center(r["nominal"], r["p5"], r["p50"], r["p95"])]  # fmt: skip
     off.sort(key=lambda m: m not in ("latency_s", "energy_j", "area_mm2"))  # the headline first (stable)
-    note = nominal_note(off, _design_inputs(draws, [acc]), "--set NAME=VALUE fixes one")
+    note = nominal_note(off, _design_inputs(draws, [acc]), "--set NAME=VALUE fixes one", _skewed_factors(draws))
     valid = np.asarray(sampled["valid"], dtype=np.float64).reshape(-1)
     if valid.size and not np.any(valid > 0.5):  # the intervals are then of designs that cannot be built
         reasons = (
@@ -102,7 +102,8 @@ def compare_output(df: pd.DataFrame, samples: dict[str, np.ndarray], draws: mc.D
     off = [f"{r['accelerator']} {r['setting']} {c}" for c in ("rtsa_speedup", "rtsa_energy_ratio", "latency_s",
            "energy_j") for r in recs if f"{c}_p50" in r and off_center(r[c], r[f"{c}_p5"], r[f"{c}_p50"],
            r[f"{c}_p95"])]  # fmt: skip
-    note = nominal_note(off, _design_inputs(draws, accs, fixed), "--set NAME=VALUE (RTSA's parameters) fixes one")
+    note = nominal_note(off, _design_inputs(draws, accs, fixed), "--set NAME=VALUE (RTSA's parameters) fixes one",
+                        _skewed_factors(draws))  # fmt: skip
     _emit(out, out[[c for c in cols if c in out.columns]], draws, origin, title, fmt, extra, note)
 
 
@@ -156,7 +157,18 @@ def _design_inputs(draws: mc.Draws, accs: Sequence[Accelerator],
     return out
 
 
-def nominal_note(off: Sequence[str], design: Sequence[tuple[Any, Any]], how_to_fix: str) -> str:
+def _skewed_factors(draws: mc.Draws) -> list[str]:
+    """The sampled factor inputs whose median lies over :data:`FAR_FROM_MEDIAN` from the nominal factor 1 (a
+    range skewed to one side of the cited value, e.g. ``tech.dram_energy`` loguniform(0.7, 2)), as text."""
+    out = []
+    for u in draws.inputs:
+        if u.target == "factor" and abs(u.distribution.quantile(0.5) - 1.0) > FAR_FROM_MEDIAN:
+            out.append(f"{u.name} {u.distribution.text()} (median {u.distribution.quantile(0.5):.3g})")
+    return out
+
+
+def nominal_note(off: Sequence[str], design: Sequence[tuple[Any, Any]], how_to_fix: str,
+                 skewed: Sequence[str] = ()) -> str:  # fmt: skip
     """One line when nominal values (``off``: what lies outside its 5–95% interval or far from its median)
     differ from the sampled ones, saying why: the nominal run takes the defaults of design parameters that are
     not published, the samples draw them over their declared ranges (``design``: (input, default)), and
@@ -168,7 +180,9 @@ def nominal_note(off: Sequence[str], design: Sequence[tuple[Any, Any]], how_to_f
             "from its median" if len(off) == 1 else f"note: the nominal values of {what} lie outside their 5–95% "
             f"intervals or over {FAR_FROM_MEDIAN:.0%} from their medians")  # fmt: skip
     if not design:
-        return f"{head}: the declared inputs' ranges are not centred on the nominal values."
+        why = f" ({'; '.join(skewed)})" if skewed else ""
+        return (f"{head}: the declared inputs' ranges are not centred on the nominal values{why}; "
+                "--uncertainty-file can narrow or switch one off")  # fmt: skip
     params = "; ".join(f"{u.name} = {default:g} {_position(u.distribution, default)}{u.distribution.text()}"
                        for u, default in design)  # fmt: skip
     owners = list(dict.fromkeys(u.name.partition(".")[0] for u, _ in design))

@@ -84,6 +84,14 @@ def test_off_center():
     assert nominal_note([], [], "--set") == ""
 
 
+def test_an_off_centre_nominal_without_design_inputs_names_the_skewed_ranges(run):
+    """Regression (a fresh-user trial): with no design input to blame, the note said only that the ranges are
+    not centred; it now names the factor ranges whose median is away from the cited value."""
+    note = run("eval", "-a", "systolic", "-w", "deit-tiny", "--uncertainty", "64", "--format", "json").json()
+    text = note["uncertainty"]["nominal_note"]
+    assert "tech.dram_energy loguniform(0.7, 2) (median 1.18)" in text and "--uncertainty-file" in text
+
+
 def test_compare_uncertainty_notes_a_nominal_away_from_the_median(run):
     args = ("compare", "-w", "videomae-b", "-r", "160", "-f", "8", "--accelerators", "vitcod", "--uncertainty", "64")
     r = run(*args, "--wide")
