@@ -367,12 +367,18 @@ class ViTCoD(Accelerator):
         from dse.accuracy import with_accuracy
 
         ev = with_accuracy(ev, "vitcod", attn_sparsity=p["sparsity_attention"])
-        if np.any(np.asarray(p["attn_rows"]) > np.asarray(p["pe_rows"])):
-            ev = ev.with_notes(
-                "attention engines run on pe_cols × attn_rows MACs/cycle as the released simulator counts them "
-                "(attn_rows=64 > pe_rows=8); area counts pe_rows × pe_cols PEs — set attn_rows=8 for a physical "
-                "512-MAC engine"
-            )
+        # the released simulator's accounting (preset vitcod:released-sim) counts cycles no physical design has:
+        # shown, with the reason, never a valid design (a search cannot win with it)
+        ev = ev.invalid_where(
+            np.asarray(p["attn_rows"]) > np.asarray(p["pe_rows"]),
+            "the released simulator's accounting: attention on pe_cols × attn_rows MACs/cycle while the area "
+            "counts pe_rows × pe_cols PEs (attn_rows ≤ pe_rows for a physical engine)",
+        )
+        ev = ev.invalid_where(
+            np.asarray(p["encoder_cycles"]) < 1,
+            "the released simulator's accounting: the Q/K encoder's MACs take no cycles (encoder_cycles=1 for a "
+            "physical engine)",
+        )
         return ev
 
 

@@ -88,6 +88,9 @@ SUB_RANGES: dict[str, tuple[float, float, bool]] = {
 SUB_RANGES_BY_ACC: dict[str, dict[str, tuple[float, float, bool]]] = {
     "windowed": {"clock_mhz": (20, 600, True)},
     "heatvit": {"clock_mhz": (20, 900, True)},
+    # 0 is the released simulator's accounting (the encoder's MACs without cycles): above the peak by
+    # construction, so never a valid design (test_vitcod_simulator_accounting_is_no_valid_design)
+    "vitcod": {"encoder_cycles": (1, 1, False)},
 }
 #: CPU/GPU overrides: 0 means "the preset's value", else a value in this range
 ZERO_OR_RANGE: dict[str, tuple[float, float]] = {
@@ -592,6 +595,23 @@ def test_heatvit_leaving_out_a_selector_that_costs_time_minimal_example():
     ev = heatvit.evaluate(build("deit-tiny"), {"keep1": np.array([0.571, 0.57])})
     energy = np.asarray(ev["energy_j"])
     assert energy[1] <= energy[0]
+
+
+def test_vitcod_simulator_accounting_is_no_valid_design():
+    """Regression (an acceptance review): with encoder_cycles=0 (the released simulator counts the Q/K encoder's
+    MACs but gives them no cycles) this design ran at utilisation 1.00108 and was valid; with attn_rows above
+    pe_rows the attention engines run on rows the area does not count. Both are the released simulator's
+    accounting (preset vitcod:released-sim): shown with the reason, never valid."""
+    vitcod = accelerators.get("vitcod")
+    v = {"sparsity_attention": 0.369, "global_columns": 0.4256, "global_density": 0.748, "ae_ratio": 0.7257,
+         "pe_rows": 1, "pe_cols": 7, "engine_split": 1, "attn_rows": 1, "clock_mhz": 724.5, "dram_gbps": 267.2,
+         "precision": "fp16", "node_nm": 56.1, "encoder_cycles": np.array([0, 1])}  # fmt: skip
+    ev = vitcod.evaluate(build("videomae-b", 112), v)
+    assert list(np.asarray(ev["valid"])) == [0.0, 1.0]
+    assert "encoder" in str(np.asarray(ev.reasons)[0])
+    assert float(np.asarray(ev["utilization"])[1]) <= 1.0
+    sim = vitcod.evaluate(build("deit-tiny"), vitcod.resolve({}) | {"attn_rows": 64, "encoder_cycles": 0})
+    assert float(sim["valid"]) == 0.0 and "pe_rows" in str(sim.reasons)
 
 
 def test_vitcod_residual_sparsity_step_minimal_example():
