@@ -138,8 +138,11 @@ def windowed_claims(evaluate: Evaluator = nominal_evaluator) -> list[Claim]:
     dense = evaluate(win, wl, {**cfg, "windowed_blocks": 0})
     src = "windowed-attention poster [src:windowed-poster]"
     s = "deit-tiny 224², 3×3 window in blocks 0–5, poster board config"
-    # cycle reductions of one windowed block's QKᵀ and S·V on the SDDMM engine vs the same engine dense
-    full = evaluate(win, wl, {**cfg, "window": 63})  # a window covering the grid = dense attention on the engine
+    # cycle reductions of one windowed block's QKᵀ and S·V on the SDDMM engine vs the same engine dense (the
+    # engine alone, as the poster measures it: no dense fallback to the GEMM array in either run)
+    engine = {**cfg, "dense_fallback": 0}
+    ev_engine = evaluate(win, wl, engine)
+    full = evaluate(win, wl, {**engine, "window": 63})  # a window covering the grid = dense attention on the engine
 
     def op_cycles(e, name):  # noqa: E306
         return sum(_samples(r["cycles"]) / r["repeat"] for r in e.ops if r["op"] == f"{name}_win")
@@ -148,8 +151,8 @@ def windowed_claims(evaluate: Evaluator = nominal_evaluator) -> list[Claim]:
         Claim(src, "attention pruned in a windowed block", 94.86, _samples(100 * (1 - window_kept_fraction(14, 14, 3))),
               s, "%"),
         Claim(src, "whole-model MAC saving", 6.8, 100 * (1 - _samples(ev["macs"]) / _samples(dense["macs"])), s, "%"),
-        Claim(src, "QKᵀ cycle reduction", 17.4, op_cycles(full, "qk") / op_cycles(ev, "qk"), s),
-        Claim(src, "S·V cycle reduction", 14.97, op_cycles(full, "av") / op_cycles(ev, "av"), s),
+        Claim(src, "QKᵀ cycle reduction", 17.4, op_cycles(full, "qk") / op_cycles(ev_engine, "qk"), s),
+        Claim(src, "S·V cycle reduction", 14.97, op_cycles(full, "av") / op_cycles(ev_engine, "av"), s),
     ]  # fmt: skip
     return out
 

@@ -53,6 +53,10 @@ PARAMS = _FPGA_ARRAY + (
     Param("window", 3, "patches", "window side k (poster: 3×3 [src:windowed-poster])", "int", 1, 63),
     Param("windowed_blocks", 6, "blocks", "lower blocks with windowed attention (poster: 6 of 12)", "int", 0, 64,
           structural=True),
+    Param("dense_fallback", 1, "", "1: a windowed QKᵀ or S·V runs dense on the GEMM array where the SDDMM engine "
+          "would be slower or costlier (the hardware's choice per op, so more windowing never costs time or "
+          "energy); 0: always on the SDDMM engine, as the poster measures the engine alone [src:windowed-poster]",
+          "int", 0, 1),
     Param("fpga", "xc7z020", "", "device budget: XC7Z020 (Zybo Z7, the poster's), XC7Z010, ZCU102", "choice",
           choices=tuple(DEVICES)),
     Param("lut_per_lane", 200, "LUT/MAC lane", "[assumption] accumulator, operand muxes and control per lane; at "
@@ -111,6 +115,12 @@ class Windowed(Accelerator):
         pairs = windowed_pairs(gh, gw, p["window"], workload.spec.cls)
         e = tech.lookup(p["precision"], tech.BYTES)
         acc = tech.lookup(p["precision"], tech.ACC_BYTES)
+        dsp = p["rows"] * p["cols"] + p["sddmm_lanes"]
+        glb = p["glb_kib"] + p["sddmm_kib"]
+        asic_area = cost.area_mm2(dsp, glb, p["sfu_lanes"], p["precision"], NODE_NM)
+        # FPGA fabric: the ASIC tables at 28 nm × the FPGA/ASIC power and area gaps, DRAM as is, static floor
+        ctx = cost.fpga_context(p, asic_area, dsp, node_nm=NODE_NM, power_gap=FPGA_POWER_GAP, area_gap=FPGA_AREA_GAP,
+                                static_w=p["static_w"], glb_kib=glb)  # fmt: skip
         works = []
         kept_macs = 0.0
         dense_attn_macs = 0.0
@@ -130,13 +140,12 @@ class Windowed(Accelerator):
             dram = memory.gemm_dram_bytes(op.batch, op.m, op.k, op.n, e, acc, p["sddmm_kib"] * 1024.0, False)
             dram = dram - (1 - keep) * op.batch * seq * seq * e  # only kept scores move
             sram = 2.0 * macs * e + dram  # each MAC reads one Q and one K (or S and V) element
-            works.append(cost.OpWork(op, cyc, macs, sram, dram, mode="window"))
-        dsp = p["rows"] * p["cols"] + p["sddmm_lanes"]
-        glb = p["glb_kib"] + p["sddmm_kib"]
-        asic_area = cost.area_mm2(dsp, glb, p["sfu_lanes"], p["precision"], NODE_NM)
-        # FPGA fabric: the ASIC tables at 28 nm × the FPGA/ASIC power and area gaps, DRAM as is, static floor
-        ctx = cost.fpga_context(p, asic_area, dsp, node_nm=NODE_NM, power_gap=FPGA_POWER_GAP, area_gap=FPGA_AREA_GAP,
-                                static_w=p["static_w"], glb_kib=glb)  # fmt: skip
+            window = cost.OpWork(op, cyc, macs, sram, dram, mode="window")
+            # dense fallback: the windowed op may run dense on the GEMM array (the masked scores computed and
+            # dropped, or multiplied by zero) where the SDDMM engine is slower or costlier, so more windowed
+            # blocks or a smaller window never cost time or energy; the softmax skips the masked scores either way
+            forced = np.asarray(p["dense_fallback"]) < 1  # the SDDMM engine alone, whatever it costs
+            works.append(cost.cheaper_op(cost.dense_work(op, geom, p["sfu_lanes"]), window, ctx, forced))
         ev = cost.summarize(workload, works, ctx)
         ev = ev.with_metrics(**self._fpga_metrics(p, dsp))
         attn = np.asarray(workload.attention_macs, dtype=np.float64)

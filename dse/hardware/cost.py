@@ -243,6 +243,16 @@ def cheaper(dense: WorkStack, sparse: WorkStack, ctx: CostContext, hidden=0.0) -
     return dense.choose(use, sparse)
 
 
+def cheaper_op(dense: OpWork, sparse: OpWork, ctx: CostContext, forced=False) -> OpWork:
+    """:func:`cheaper` for one op given as :class:`OpWork` (a model that builds its work op by op); ``sparse``
+    wherever ``forced`` holds (a design without the fallback)."""
+    ws = cheaper(WorkStack.of([dense]), WorkStack.of([sparse]), ctx)
+    if np.any(forced):
+        ws = ws.choose(np.asarray(forced), WorkStack.of([sparse]))
+    return OpWork(dense.op, ws.compute_cycles[0], ws.macs[0], ws.sram_bytes[0], ws.dram_bytes[0], ws.sfu_elems[0],
+                  ws.extra_cycles[0], ws.lane_ops[0], stage=dense.stage, mode=mode_names(ws.mode[0]))  # fmt: skip
+
+
 def dense_gemm_work(op: Op, g: ArrayGeometry, lanes=None) -> OpWork:
     """Dense GEMM on a PE array (SCALE-Sim cycles, mapper DRAM traffic, SCALE-Sim-style SRAM traffic)."""
     e = tech.lookup(g.precision, tech.BYTES)

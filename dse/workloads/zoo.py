@@ -153,8 +153,9 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
     elif v == "m2":  # ViViT factorised encoder: spatial ViT per time slice, then a temporal encoder
         ops += O.mhsa("spatial", R, tt, s + c, D, H, dh, tt, windowable=True, prunable=True)
         ops += O.mlp("spatial", R, tt * (s + c), D, hid, tt, prunable=True)
-        # the spatial encoder ends in its own LayerNorm over every token (scenic Encoder, normalise_output)
-        ops.append(O.layernorm("spatial", 1, tt * (s + c), D, "norm_final_spatial"))
+        # the spatial encoder ends in its own LayerNorm over every token (scenic Encoder, normalise_output); its
+        # own block, as the head's norm: no op of the spatial blocks is taken for its producer
+        ops.append(O.layernorm("spatial_head", 1, tt * (s + c), D, "norm_final_spatial"))
         Rt = spec.temporal_depth
         ops += O.mhsa("temporal", Rt, 1, tt + c, D, H, dh, temporal=True)
         ops += O.mlp("temporal", Rt, tt + c, D, hid)
