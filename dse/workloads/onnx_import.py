@@ -209,6 +209,17 @@ def _graph(path: str) -> _Graph:
     return _load(os.path.abspath(path), st.st_mtime_ns, st.st_size)
 
 
+def _first_failure(msg: str) -> str:
+    """The first node onnx's shape inference failed on, and why, from its (long, nested) message; with the
+    usual cause of a graph that runs at its export size only."""
+    m = re.search(r"\(op_type:(\w+), node name: ([^)]*)\): \[(\w+)\] ([^(\[]*)", msg)
+    if m is None:
+        return f"shape inference: {msg[:200]}"
+    op, node, _kind, why = m.groups()
+    return (f"shape inference fails first at node {node!r} ({op}: {why.strip().rstrip(':')}); a fixed-size position "
+            "embedding or reshape? Export with dynamic axes and size-following reshapes")  # fmt: skip
+
+
 def _infer(g: _Graph, h: int, w: int, t: int) -> dict[str, tuple]:
     """Shapes of every tensor at input size (h, w, t), by onnx shape inference."""
     onnx = _onnx()
@@ -236,7 +247,7 @@ def _infer(g: _Graph, h: int, w: int, t: int) -> dict[str, tuple]:
         size = f"{h}x{w}" + (f", {t} frames" if g.layout != "nchw" else "")
         is_default = (h, w) == g.default_hw and (g.layout == "nchw" or t == g.default_frames)
         field_ = "workload" if is_default else "resolution"
-        raise InputError(field_, f"{os.path.basename(g.path)} does not run at {size}: shape inference: {msg[:300]}"
+        raise InputError(field_, f"{os.path.basename(g.path)} does not run at {size}: {_first_failure(msg)}"
                          ) from None  # fmt: skip
     shapes: dict[str, tuple] = {}
     gi = inferred.graph

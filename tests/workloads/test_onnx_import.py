@@ -163,3 +163,14 @@ def test_eval_on_an_onnx_deit_tiny_matches_workloads_show_within_one_percent(run
     a = run("eval", "-a", "rtsa", "-w", str(graphs["deit"]), "--format", "json").json()
     b = run("eval", "-a", "rtsa", "-w", "deit-tiny", "--format", "json").json()
     assert a["latency_s"] == pytest.approx(b["latency_s"]) and a["energy_j"] == pytest.approx(b["energy_j"])
+
+
+def test_a_fixed_size_graph_at_another_size_names_the_first_failing_node(tmp_path):
+    """Regression (a fresh-user trial): onnx's nested shape-inference text was printed raw (300 characters of
+    it); the error names the first node that fails and the usual cause."""
+    path = transformer_graph(tmp_path / "tiny.onnx", depth=2, resolution=64)  # a fixed position embedding
+    with pytest.raises(InputError) as err:
+        build(str(path), 128)
+    text = str(err.value)
+    assert err.value.field == "resolution" and "\n" not in text
+    assert "fails first at node 'Add_" in text and "position embedding" in text
