@@ -121,6 +121,7 @@ class Windowed(Accelerator):
         # FPGA fabric: the ASIC tables at 28 nm × the FPGA/ASIC power and area gaps, DRAM as is, static floor
         ctx = cost.fpga_context(p, asic_area, dsp, node_nm=NODE_NM, power_gap=FPGA_POWER_GAP, area_gap=FPGA_AREA_GAP,
                                 static_w=p["static_w"], glb_kib=glb)  # fmt: skip
+        forced = np.asarray(p["dense_fallback"]) < 1  # windowed ops on the SDDMM engine alone, whatever it costs
         works = []
         kept_macs = 0.0
         dense_attn_macs = 0.0
@@ -144,7 +145,6 @@ class Windowed(Accelerator):
             # dense fallback: the windowed op may run dense on the GEMM array (the masked scores computed and
             # dropped, or multiplied by zero) where the SDDMM engine is slower or costlier, so more windowed
             # blocks or a smaller window never cost time or energy; the softmax skips the masked scores either way
-            forced = np.asarray(p["dense_fallback"]) < 1  # the SDDMM engine alone, whatever it costs
             works.append(cost.cheaper_op(cost.dense_work(op, geom, p["sfu_lanes"]), window, ctx, forced))
         ev = cost.summarize(workload, works, ctx)
         ev = ev.with_metrics(**self._fpga_metrics(p, dsp))

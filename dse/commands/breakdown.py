@@ -183,13 +183,11 @@ def _split_argument(workload, res, frames, user: dict, output, fmt) -> None:
     split = accelerators.get("rtsa-split")
     split.refuse_beyond_limits(split.resolve(user))  # an impossible design: exit 2, as in eval
     if output:
-        from dse.plots import style
+        from dse.plots import figures, style
 
         style.output_format(Path(output))  # an unknown figure format: exit 2 before any work
     df, static = unified_vs_split(workload, [int(r) for r in res], user, frames)
     if output:
-        from dse.plots import figures, style
-
         with style.styled():
             fig = figures.split_argument_figure(df, static, f"{workload}: one array vs a split design")
         style.save(fig, output)

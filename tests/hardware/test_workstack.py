@@ -32,11 +32,7 @@ def _per_op(wl, p, ctx):
         if s is None:
             works.append(d)
             continue
-        ws = cost.cheaper(WorkStack.of([d]), WorkStack.of([s]), ctx)
-        works.append(
-            cost.OpWork(op, ws.compute_cycles[0], ws.macs[0], ws.sram_bytes[0], ws.dram_bytes[0], ws.sfu_elems[0],
-                        ws.extra_cycles[0], ws.lane_ops[0], mode=mode_names(ws.mode[0]))
-        )  # fmt: skip
+        works.append(cost.cheaper_op(d, s, ctx))
     return works
 
 
