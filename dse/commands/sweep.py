@@ -119,9 +119,13 @@ def print_summary(r: SweepReport) -> None:
         extra += f", {s.by_others} by other workers meanwhile" if s.by_others else ""
         search_s = r.timings.get("search", r.wall_s)  # the trials' own time, not the writing after them
         rate = f", {s.run / search_s:,.0f} trials/s" if s.run and search_s > 0 else ""
+        # the model's share of the search: the rest is the sampler's, the storage's and the workers' own time
+        model = f" in {s.model_s:.2f} s" if s.evaluations else ""
+        if s.evaluations and search_s > 0 and r.jobs == 1:
+            model += f" ({min(s.model_s / search_s, 1.0):.0%} of the search)"
         echo(
             f"study {spec.study}: {r.n_complete} trials complete of {r.target} ({s.run} run now{extra}{rate}); "
-            f"sampler {spec.sampler}, {s.evaluations} model evaluations, {s.cache_hits} cache hits"
+            f"sampler {spec.sampler}, {s.evaluations} model evaluations{model}, {s.cache_hits} cache hits"
         )
         notes = []
         if s.lost_workers:  # one note for a death: the processes and the trials they held

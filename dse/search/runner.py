@@ -80,6 +80,7 @@ class RunStats:
     lost_workers: int = 0  # --jobs worker processes that died (their trials were re-queued)
     why: str = ""  # why the run stopped short of the target
     by_others: int = 0  # trials other workers on the study completed while this command ran
+    model_s: float = 0.0  # seconds spent in the model (Problem.evaluate), summed over workers
 
     def __iadd__(self, other: RunStats) -> RunStats:
         for f in self.__dataclass_fields__:
@@ -126,7 +127,9 @@ class Evaluator:
         if todo:
             names = [d.name for d in self.problem.searched]
             cols = {n: np.asarray([k[i] for k in todo]) for i, n in enumerate(names)}
+            t0 = time.perf_counter()
             b = self.problem.evaluate(cols)
+            stats.model_s += time.perf_counter() - t0
             stats.evaluations += len(todo)
             report = list(b.metrics)
             mat = np.column_stack([np.asarray(b.metrics[m], dtype=float) for m in report])

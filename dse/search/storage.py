@@ -16,6 +16,7 @@ a damaged journal is one line naming the file and the line (:func:`open_journal`
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import socket
 import time
@@ -165,6 +166,24 @@ class StorageConfig:
                 raise InputError("--storage", f"cannot open {mask_password(self.location)}: {first}") from None
 
 
+#: PostgreSQL drivers SQLAlchemy knows, in the order a URL without one gets them: psycopg 3 (SQLAlchemy ≥ 2.1's
+#: default for ``postgresql://``), then psycopg2 (the ``postgres`` extra's, and SQLAlchemy < 2.1's default)
+PG_DRIVERS = (("psycopg", "psycopg"), ("psycopg2", "psycopg2"))
+
+
+def with_driver(url: str) -> str:
+    """``url`` with an installed PostgreSQL driver named where it names none (``postgresql://`` or the
+    ``postgres://`` alias → ``postgresql+psycopg2://`` when only psycopg2 is installed), so that the URL works
+    whichever driver SQLAlchemy's version defaults to; other URLs unchanged."""
+    head, sep, rest = url.partition("://")
+    if not sep or head.lower() not in ("postgresql", "postgres"):
+        return url
+    for module, driver in PG_DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    return url  # no driver: opening it names the missing module
+
+
 def mask_password(url: str) -> str:
     """``postgresql://u:secret@h/db`` → ``postgresql://u:***@h/db``."""
     if "://" in url and "@" in url:
@@ -269,7 +288,7 @@ def storage_config(url: str | None, out_dir: Path, heartbeat_s: int = 10) -> Sto
         return StorageConfig("journal", str(out_dir / JOURNAL_NAME), heartbeat_s, embedded=True)
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
     if "://" in url and scheme in RDB_PREFIXES:
-        return StorageConfig("rdb", url, heartbeat_s)
+        return StorageConfig("rdb", with_driver(url), heartbeat_s)
     if url.startswith("journal:"):
         return StorageConfig("journal", url[len("journal:") :], heartbeat_s)
     if url.endswith((".journal", ".log")) and "://" not in url:

@@ -55,6 +55,7 @@ class SweepReport:
     baselines: list[dict[str, Any]] = field(default_factory=list)
     grid: GridRun | None = None
     table: str = "full"  # what the trials table holds: every design, the front's, or no table
+    jobs: int = 1  # worker processes this command ran (the grid's chunks or optuna workers)
     #: where the wall time went (s), by step, each step once: search (optuna) or a grid's evaluation, front,
     #: trials table, study (and cluster start); then baselines, robust front, outputs (and figures, added by
     #: the command). They add up to ``wall_s`` but for a grid's bookkeeping outside its steps
@@ -219,7 +220,20 @@ def run_sweep(
         else:
             hv, hv_kind = front_hypervolume(problem, trials)
         report = SweepReport(
-            problem, out_dir, cfg, trials, pareto, stats, 0.0, target, previously, hv, hv_kind, grid=grid, table=table
+            problem,
+            out_dir,
+            cfg,
+            trials,
+            pareto,
+            stats,
+            0.0,
+            target,
+            previously,
+            hv,
+            hv_kind,
+            grid=grid,
+            table=table,
+            jobs=jobs,
         )
         if grid is not None:
             report.timings.update(evaluation=grid.eval_s, front=grid.front_s, **grid.timings)

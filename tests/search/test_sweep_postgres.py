@@ -199,3 +199,15 @@ def test_jobs_2_on_postgres_survives_a_killed_child(pg_study, tmp_path):
     failed = [t for t in trials if t.state == TrialState.FAIL and not t.system_attrs.get("dse:surplus")]
     assert failed and {t.number for t in failed} <= {t.system_attrs.get("failed_trial") for t in trials}
     assert "1 worker process(es) died" in out
+
+
+def test_url_without_driver_uses_the_installed_one(run, pg_study, tmp_path):
+    """``postgresql://`` names no driver; SQLAlchemy ≥ 2.1 then defaults to psycopg 3, which the ``postgres``
+    extra does not install: the URL users type still opens (with psycopg2), and the summary shows the model's
+    share of the search."""
+    bare = "postgresql://" + URL.split("://", 1)[1]
+    r = run("sweep", ROOT / "sweeps" / "quickstart.toml", "--storage", bare, "--study", pg_study,
+            "--trials", "20", "--results-dir", tmp_path, "--no-figures")  # fmt: skip
+    assert r.code == 0, r.err
+    assert len(_complete(pg_study)) == 20
+    assert "model evaluations in" in " ".join(r.out.split()) and "of the search)" in r.out
