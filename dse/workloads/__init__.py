@@ -245,6 +245,9 @@ def build_spec(spec: ModelSpec, resolution=None, frames=None) -> Workload:
     else:
         h = w = _positive_int_array("resolution", resolution)
     t = _positive_int_array("frames", spec.frames if frames is None else frames)
+    if spec.mlp_hidden() < 1:
+        raise InputError("mlp_ratio", f"the MLP hidden width dim × mlp_ratio = {spec.dim} × {spec.mlp_ratio:g} rounds "
+                         f"to 0; must give at least 1 (mlp_ratio above {0.5 / spec.dim:.3g})")  # fmt: skip
     if np.any(h % spec.patch) or np.any(w % spec.patch):
         raise InputError("resolution", f"must be a multiple of the patch size {spec.patch} for {spec.name}")
     if np.any(t % spec.tubelet):

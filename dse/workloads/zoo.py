@@ -51,6 +51,11 @@ class ModelSpec:
     def head_dim(self) -> int:
         return self.dim // self.heads
 
+    def mlp_hidden(self, dim: int | None = None) -> int:
+        """MLP hidden width of a block of width ``dim`` (default the model's): ``dim × mlp_ratio`` rounded (a
+        ratio read back from a graph, e.g. 1000/384, then gives the graph's width exactly)."""
+        return int(round((self.dim if dim is None else dim) * self.mlp_ratio))
+
 
 _IMG = "mmpretrain DeiT/ViT configs [src:mmpretrain]"
 _MAE = "mmaction2 VideoMAE K400 configs [src:mmaction2]"
@@ -133,7 +138,7 @@ def _vit_family(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
     tt = t // spec.tubelet  # temporal token slices
     c = int(spec.cls)
     D, H, dh, R = spec.dim, spec.heads, spec.head_dim, spec.depth
-    hid = int(round(D * spec.mlp_ratio))
+    hid = spec.mlp_hidden()
     ops: list[Op] = [_patch_embed(spec, s, tt)]
     v = spec.variant
     if spec.family in ("vit", "videomae") or v in ("joint", "m1"):
@@ -211,7 +216,7 @@ def _swin(spec: ModelSpec, h, w, t) -> tuple[list[Op], np.ndarray]:
         att[1] = att[1].with_(m=tok)
         att[5] = att[5].with_(m=tok)
         ops += att
-        ops += O.mlp(blk, depth, tok, D, int(D * spec.mlp_ratio), gt)
+        ops += O.mlp(blk, depth, tok, D, spec.mlp_hidden(D), gt)
     ops += _head(spec, D, tok)
     return ops, np.asarray(tokens0, dtype=np.int64)
 

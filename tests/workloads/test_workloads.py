@@ -116,6 +116,8 @@ def test_unique_blocks_have_repeat_counts():
         (dict(model="deit-tiny", heads=5), "heads"),
         (dict(model="deit-tiny", depth=0), "depth"),
         (dict(model="video-swin-t", window=0), "window"),
+        (dict(model="deit-tiny", mlp_ratio=0.001), "mlp_ratio"),  # hidden width 0: NaN results before
+        (dict(model="video-swin-t", mlp_ratio=0.001), "mlp_ratio"),
     ],
 )
 def test_bad_input_names_the_field(kwargs, field):
@@ -159,3 +161,12 @@ def test_cli_errors_one_line_exit_2(run, args, word):
     r = run("workloads", "show", *args)
     assert r.code == 2
     assert len(r.err.strip().splitlines()) == 1 and word in r.err and "Traceback" not in r.err
+
+
+def test_mlp_hidden_width_rounds_alike_in_every_family():
+    """The hidden width is dim × mlp_ratio rounded in the isotropic and the Swin builders alike (a ratio read
+    back from a graph, 1000/384, gives 1000 and not 999)."""
+    for model, dim in (("deit-small", 384), ("video-swin-t", 96)):
+        ratio = 1000 / 384 if dim == 384 else 250 / 96
+        fc1 = next(o for o in build(model, mlp_ratio=ratio).ops if o.name == "fc1")
+        assert fc1.n == (1000 if dim == 384 else 250)
