@@ -15,6 +15,7 @@ from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
+    note_free_size,
     pop_architecture,
     sparsity_option,
     sparsity_ref,
@@ -136,6 +137,7 @@ def command(accelerator, workload, resolutions, frames, sub_len, sparsity, sets,
     over N joint samples of the declared inputs, and ``p_attention_bound`` (not with --sub-len).
     """
     res = parse_int_list("resolutions", resolutions)
+    note_free_size(workload, res, frames)
     if uncertainty and sub_len is not None:
         raise InputError("--uncertainty", "not with --sub-len; give one resolution sweep at a time")
     if (accelerator == "rtsa-split" and sub_len is None and sparsity is None and not any(arch.values())

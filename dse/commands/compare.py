@@ -11,6 +11,7 @@ from dse.commands.uncertainty_options import uncertainty_options
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
+    note_free_size,
     pop_architecture,
     sparsity_option,
     sparsity_ref,
@@ -55,6 +56,7 @@ def command(workload, resolution, frames, sparsity, accs, match, sets, uncertain
     overrides = pop_architecture(arch)
     wl = build(workload, parse_resolution(resolution), frames, sparsity=sparsity_ref(sparsity, explicit),
                **overrides)  # fmt: skip
+    note_free_size(workload, resolution, frames)
     df = compare(wl, names, resources, ref_values=explicit)
     title = f"{workload_title(wl.model, overrides)} {int(wl.height)}x{int(wl.width)} frames={int(wl.frames)}"
     if uncertainty:

@@ -13,6 +13,7 @@ from dse.commands.uncertainty_options import uncertainty_file_option, uncertaint
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
+    note_free_size,
     pop_architecture,
     sparsity_option,
     sparsity_ref,
@@ -131,6 +132,8 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
                          "--workload, not a single GEMM")  # fmt: skip
     wl = parse_gemm(gemm) if gemm else build(workload, parse_resolution(resolution), frames,
                                              sparsity=sparsity_ref(sparsity, explicit), **overrides)  # fmt: skip
+    if not gemm:
+        note_free_size(workload, resolution, frames)
     values = acc.resolve(explicit)
     acc.refuse_beyond_limits(values)  # a physically impossible design is an input error for one evaluation
     ev = acc.evaluate(wl, values)

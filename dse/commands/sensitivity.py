@@ -14,6 +14,7 @@ from dse.commands.uncertainty_options import uncertainty_file_option
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
+    note_free_size,
     pop_architecture,
     sparsity_option,
     sparsity_ref,
@@ -96,6 +97,7 @@ def command(accelerator, workload, resolution, frames, sparsity, metric_name, me
         raise InputError("--metric", f"{metric} is a 0/1 flag, not a quantity to rank inputs by; pick a metric")
     res = parse_resolution(resolution)
     wl = build(workload, res, frames, sparsity=sparsity_ref(sparsity, explicit), **pop_architecture(arch))
+    note_free_size(workload, resolution, frames)
     declared = load_overrides(uncertainty_file)
     question = Question(acc, wl, metric, acc.resolve(explicit), set(explicit), acc2,
                         acc2.resolve(over_explicit) if acc2 else {}, set(over_explicit))  # fmt: skip

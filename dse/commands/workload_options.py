@@ -63,6 +63,16 @@ def workload_title(model: str, overrides: Mapping[str, Any]) -> str:
     return f"{model} [{text}]"
 
 
+def note_free_size(model: str, resolution, frames) -> None:
+    """Print (stderr) a note when ``model`` is an ONNX graph with a free input size and the command set none."""
+    if isinstance(model, str) and model.lower().endswith(".onnx"):
+        from dse.workloads import onnx_import
+
+        note = onnx_import.free_size(model, resolution, frames)
+        if note:
+            click.echo(f"note: {note}", err=True)
+
+
 def sparsity_ref(path: str | None, explicit: Mapping[str, Any]) -> SparsityRef | None:
     """The table to attach, minus the quantities an explicitly set scalar knob overrides."""
     if path is None:

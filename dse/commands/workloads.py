@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dse.commands.output import echo_frame, echo_json, format_option
+from dse.commands.workload_options import note_free_size
 from dse.workloads import SPECS, Workload, build
 from dse.workloads.zoo import ATTENTION_TYPES
 
@@ -115,6 +116,7 @@ def command(ctx: click.Context) -> None:
 def show(model, resolution, frames, fmt, **overrides) -> None:
     """Per-operation shapes and MACs of MODEL (a zoo name, a model .toml or an ONNX graph), with totals."""
     wl = build(model, parse_resolution(resolution), frames, **overrides)
+    note_free_size(model, resolution, frames)
     df = ops_frame(wl)
     if fmt == "json":
         echo_json({**summary(wl), "ops": df.to_dict(orient="records")})

@@ -487,7 +487,13 @@ def _parse(g: _Graph, h: int, w: int, t: int) -> Imported:
     tubelet = kernel[0] if len(kernel) == 3 else 1
     patch = kernel[-1]
     is_video = g.layout != "nchw"
-    tt = max(t // tubelet, 1) if is_video else 1
+    own = (h, w) == g.default_hw and (not is_video or t == g.default_frames)  # the size the graph was made for
+    if not own and (h % patch or w % patch):  # as the zoo: the convolution would drop the pixels past a patch
+        raise InputError("resolution", f"must be a multiple of the patch size {patch} for {base} (got {h}x{w}: "
+                         "its patch embedding would drop the pixels past the last whole patch)")  # fmt: skip
+    if is_video and not own and t % tubelet:
+        raise InputError("frames", f"must be a multiple of the tubelet depth {tubelet} for {base} (got {t})")
+    tt = t // tubelet if is_video else 1
     s = (h // patch) * (w // patch)
     # block boundaries: each MLP's fc2 closes a block; the first attention group opens the first
     first = min(min(i for i in (gr["norm"], *gr["qkv"], gr["qk"]) if i >= 0) for gr in groups)
@@ -667,6 +673,21 @@ def _defaults(g: _Graph, resolution, frames) -> tuple:
     if frames is None:
         frames = 1 if g.layout == "nchw" else (g.default_frames or SYMBOLIC_FRAMES)
     return resolution, frames
+
+
+def free_size(path: str, resolution=None, frames=None) -> str | None:
+    """A note when ``path``'s graph leaves its input size free (symbolic axes) and the caller gives none: the
+    size then read is :data:`SYMBOLIC_RESOLUTION` / :data:`SYMBOLIC_FRAMES`, an assumption about the model."""
+    g = _graph(path)
+    free = []
+    if resolution is None and None in g.default_hw:
+        free.append(f"resolution {SYMBOLIC_RESOLUTION}² (-r)")
+    if frames is None and g.layout != "nchw" and g.default_frames is None:
+        free.append(f"{SYMBOLIC_FRAMES} frames (-f)")
+    if not free:
+        return None
+    return (f"{os.path.basename(path)} leaves its input size free; read at the default " + " and ".join(free)
+            + ": give the size the model runs at")  # fmt: skip
 
 
 def read(path: str, resolution=None, frames=None) -> Imported:

@@ -9,7 +9,7 @@ from onnx import TensorProto, helper
 from onnx_graphs import transformer_graph
 
 from dse.errors import InputError
-from dse.workloads import build, get_spec
+from dse.workloads import build, get_spec, onnx_import
 from dse.workloads.models import load_model
 
 FIELDS = ("name", "kind", "block", "repeat", "role", "group", "b_is_weight", "windowable", "temporal", "prunable")
@@ -47,6 +47,18 @@ def graphs(tmp_path_factory):
         ),  # fmt: skip
         "dynamic": transformer_graph(
             d / "dyn.onnx", dim=64, depth=2, heads=2, resolution=64, num_classes=10, dynamic=True
+        ),  # fmt: skip
+        "dynamic_video": transformer_graph(
+            d / "dynvid.onnx",
+            dim=64,
+            depth=2,
+            heads=2,
+            resolution=64,
+            frames=4,
+            tubelet=2,
+            cls=False,
+            num_classes=10,
+            dynamic=True,
         ),  # fmt: skip
     }
 
@@ -97,6 +109,32 @@ def test_sizes_change_where_the_axes_allow(graphs):
     zoo = build("deit-tiny", res, dim=64, depth=2, heads=2)
     np.testing.assert_array_equal(wl.macs, zoo.macs - 64 * 1000 + 64 * 10)
     np.testing.assert_array_equal(wl.tokens, zoo.tokens)
+
+
+@pytest.mark.parametrize(
+    ("graph", "size", "field"),
+    [
+        ("dynamic", {"resolution": 8}, "resolution"),  # smaller than one patch: no token (onnxruntime refuses)
+        ("dynamic", {"resolution": 100}, "resolution"),  # the zoo refuses it too: pixels past a patch dropped
+        ("dynamic_video", {"frames": 1}, "frames"),  # less than one tubelet
+        ("dynamic_video", {"frames": 3}, "frames"),  # a frame dropped silently before
+    ],
+)
+def test_a_free_size_graph_refuses_sizes_its_embedding_cannot_tile(graphs, graph, size, field):
+    """As the zoo does (fresh-user trial: these gave made-up workloads with exit 0)."""
+    with pytest.raises(InputError) as err:
+        build(str(graphs[graph]), **size)
+    assert err.value.field == field and "\n" not in str(err.value)
+
+
+def test_a_free_size_graph_read_at_the_default_says_so(graphs, run):
+    path = str(graphs["dynamic_video"])
+    assert "224" in onnx_import.free_size(path) and "16 frames" in onnx_import.free_size(path)
+    assert onnx_import.free_size(path, 64, 4) is None and onnx_import.free_size(str(graphs["deit"])) is None
+    r = run("workloads", "show", path)
+    assert r.code == 0 and "note: dynvid.onnx leaves its input size free" in r.err
+    r = run("workloads", "show", path, "-r", "64", "-f", "4")
+    assert r.code == 0 and "note:" not in r.err
 
 
 def test_a_fixed_graph_refuses_another_size_in_one_line(graphs):
