@@ -29,9 +29,12 @@ def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
         def f(*args, **kwargs):
             if kwargs.get("uncertainty_file") and not kwargs.get("uncertainty"):
                 raise InputError("--uncertainty-file", "applies to a Monte Carlo run: add --uncertainty [N]")
+            if kwargs.get("seed") is not None and not kwargs.get("uncertainty"):
+                raise InputError("--seed", "seeds the Monte Carlo samples: add --uncertainty [N]")
+            kwargs["seed"] = 0 if kwargs.get("seed") is None else kwargs["seed"]
             return command(*args, **kwargs)
 
-        f = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo samples.")(f)
+        f = click.option("--seed", type=int, default=None, help="Seed of the Monte Carlo samples (default 0).")(f)
         f = uncertainty_file_option(f)
         return click.option(
             "--uncertainty", "uncertainty", type=int, callback=_samples, is_flag=False, flag_value=default,

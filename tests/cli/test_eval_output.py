@@ -62,6 +62,15 @@ def test_an_uncertainty_file_without_uncertainty_is_refused(run, tmp_path):
         assert r.code == 2 and "--uncertainty-file" in r.err and "--uncertainty" in r.err, (cmd, r.err)
 
 
+def test_a_seed_without_uncertainty_is_refused(run):
+    """Regression (a fresh-user trial): --seed without --uncertainty was ignored without a word."""
+    for cmd in (("eval", "-a", "rtsa"), ("compare",), ("breakdown", "-a", "rtsa")):
+        r = run(*cmd, "-w", "deit-tiny", "--seed", "5")
+        assert r.code == 2 and r.err.strip() == "error: --seed: seeds the Monte Carlo samples: add --uncertainty [N]"
+    r = run("eval", "-a", "rtsa", "-w", "deit-tiny", "--seed", "5", "--uncertainty", "8", "--format", "json")
+    assert r.code == 0, r.err
+
+
 @pytest.mark.parametrize("n", ["0", "1", "-5", "1000001"])
 def test_uncertainty_out_of_range_is_worded_alike(run, n):
     """Regression (a fresh-user trial): 0 and -5 gave differently worded messages (click's range text)."""
