@@ -262,6 +262,8 @@ def open_journal(path: str, field: str = "--storage") -> JournalStorage:
         raise InputError(
             field, f"{p} is damaged: {where}; restore it from a copy, or move it away to start the study anew"
         ) from None
+    except OSError as err:  # its folder cannot be made or written (a file in the way, no permission)
+        raise InputError(field, f"cannot open the journal {p}: {err.strerror or err}") from None
 
 
 def require_existing(url_or_path: str, field: str = "--storage") -> None:

@@ -90,6 +90,14 @@ def test_storage_path_that_is_a_directory(run, tmp_path):
     assert "s.journal" in line
 
 
+def test_storage_path_under_a_file_names_the_option(run, tmp_path):
+    """Regression (a fresh-user trial): the message named the path but not --storage."""
+    (tmp_path / "afile").write_text("")
+    r = run("sweep", write_spec(tmp_path, "d", trials=5), "--storage", tmp_path / "afile" / "x.journal",
+            "--results-dir", tmp_path / "out")  # fmt: skip
+    assert one_line(r).startswith("error: --storage: cannot open the journal") and not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("damage", ["middle", "appended line"])
 def test_damaged_journal_is_one_line(run, swept, damage):
     spec, out = swept
