@@ -308,7 +308,10 @@ def _distribution(table: Mapping[str, Any], where: str, base: Distribution | Non
             vals[k] = None
     for k in ("low", "high"):
         if vals[k] is None:
-            raise InputError(f"{where}.{k}", "missing")
+            why = {"normal": "a normal is truncated at low and high: give both (finite bounds keep every sample "
+                             "a valid input)",
+                   "triangular": "a triangular needs low, mode and high"}.get(kind, f"a {kind} needs low and high")  # fmt: skip
+            raise InputError(f"{where}.{k}", f"missing; {why}")
     return Distribution(kind, vals["low"], vals["high"], vals["mode"], vals["mean"], vals["sd"]).check(where)
 
 

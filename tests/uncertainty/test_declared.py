@@ -99,6 +99,13 @@ def test_bad_override_names_the_field(table, field):
     assert err.value.field == field
 
 
+def test_a_normal_without_bounds_says_it_is_truncated():
+    """Regression (a fresh-user trial): mean and sd alone gave 'low: missing' without saying why."""
+    with pytest.raises(InputError, match="truncated at low and high") as err:
+        apply_overrides(BUILTIN, {"inputs": {"rtsa.clock_mhz": {"distribution": "normal", "mean": 700, "sd": 50}}})
+    assert err.value.field == "inputs.rtsa.clock_mhz.low"
+
+
 def test_unreadable_or_invalid_file_is_one_line(tmp_path):
     with pytest.raises(InputError) as err:
         load_overrides(tmp_path / "missing.toml")
