@@ -193,6 +193,7 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
         click.echo(f"note: --trials does not apply to a grid, which evaluates every one of its "
                    f"{problem.grid_size():,} designs", err=True)  # fmt: skip
     show = sys.stderr.isatty() if progress is None else progress
+    report, finished = None, False
     try:
         with interruptible():
             report = run_sweep(problem, storage=storage, jobs=jobs, results_dir=results_dir, fmt=fmt,
@@ -211,9 +212,15 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
                 from dse.plots.report import remove_figures
 
                 report.removed_figures = remove_figures(report.out_dir)
+            finished = True  # a stop asked for from here on is honoured with nothing left to do
     except KeyboardInterrupt as err:
         code = err.code if isinstance(err, Interrupted) else 130
         why = "terminated" if code == 143 else "interrupted"
+        if finished and report is not None and not report.short_of_target:
+            # the stop was asked for while the last outputs were written: they were finished first, nothing is lost
+            print_summary(report)
+            click.echo(f"note: {why} after the run had finished; every trial and output is written", err=True)
+            return
         if problem.spec.sampler == "grid":
             click.echo(f"{why}: a grid keeps no partial result; run the same command again to evaluate it", err=True)
         else:

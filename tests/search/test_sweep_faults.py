@@ -163,6 +163,34 @@ def test_short_run_exits_non_zero_with_one_line(run, tmp_path, monkeypatch):
     assert "20 of 25" in r.err and "RUNNING" in r.err and "again" in r.err
 
 
+def test_a_stop_asked_while_the_last_outputs_are_written_loses_nothing(run, tmp_path, monkeypatch):
+    """Regression (a fresh-user trial): Ctrl-C while the figures were drawn let them finish, then said
+    'interrupted: … run the same command again to resume' and exited 130, with nothing left to do. A second
+    signal still stops at once (the interrupted message, exit 130)."""
+    import dse.plots
+
+    spec = write_spec(tmp_path, "late", trials=20)
+    real = dse.plots.write_default_figures
+
+    def drawn_under_ctrl_c(out_dir, *a, **kw):
+        os.kill(os.getpid(), signal.SIGINT)  # the first signal only asks for a stop
+        return real(out_dir, *a, **kw)
+
+    monkeypatch.setattr(dse.plots, "write_default_figures", drawn_under_ctrl_c)
+    r = run("sweep", spec, "--results-dir", tmp_path)
+    assert r.code == 0, r.err
+    assert "after the run had finished; every trial and output is written" in r.err and "resume" not in r.err
+    assert (tmp_path / "late" / "report.md").exists() and "20 trials complete of 20" in r.out
+
+    def twice(out_dir, *a, **kw):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)  # a second one interrupts the drawing itself
+
+    monkeypatch.setattr(dse.plots, "write_default_figures", twice)
+    r = run("sweep", spec, "--results-dir", tmp_path, "--trials", "25")
+    assert r.code == 130 and "resume" in r.err
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_saves_finished_trials_and_exits_128_plus_n(tmp_path, sig, code):
     spec = write_spec(tmp_path, "sig", trials=100_000)
