@@ -221,7 +221,7 @@ def _write_report(
                 )
                 or "none",
             ],  # fmt: skip
-            ["sampler", results.spec.sampler],
+            ["sampler", results.samplers_text()],
             ["command-line overrides", results.overrides_text() or "none"],
             [
                 "trials (completed)",

@@ -46,7 +46,10 @@ class StudyKeys:
     constraints: str = "dse:constraints"
     """Constraint names, in the order of the trials' ``constraints`` system attribute (list of str)."""
     sampler: str = "dse:sampler"
-    """The sampler's name (``tpe``, ``nsga2``, ``grid``, …)."""
+    """The sampler's name (``tpe``, ``nsga2``, ``grid``, …) the study was created with."""
+    samplers: str = "dse:samplers"
+    """The samplers that ran the study's trials, in the order of use, once a resumed run used another (list of
+    str; absent while one sampler ran them all)."""
     plugins: str = "dse:plugins"
     """Absolute paths of the plugin files the study was made with (list of str; :mod:`dse.plugins`)."""
     grid_points: str = "dse:grid_points"

@@ -216,6 +216,22 @@ def open_study(problem: Problem, storage: BaseStorage, sampler=None) -> optuna.S
     return study
 
 
+def samplers_used(study: optuna.Study) -> list[str]:
+    """The samplers that ran ``study``'s trials, in order (:data:`STUDY` ``samplers``, else the creating one)."""
+    used = study.user_attrs.get(STUDY.samplers)
+    if used:
+        return list(used)
+    first = study.user_attrs.get(STUDY.sampler)
+    return [first] if first else []
+
+
+def record_sampler(study: optuna.Study, sampler: str) -> None:
+    """Note that ``sampler`` ran trials of ``study`` (a resumed run may use another than the first)."""
+    used = samplers_used(study)
+    if used and used[-1] != sampler:
+        study.set_user_attr(STUDY.samplers, used + [sampler])
+
+
 def _check_same(problem: Problem, study: optuna.Study) -> None:
     where = f"study {study.study_name!r}"
     dirs = ["maximize" if d == optuna.study.StudyDirection.MAXIMIZE else "minimize" for d in study.directions]
@@ -331,6 +347,8 @@ def run_embedded(
                 stats.why = f"{stats.failed} trials failed (non-numeric objective)"
         finally:
             persist()  # whatever was told before an interruption
+            if stats.run:
+                record_sampler(disk, spec.sampler)
     return mem, stats
 
 

@@ -20,7 +20,7 @@ from dse.search.export import check_format, pareto_table, results_lock, study_ta
 from dse.search.grid import GRID_ATTR, GridRun, check_cluster, default_grid_jobs, run_grid, store_grid, store_limit
 from dse.search.pareto import HV_REFERENCE, hypervolume, minimization_form, normalized_hypervolume
 from dse.search.results_schema import BASELINES, COLUMNS, COMPLETE, GRID_ALL, GRID_FRONT, PARETO, SPEC_FILE, TRIALS
-from dse.search.runner import RunStats, open_study, quiet_optuna, run_embedded, run_workers
+from dse.search.runner import RunStats, open_study, quiet_optuna, record_sampler, run_embedded, run_workers
 from dse.search.space import Problem
 from dse.search.spec import effective_source
 from dse.search.storage import StorageConfig, exclusive, recover_dead_trials, storage_config
@@ -211,6 +211,8 @@ def run_sweep(
                 if cfg.embedded:
                     stats.recovered += recover_dead_trials(study, all_running=True)
                 stats += run_workers(problem, cfg, target, jobs, progress)
+                if stats.run:
+                    record_sampler(study, spec.sampler)
                 study = optuna.load_study(study_name=spec.study, storage=cfg.open())
             trials, pareto, _ = study_tables(study)
             previously = min(before, int((trials[COLUMNS.state] == COMPLETE).sum()) - stats.run)

@@ -115,6 +115,19 @@ def test_resume_after_interruption_loses_nothing(tmp_path):
     assert report.stats.cache_hits > 0  # NSGA-II repeats designs; the cache answers them
 
 
+def test_a_resumed_run_with_another_sampler_is_recorded(run, tmp_path):
+    """Regression (a fresh-user trial): report.md named only the last sampler though NSGA-II ran the first
+    trials. A run that adds no trial records nothing."""
+    spec = write_spec(tmp_path, "mixed", trials=40)
+    assert run("sweep", spec, "--results-dir", tmp_path, "--no-figures").code == 0
+    assert run("sweep", spec, "--results-dir", tmp_path, "--sampler", "tpe", "--no-figures").code == 0  # adds none
+    r = run("sweep", spec, "--results-dir", tmp_path, "--trials", "50", "--sampler", "random")
+    assert r.code == 0, r.err
+    study = journal_study(tmp_path / "mixed" / "study.journal", "mixed")
+    assert study.user_attrs["dse:samplers"] == ["nsga2", "random"]
+    assert "| sampler | nsga2, then random |" in (tmp_path / "mixed" / "report.md").read_text()
+
+
 def test_killed_run_resumes_to_exactly_n(tmp_path):
     spec = write_spec(tmp_path, "killed", trials=3000)
     journal = tmp_path / "killed" / "study.journal"
