@@ -28,14 +28,16 @@ from dse.workloads import Workload, build, gemm_workload
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, object]:
     """``key=value`` pairs → dict; numbers become floats, everything else stays a string."""
     out: dict[str, object] = {}
+    given: dict[str, str] = {}  # as typed, for the message
     for pair in pairs:
         if "=" not in pair:
             raise InputError("--set", f"expected key=value, got {pair!r}")
         key, value = pair.split("=", 1)
         if key.strip() in out:
             raise InputError(
-                "--set", f"{key.strip()} given twice ({out[key.strip()]!r} and {value.strip()!r}); give it once"
+                "--set", f"{key.strip()} given twice ({given[key.strip()]} and {value.strip()}); give it once"
             )
+        given[key.strip()] = value.strip()
         try:
             out[key.strip()] = float(value)
         except ValueError:
@@ -139,6 +141,9 @@ def command(accelerator, workload, gemm, resolution, frames, sparsity, sets, sho
     ev = acc.evaluate(wl, values)
     name = accelerators.label(acc, explicit)  # gpu → gpu:h100: platforms named by preset
     d = evaluation_dict(name, wl, acc.effective_params(values), ev)
+    ints = {q.name for q in acc.params if q.kind == "int"}  # integer parameters as integers (JSON, CSV, text)
+    d["params"] = {k: int(v) if k in ints and isinstance(v, float) and v.is_integer() else v
+                   for k, v in d["params"].items()}  # fmt: skip
     d["architecture"] = overrides  # the architecture options given (the header names them too)
     d["notes"] += preset_zero_notes(acc, explicit, d["params"])
     if gemm:

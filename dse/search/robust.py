@@ -57,9 +57,10 @@ class RobustFront:
         if not self.samples:
             return "robust front: skipped (" + ("; ".join(self.notes) or "no samples") + ")"
         p = self.table["p_pareto"] if len(self.table) else pd.Series(dtype=float)
-        return (f"robust front: {len(self.table)} designs × {self.samples} joint samples of {len(self.inputs)} "
+        n, held = len(self.table), int((p >= 0.5).sum())
+        return (f"robust front: {n} design{'s' * (n != 1)} × {self.samples} joint samples of {len(self.inputs)} "
                 f"declared inputs in {self.seconds:.2f} s; p_pareto median {p.median():.2f}, "
-                f"{int((p >= 0.5).sum())} designs Pareto-optimal in at least half the samples")  # fmt: skip
+                f"{held} design{'s' * (held != 1)} Pareto-optimal in at least half the samples")  # fmt: skip
 
 
 def declared(problem: Problem) -> Declared:
