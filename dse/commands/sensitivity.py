@@ -10,7 +10,7 @@ import click
 from dse import accelerators
 from dse.commands.evaluate import parse_sets
 from dse.commands.output import echo_frame, echo_json, echo_text, format_option
-from dse.commands.uncertainty_options import uncertainty_file_option
+from dse.commands.uncertainty_options import check_seed, uncertainty_file_option
 from dse.commands.workload_options import (
     WORKLOAD_HELP,
     architecture_options,
@@ -101,7 +101,7 @@ def command(accelerator, workload, resolution, frames, sparsity, metric_name, me
     declared = load_overrides(uncertainty_file)
     question = Question(acc, wl, metric, acc.resolve(explicit), set(explicit), acc2,
                         acc2.resolve(over_explicit) if acc2 else {}, set(over_explicit))  # fmt: skip
-    sens = analyze(question, method, samples, seed, declared)
+    sens = analyze(question, method, samples, check_seed(seed), declared)
     path = None
     if figure:
         from dse.plots.tornado import plot_tornado

@@ -31,7 +31,7 @@ def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
                 raise InputError("--uncertainty-file", "applies to a Monte Carlo run: add --uncertainty [N]")
             if kwargs.get("seed") is not None and not kwargs.get("uncertainty"):
                 raise InputError("--seed", "seeds the Monte Carlo samples: add --uncertainty [N]")
-            kwargs["seed"] = 0 if kwargs.get("seed") is None else kwargs["seed"]
+            kwargs["seed"] = 0 if kwargs.get("seed") is None else check_seed(kwargs["seed"])
             return command(*args, **kwargs)
 
         f = click.option("--seed", type=int, default=None, help="Seed of the Monte Carlo samples (default 0).")(f)
@@ -44,6 +44,15 @@ def uncertainty_options(default: int = DEFAULT_SAMPLES) -> Callable:
         )(f)  # fmt: skip
 
     return deco
+
+
+def check_seed(seed: int) -> int:
+    """``seed`` within numpy's and optuna's 32-bit range (the sweep spec's rule), else an input error."""
+    from dse.search.spec import MAX_SEED
+
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError("--seed", f"must be an integer in [0, {MAX_SEED}], got {seed}")
+    return seed
 
 
 def _samples(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:

@@ -143,6 +143,10 @@ def build(model: str, resolution=None, frames=None, sparsity=None, **overrides) 
     return _build(model, resolution, frames, sparsity, **overrides)
 
 
+#: largest MLP ratio taken: published transformers use 2–8 ([src:mmpretrain] 4; [src:mmaction2] 4); a bound so that
+#: an infinite or absurd value is an input error, not an overflow
+MAX_MLP_RATIO = 1000.0
+
 #: distinct scalar workloads kept by :func:`build` (a sweep uses one, a resolution mix a few)
 BUILD_CACHE_SIZE = 128
 
@@ -222,8 +226,8 @@ def apply_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
                 )
             continue
         if key == "mlp_ratio":
-            if not float(val) > 0:
-                raise InputError(key, f"must be > 0 (got {val!r})")
+            if not 0 < float(val) <= MAX_MLP_RATIO:
+                raise InputError(key, f"must be > 0 and at most {MAX_MLP_RATIO:g} (got {val!r})")
         else:
             _positive_int_array(key, val)
     out = with_overrides(spec, **overrides)
@@ -245,6 +249,8 @@ def build_spec(spec: ModelSpec, resolution=None, frames=None) -> Workload:
     else:
         h = w = _positive_int_array("resolution", resolution)
     t = _positive_int_array("frames", spec.frames if frames is None else frames)
+    if not 0 < spec.mlp_ratio <= MAX_MLP_RATIO:  # a model file's own value (the options are checked above)
+        raise InputError("mlp_ratio", f"must be > 0 and at most {MAX_MLP_RATIO:g} (got {spec.mlp_ratio!r})")
     if spec.mlp_hidden() < 1:
         raise InputError("mlp_ratio", f"the MLP hidden width dim × mlp_ratio = {spec.dim} × {spec.mlp_ratio:g} rounds "
                          f"to 0; must give at least 1 (mlp_ratio above {0.5 / spec.dim:.3g})")  # fmt: skip

@@ -71,6 +71,17 @@ def test_a_seed_without_uncertainty_is_refused(run):
     assert r.code == 0, r.err
 
 
+@pytest.mark.parametrize(
+    "cmd",
+    [("eval", "-a", "rtsa", "--uncertainty", "4"), ("sensitivity", "-a", "rtsa", "-m", "latency_s", "--method", "sobol", "-n", "4",
+                                                    "--no-figure")],
+)  # fmt: skip
+def test_a_negative_seed_is_one_line(run, cmd):
+    """Regression (a fresh-user trial): numpy's traceback 'expected non-negative integer'."""
+    r = run(*cmd, "-w", "deit-tiny", "--seed", "-1")
+    assert r.code == 2 and r.err.strip() == "error: --seed: must be an integer in [0, 4294967295], got -1"
+
+
 @pytest.mark.parametrize("n", ["0", "1", "-5", "1000001"])
 def test_uncertainty_out_of_range_is_worded_alike(run, n):
     """Regression (a fresh-user trial): 0 and -5 gave differently worded messages (click's range text)."""

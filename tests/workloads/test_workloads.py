@@ -118,6 +118,8 @@ def test_unique_blocks_have_repeat_counts():
         (dict(model="video-swin-t", window=0), "window"),
         (dict(model="deit-tiny", mlp_ratio=0.001), "mlp_ratio"),  # hidden width 0: NaN results before
         (dict(model="video-swin-t", mlp_ratio=0.001), "mlp_ratio"),
+        (dict(model="deit-tiny", mlp_ratio=float("inf")), "mlp_ratio"),  # an overflow traceback before
+        (dict(model="deit-tiny", mlp_ratio=1e30), "mlp_ratio"),
     ],
 )
 def test_bad_input_names_the_field(kwargs, field):
