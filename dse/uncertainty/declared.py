@@ -298,6 +298,10 @@ def _distribution(table: Mapping[str, Any], where: str, base: Distribution | Non
         raise InputError(f"{where}.distribution", f"missing; one of {', '.join(DIST_KINDS)}")
     if not isinstance(kind, str) or kind not in DIST_KINDS:
         raise choice_error(f"{where}.distribution", kind, DIST_KINDS)
+    takes = {"triangular": ("mode",), "normal": ("mean", "sd")}.get(kind, ())
+    for k in ("mode", "mean", "sd"):  # a key of another distribution would be ignored without a word
+        if k in table and k not in takes:
+            raise InputError(f"{where}.{k}", f"a {kind} takes low and high{''.join(', ' + t for t in takes)}, not {k}")
     vals: dict[str, float | None] = {}
     for k in ("low", "high", "mode", "mean", "sd"):
         if k in table:
@@ -333,6 +337,14 @@ def _within_param(param, dist: Distribution, where: str) -> None:
             raise InputError(f"{where}.{k}", f"{v:g} is outside {param.name}'s range {param.range_text()}")
 
 
+def _positive_factor(dist: Distribution, where: str) -> None:
+    """A factor multiplies a cited constant (an energy, an area, a time): its support must lie above 0."""
+    for k in ("low", "high"):
+        v = getattr(dist, k)
+        if v is not None and not v > 0:
+            raise InputError(f"{where}.{k}", f"{v:g}: a factor multiplies a cited constant and must be > 0")
+
+
 def _new_input(name: str, table: Mapping[str, Any], where: str) -> Uncertain:
     """An input the built-in table does not have: ``ACCELERATOR.PARAM`` or a factor ``tech.KEY`` …"""
     from dse import accelerators
@@ -346,6 +358,7 @@ def _new_input(name: str, table: Mapping[str, Any], where: str) -> Uncertain:
         if key not in _FACTOR_KEYS[prefix]:
             raise choice_error(where, name, [f"{prefix}.{k}" for k in _FACTOR_KEYS[prefix]])
         dist = _distribution(table, where, None)  # the name first: a misspelt one is the error to report
+        _positive_factor(dist, where)
         kind = kind or ("calibration" if prefix in ("cpu", "gpu") else "technology")
         if kind not in ("technology", "calibration"):
             raise InputError(f"{where}.kind", "a factor is of kind technology or calibration")
@@ -402,6 +415,8 @@ def apply_overrides(base: Declared, data: Mapping[str, Any], origin: str = "user
             dist = _distribution(table, where, u.distribution)
             if u.target == "param":
                 _within_param(_param_of(u), dist, where)
+            else:
+                _positive_factor(dist, where)
             kind = table.get("kind", u.kind)
             if kind not in KINDS or (u.target == "factor") != (kind in ("technology", "calibration")):
                 raise InputError(f"{where}.kind", f"cannot be {kind!r} for this input")

@@ -91,6 +91,27 @@ def test_override_file_changes_adds_and_removes(tmp_path):
             {"inputs": {"vitcod.clock_mhz": {"distribution": "uniform", "low": 0.01, "high": 2}}},
             "inputs.vitcod.clock_mhz.low",
         ),
+        # a second fresh-user trial: a negative factor gave 0 J energies with exit 0; a normal's mode was ignored
+        (
+            {"inputs": {"tech.mac_energy": {"distribution": "uniform", "low": -2, "high": -1}}},
+            "inputs.tech.mac_energy.low",
+        ),
+        ({"inputs": {"gpu.time": {"low": 0, "high": 1.2}}}, "inputs.gpu.time.low"),
+        (
+            {
+                "inputs": {
+                    "rtsa.clock_mhz": {
+                        "distribution": "normal",
+                        "low": 500,
+                        "high": 900,
+                        "mean": 700,
+                        "sd": 50,
+                        "mode": 3,
+                    }
+                }
+            },
+            "inputs.rtsa.clock_mhz.mode",
+        ),  # fmt: skip
     ],
 )
 def test_bad_override_names_the_field(table, field):
