@@ -205,7 +205,7 @@ def command(spec, storage, jobs, results_dir, study, trials, sampler, seed, fmt,
 
                 t0 = time.perf_counter()
                 report.paths.append(report.out_dir / REPORT_FILE)
-                write_default_figures(report.out_dir)
+                write_default_figures(report.out_dir, report.storage.location if report.storage.kind == "rdb" else None)
                 report.timings["figures"] = time.perf_counter() - t0
                 report.wall_s += report.timings["figures"]
             elif report.stats.run or report.stats.recovered:  # the tables changed: older figures would lie

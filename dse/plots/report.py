@@ -221,7 +221,7 @@ def _write_report(
                 )
                 or "none",
             ],  # fmt: skip
-            ["sampler", results.samplers_text()],
+            ["sampler", results.samplers_text(study)],
             ["command-line overrides", results.overrides_text() or "none"],
             [
                 "trials (completed)",
@@ -492,6 +492,7 @@ def remove_figures(results_dir: str | Path) -> list[Path]:
     return gone
 
 
-def write_default_figures(results_dir: str | Path) -> list[Path]:
-    """The figures and ``report.md`` a sweep writes when it ends (PNG, default baselines)."""
-    return write_report(results_dir).paths
+def write_default_figures(results_dir: str | Path, storage: str | None = None) -> list[Path]:
+    """The figures and ``report.md`` a sweep writes when it ends (PNG, default baselines); ``storage``: the
+    study's RDB URL when it is not the directory's journal."""
+    return write_report(results_dir, storage=storage).paths

@@ -232,14 +232,10 @@ class Results:
         )
         return optuna.load_study(study_name=name, storage=store)
 
-    def samplers_text(self) -> str:
-        """The sampler, or the samplers in order where a resumed run used another (the study's record)."""
+    def samplers_text(self, study: optuna.Study | None) -> str:
+        """The sampler, or the samplers in order where a resumed run used another (``study``'s record)."""
         from dse.search.runner import samplers_used
 
-        try:
-            study = self.load_study()
-        except Exception:  # an unreadable journal: the spec's sampler (the report says the rest)
-            study = None
         used = samplers_used(study) if study is not None else []
         return ", then ".join(used) if len(used) > 1 else self.spec.sampler
 

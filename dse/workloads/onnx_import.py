@@ -489,8 +489,9 @@ def _parse(g: _Graph, h: int, w: int, t: int) -> Imported:
     is_video = g.layout != "nchw"
     own = (h, w) == g.default_hw and (not is_video or t == g.default_frames)  # the size the graph was made for
     if not own and (h % patch or w % patch):  # as the zoo: the convolution would drop the pixels past a patch
+        why = "smaller than one patch" if min(h, w) < patch else "the pixels past the last whole patch would be dropped"
         raise InputError("resolution", f"must be a multiple of the patch size {patch} for {base} (got {h}x{w}: "
-                         "its patch embedding would drop the pixels past the last whole patch)")  # fmt: skip
+                         f"{why})")  # fmt: skip
     if is_video and not own and t % tubelet:
         raise InputError("frames", f"must be a multiple of the tubelet depth {tubelet} for {base} (got {t})")
     tt = t // tubelet if is_video else 1
