@@ -222,21 +222,9 @@ def run_sweep(
         else:
             hv, hv_kind = front_hypervolume(problem, trials)
         report = SweepReport(
-            problem,
-            out_dir,
-            cfg,
-            trials,
-            pareto,
-            stats,
-            0.0,
-            target,
-            previously,
-            hv,
-            hv_kind,
-            grid=grid,
-            table=table,
-            jobs=jobs,
-        )
+            problem, out_dir, cfg, trials, pareto, stats, 0.0, target, previously, hv, hv_kind, grid=grid, table=table,
+            jobs=jobs
+        )  # fmt: skip
         if grid is not None:
             report.timings.update(evaluation=grid.eval_s, front=grid.front_s, **grid.timings)
         t1 = time.perf_counter()

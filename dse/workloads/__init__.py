@@ -147,6 +147,12 @@ def build(model: str, resolution=None, frames=None, sparsity=None, **overrides) 
 #: an infinite or absurd value is an input error, not an overflow
 MAX_MLP_RATIO = 1000.0
 
+
+def _check_mlp_ratio(ratio: float) -> None:
+    if not 0 < ratio <= MAX_MLP_RATIO:  # NaN fails too
+        raise InputError("mlp_ratio", f"must be > 0 and at most {MAX_MLP_RATIO:g} (got {ratio!r})")
+
+
 #: distinct scalar workloads kept by :func:`build` (a sweep uses one, a resolution mix a few)
 BUILD_CACHE_SIZE = 128
 
@@ -226,8 +232,7 @@ def apply_overrides(spec: ModelSpec, **overrides) -> ModelSpec:
                 )
             continue
         if key == "mlp_ratio":
-            if not 0 < float(val) <= MAX_MLP_RATIO:
-                raise InputError(key, f"must be > 0 and at most {MAX_MLP_RATIO:g} (got {val!r})")
+            _check_mlp_ratio(float(val))
         else:
             _positive_int_array(key, val)
     out = with_overrides(spec, **overrides)
@@ -249,8 +254,7 @@ def build_spec(spec: ModelSpec, resolution=None, frames=None) -> Workload:
     else:
         h = w = _positive_int_array("resolution", resolution)
     t = _positive_int_array("frames", spec.frames if frames is None else frames)
-    if not 0 < spec.mlp_ratio <= MAX_MLP_RATIO:  # a model file's own value (the options are checked above)
-        raise InputError("mlp_ratio", f"must be > 0 and at most {MAX_MLP_RATIO:g} (got {spec.mlp_ratio!r})")
+    _check_mlp_ratio(spec.mlp_ratio)  # a model file's own value
     if spec.mlp_hidden() < 1:
         raise InputError("mlp_ratio", f"the MLP hidden width dim × mlp_ratio = {spec.dim} × {spec.mlp_ratio:g} rounds "
                          f"to 0; must give at least 1 (mlp_ratio above {0.5 / spec.dim:.3g})")  # fmt: skip
